@@ -1,0 +1,121 @@
+// The platform interface: everything kithd needs from a runtime, and nothing
+// more. Two adapters implement it (node.ts, txiki.ts); only the entry points in
+// src/entry choose one. Everything else receives a Platform and never imports
+// a runtime module.
+
+/** A UDP datagram's sender or destination. */
+export interface UdpAddr {
+  address: string;
+  port: number;
+}
+
+/** A bound UDP socket. Datagrams are delivered to the handler set by onMessage. */
+export interface UdpSocket {
+  /** The address and port actually bound (port 0 resolved). */
+  readonly local: UdpAddr;
+  send(data: Uint8Array, to: UdpAddr): Promise<void>;
+  onMessage(handler: (data: Uint8Array, from: UdpAddr) => void): void;
+  close(): void;
+}
+
+/**
+ * A byte stream (TCP or unix socket). read() resolves with the next chunk, or
+ * null at end of stream; it never resolves twice with the same chunk.
+ */
+export interface Stream {
+  /** "host:port" of the other end for TCP, "unix" for unix sockets. */
+  readonly remote: string;
+  read(): Promise<Uint8Array | null>;
+  write(data: Uint8Array): Promise<void>;
+  close(): void;
+}
+
+/** A listening socket; accepted streams go to the handler given at listen. */
+export interface Listener {
+  /** The bound port for TCP (port 0 resolved); 0 for unix sockets. */
+  readonly port: number;
+  close(): void;
+}
+
+export interface FileStat {
+  size: number;
+  isDirectory: boolean;
+  /** Permission bits, e.g. 0o600. */
+  mode: number;
+}
+
+/** Files. Every path is absolute or relative to the process's cwd. */
+export interface FileSystem {
+  readFile(path: string): Promise<Uint8Array>;
+  /** Writes temp file, fsyncs it, renames it over path: readers see old or new, never half. */
+  writeFileAtomic(path: string, data: Uint8Array, mode: number): Promise<void>;
+  stat(path: string): Promise<FileStat | null>;
+  mkdirp(path: string, mode: number): Promise<void>;
+  remove(path: string): Promise<void>;
+  readDir(path: string): Promise<string[]>;
+}
+
+export interface ProcessResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Spawned {
+  readonly pid: number;
+  /** Resolves with the exit code once the process has ended. */
+  wait(): Promise<number>;
+  kill(signal?: 'SIGTERM' | 'SIGKILL'): void;
+}
+
+export interface Processes {
+  /** Runs argv to completion, collecting its output. Never throws for a non-zero exit. */
+  run(argv: string[], opts?: { stdin?: string; timeoutMs?: number }): Promise<ProcessResult>;
+  /** Starts argv detached from our stdio (output discarded). */
+  spawn(argv: string[]): Spawned;
+}
+
+export interface Timer {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Wall-clock milliseconds since the epoch. */
+  nowMs(): number;
+  /** Monotonic milliseconds; only differences are meaningful. */
+  monoMs(): number;
+  after(ms: number, fn: () => void): Timer;
+  every(ms: number, fn: () => void): Timer;
+}
+
+export type SignalName = 'SIGHUP' | 'SIGTERM' | 'SIGINT';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Platform {
+  readonly runtime: 'node' | 'txiki';
+  readonly udp: { bind(address: string, port: number): Promise<UdpSocket> };
+  readonly tcp: {
+    listen(address: string, port: number, onConn: (s: Stream) => void): Promise<Listener>;
+    connect(host: string, port: number, timeoutMs: number): Promise<Stream>;
+  };
+  readonly unix: {
+    listen(path: string, onConn: (s: Stream) => void): Promise<Listener>;
+    connect(path: string): Promise<Stream>;
+  };
+  readonly fs: FileSystem;
+  readonly proc: Processes;
+  readonly clock: Clock;
+  /** Cryptographically secure random bytes. */
+  random(n: number): Uint8Array;
+  onSignal(sig: SignalName, handler: () => void): void;
+  env(name: string): string | undefined;
+  /** Command-line arguments after the script name. */
+  readonly args: string[];
+  /** Writes text to stdout / stderr as is. */
+  stdout(text: string): void;
+  stderr(text: string): void;
+  exit(code: number): never;
+  /** Resident set size in bytes, or 0 when the runtime cannot tell. */
+  rssBytes(): number;
+}

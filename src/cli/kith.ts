@@ -1,0 +1,131 @@
+// The kith command: parses the command line, calls kithd's local API, prints
+// short human output (or JSON). Exit codes: 0 success, 2 usage, 1 failure.
+import type { Platform } from '../platform/types.ts';
+import { defaultSocketPath } from '../api/protocol.ts';
+import { callApi, ApiCallError } from './client.ts';
+import { parseArgs, UsageError } from './args.ts';
+import { terminalQr } from './qr.ts';
+import type { PeerView } from '../daemon/views.ts';
+
+export const USAGE = `usage: kith <command> [options]
+  init <network> [--node-name N] [--endpoint host:port] [--zone Z] [--pool CIDR] [--policy admins|any]
+  invite [--name N] [--expires 24h] [--admin] [--qr]
+  join <code> [--node-name N]
+  status [--json]
+  peers [--json]
+  invites [--json]
+environment: KITH_STATE_DIR (default /etc/kith), KITH_SOCKET`;
+
+interface Command { valued: string[]; booleans: string[]; args: [number, number]; run: (c: Ctx) => Promise<void> }
+interface Ctx { p: Platform; pos: string[]; flags: Map<string, string | true>; call: (m: string, params?: Record<string, unknown>) => Promise<unknown>; out: (s: string) => void }
+
+const flag = (c: Ctx, k: string) => { const v = c.flags.get(k); return typeof v === 'string' ? v : undefined; };
+
+const COMMANDS: Record<string, Command> = {
+  init: {
+    valued: ['node-name', 'endpoint', 'zone', 'pool', 'policy'], booleans: ['json'], args: [1, 1],
+    async run(c) {
+      const s = await c.call('init', { network: c.pos[0], nodeName: flag(c, 'node-name'), endpoint: flag(c, 'endpoint'), zone: flag(c, 'zone'), pool: flag(c, 'pool'), policy: flag(c, 'policy') }) as Status;
+      if (c.flags.has('json')) return c.out(JSON.stringify(s, null, 2));
+      c.out(`created network "${s.network!.name}" (zone ${s.network!.zone}, ${s.network!.ipv4Pool})`);
+      c.out(`this node: ${s.node!.name} ${s.node!.ipv4} ${s.node!.ipv6}`);
+      c.out('next: "kith invite" makes a code for a neighbour');
+    },
+  },
+  invite: {
+    valued: ['name', 'expires'], booleans: ['admin', 'qr', 'json'], args: [0, 0],
+    async run(c) {
+      const r = await c.call('invite', { name: flag(c, 'name'), expires: flag(c, 'expires'), admin: c.flags.has('admin') }) as { code: string; expiresAtMs: number; endpoints: string[] };
+      if (c.flags.has('json')) return c.out(JSON.stringify(r, null, 2));
+      c.out(`one-time invite${flag(c, 'name') ? ` for "${flag(c, 'name')}"` : ''}${c.flags.has('admin') ? ' (admin)' : ''}, valid until ${new Date(r.expiresAtMs).toISOString().replace(/\.\d+Z$/, 'Z')}, join via ${r.endpoints.join(', ')}`);
+      if (c.flags.has('qr')) c.out(terminalQr(r.code));
+      c.out(r.code);
+    },
+  },
+  join: {
+    valued: ['node-name'], booleans: ['json'], args: [1, 1],
+    async run(c) {
+      const s = await c.call('join', { code: c.pos[0], nodeName: flag(c, 'node-name') }) as Status;
+      if (c.flags.has('json')) return c.out(JSON.stringify(s, null, 2));
+      c.out(`joined "${s.network!.name}" as ${s.node!.name} ${s.node!.ipv4} ${s.node!.ipv6}`);
+    },
+  },
+  status: {
+    valued: [], booleans: ['json'], args: [0, 0],
+    async run(c) {
+      const s = await c.call('status') as Status;
+      if (c.flags.has('json')) return c.out(JSON.stringify(s, null, 2));
+      if (!s.node || !s.network) return c.out('not a member of any network (kith init <name> | kith join <code>)');
+      c.out(`network  ${s.network.name} (zone ${s.network.zone}, ${s.network.ipv4Pool}, ${s.network.ula48})`);
+      c.out(`node     ${s.node.name} ${s.node.ipv4} ${s.node.ipv6}${s.node.admin ? ' admin' : ''}`);
+      c.out(`state    ${s.state}${s.error ? `: ${s.error}` : ''}, ${s.reachable}/${s.peers} members reachable, ${s.node.ifname} via ${s.node.backend}`);
+      const dropped = Object.entries(s.dropped ?? {}).filter(([, v]) => v > 0);
+      if (dropped.length) c.out(`dropped  ${dropped.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    },
+  },
+  peers: {
+    valued: [], booleans: ['json'], args: [0, 0],
+    async run(c) {
+      const peers = await c.call('peers') as PeerView[];
+      if (c.flags.has('json')) return c.out(JSON.stringify(peers, null, 2));
+      if (!peers.length) return c.out('no peers yet');
+      const rows = peers.map((x) => [x.name, x.ipv4, x.path === 'relayed' ? `relayed via ${x.via}` : x.path, x.endpoint ?? '-',
+        x.rttMs === null ? '-' : `${x.rttMs} ms`, x.lastHandshakeSec === null ? '-' : `${x.lastHandshakeSec}s ago`]);
+      c.out(table([['NAME', 'IPV4', 'PATH', 'ENDPOINT', 'RTT', 'HANDSHAKE'], ...rows]));
+    },
+  },
+  invites: {
+    valued: [], booleans: ['json'], args: [0, 0],
+    async run(c) {
+      const list = await c.call('invites') as { id: string; name: string | null; admin: boolean; expiresAtMs: number; usedBy: string | null }[];
+      if (c.flags.has('json')) return c.out(JSON.stringify(list, null, 2));
+      if (!list.length) return c.out('no invites');
+      c.out(table([['ID', 'NAME', 'ADMIN', 'EXPIRES', 'USED BY'], ...list.map((i) => [i.id, i.name ?? '-', i.admin ? 'yes' : 'no', new Date(i.expiresAtMs).toISOString(), i.usedBy ?? '-'])]));
+    },
+  },
+};
+
+interface Status {
+  state: string; error?: string | null; peers: number; reachable: number; dropped: Record<string, number> | null;
+  node: { name: string; ipv4: string; ipv6: string; admin: boolean; ifname: string; backend: string } | null;
+  network: { name: string; zone: string; ipv4Pool: string; ula48: string } | null;
+}
+
+function table(rows: string[][]): string {
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(w[i]!))).join('  ')).join('\n');
+}
+
+export async function runKith(p: Platform): Promise<void> {
+  const [name, ...rest] = p.args;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    p.stdout(USAGE + '\n');
+    p.exit(name ? 0 : 2);
+  }
+  const cmd = COMMANDS[name!];
+  if (!cmd) { p.stderr(`kith: unknown command "${name}"\n${USAGE}\n`); p.exit(2); }
+  let parsed;
+  try {
+    parsed = parseArgs(rest, cmd!.valued, cmd!.booleans);
+    const [min, max] = cmd!.args;
+    if (parsed.positional.length < min) throw new UsageError(`${name} needs ${min === 1 ? 'an argument' : `${min} arguments`}`);
+    if (parsed.positional.length > max) throw new UsageError(`unexpected argument "${parsed.positional[max]}"`);
+  } catch (e) {
+    p.stderr(`kith ${name}: ${(e as Error).message}\n${USAGE}\n`);
+    p.exit(2);
+  }
+  const stateDir = p.env('KITH_STATE_DIR') ?? '/etc/kith';
+  const socket = defaultSocketPath(stateDir, p.env);
+  const ctx: Ctx = {
+    p, pos: parsed!.positional, flags: parsed!.flags, out: (s) => p.stdout(s + '\n'),
+    call: (m, params = {}) => callApi(p, socket, m, params, (line) => p.stderr(`… ${line}\n`)),
+  };
+  try {
+    await cmd!.run(ctx);
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    p.stderr(`kith ${name}: ${msg}\n`);
+    p.exit(e instanceof ApiCallError && e.code === 'usage' ? 2 : 1);
+  }
+  p.exit(0);
+}

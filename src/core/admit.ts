@@ -1,0 +1,129 @@
+// Admission: the admitting member's side of the join handshake as a pure
+// function of its state. An invite is single use: it is marked used in the
+// returned state, which the caller persists before sending the reply, so a
+// leaked code admits at most one node even across restarts.
+import { bytesEqual, toHex, fromBase64, toBase64 } from './bytes.ts';
+import { DecodeError } from './codec.ts';
+import type { SignKeys } from './crypto.ts';
+import { issueCert, type Cert } from './cert.ts';
+import { allocateBlock, allocateSingle, PoolExhaustedError, type AllocState } from './alloc.ts';
+import { buildJoinRefusal, buildJoinReply, openJoinRequest, parseJoinRequestOuter } from './join.ts';
+import { inviteKeys } from './invite.ts';
+import { isDnsLabel, networkId, type SignedNetwork } from './network.ts';
+import { formatIPv4 } from './ip.ts';
+
+/** An invite as the admitter stores it (the secret never leaves this node except in the code). */
+export interface StoredInvite {
+  /** Hex invite id. */
+  id: string;
+  /** Base64 invite secret (from the code), kept to open the request. */
+  secret: string;
+  name: string | null;
+  admin: boolean;
+  createdAtMs: number;
+  expiresAtMs: number;
+  usedBy: string | null;
+  usedAtMs: number | null;
+}
+
+export interface AdmitContext {
+  network: SignedNetwork;
+  chain: Cert[];
+  signKeys: SignKeys;
+  alloc: AllocState;
+  invites: StoredInvite[];
+  /** Names already taken in the mesh (lower case). */
+  takenNames: Set<string>;
+  /** Signing keys (hex) already members. */
+  memberKeys: Set<string>;
+  /** Records to hand the newcomer (the mesh as we know it). */
+  records: Uint8Array[];
+  nowMs: number;
+  /** 24 random bytes for the reply nonce. */
+  nonce: Uint8Array;
+  certLifetimeMs: number;
+}
+
+export interface AdmitResult {
+  reply: Uint8Array;
+  /** New invites and allocator state to persist before replying; null when unchanged. */
+  invites: StoredInvite[] | null;
+  alloc: AllocState | null;
+  admitted: { name: string; ipv4: string; admin: boolean } | null;
+  /** Why the request was refused (for the log), or null. */
+  refused: string | null;
+}
+
+function refuse(reason: string, sealed?: { ephemeralPub: Uint8Array; inviteSecret: Uint8Array; nonce: Uint8Array }): AdmitResult {
+  const reply = sealed ? buildJoinReply({ ok: false, reason }, sealed.ephemeralPub, sealed.inviteSecret, sealed.nonce) : buildJoinRefusal(reason);
+  return { reply, invites: null, alloc: null, admitted: null, refused: reason };
+}
+
+export function admit(ctx: AdmitContext, frame: Uint8Array): AdmitResult {
+  let outer;
+  try {
+    outer = parseJoinRequestOuter(frame);
+  } catch (e) {
+    return refuse(`malformed join request: ${(e as Error).message}`);
+  }
+  if (!bytesEqual(outer.networkId, networkId(ctx.network.params.networkPub))) {
+    return refuse(`invite is for another network (this is "${ctx.network.params.name}")`);
+  }
+  const idHex = toHex(outer.inviteId);
+  const inv = ctx.invites.find((i) => i.id === idHex);
+  if (!inv) return refuse('unknown invite (revoked, or not issued by this member)');
+  const keys = inviteKeys(fromBase64(inv.secret));
+  const sealed = { ephemeralPub: outer.ephemeralPub, inviteSecret: keys.secretKey, nonce: ctx.nonce };
+  let req;
+  try {
+    req = openJoinRequest(outer, keys.secretKey);
+  } catch (e) {
+    return refuse(e instanceof DecodeError ? e.message : 'join request does not open');
+  }
+  if (inv.usedBy !== null) return refuse(`invite already used (by "${inv.usedBy}")`, sealed);
+  if (ctx.nowMs > inv.expiresAtMs) return refuse("invite expired", sealed);
+  if (ctx.memberKeys.has(toHex(req.signPub))) return refuse('this node is already a member', sealed);
+  const name = (inv.name ?? req.name).toLowerCase();
+  if (!isDnsLabel(name)) return refuse(`invalid node name "${name}" (letters, digits and hyphens, at most 63)`, sealed);
+  if (ctx.takenNames.has(name)) return refuse(`node name "${name}" is taken; join with --node-name`, sealed);
+  const issuer = ctx.chain[0]!;
+  if (!issuer.pool) return refuse('this member may not admit (no address pool)', sealed);
+  let alloc = ctx.alloc;
+  let ipv4: number;
+  let pool = null;
+  try {
+    const single = allocateSingle(issuer.pool, alloc);
+    ipv4 = single.ipv4;
+    alloc = single.state;
+    if (inv.admin) {
+      const block = allocateBlock(issuer.pool, alloc);
+      if (block) { pool = block.pool; alloc = block.state; }
+    }
+  } catch (e) {
+    if (e instanceof PoolExhaustedError) return refuse(`address pool exhausted: ${e.message}`, sealed);
+    throw e;
+  }
+  const cert = issueCert({
+    networkId: networkId(ctx.network.params.networkPub), name, signPub: req.signPub, wgPub: req.wgPub, ipv4,
+    admin: inv.admin, pool, issuedAtMs: ctx.nowMs, expiresAtMs: ctx.certLifetimeMs ? ctx.nowMs + ctx.certLifetimeMs : 0,
+    issuerPub: ctx.signKeys.publicKey,
+  }, ctx.signKeys);
+  const invites = ctx.invites.map((i) => (i.id === inv.id ? { ...i, usedBy: name, usedAtMs: ctx.nowMs } : i));
+  const reply = buildJoinReply({ ok: true, network: ctx.network.bytes, chain: [cert, ...ctx.chain], records: ctx.records },
+    outer.ephemeralPub, keys.secretKey, ctx.nonce);
+  return { reply, invites, alloc, admitted: { name, ipv4: formatIPv4(ipv4), admin: inv.admin }, refused: null };
+}
+
+/** Creates a stored invite from a fresh secret. */
+export function newInvite(secret: Uint8Array, o: { name: string | null; admin: boolean; nowMs: number; ttlMs: number }): StoredInvite {
+  return {
+    id: toHex(inviteKeys(secret).id), secret: toBase64(secret), name: o.name, admin: o.admin,
+    createdAtMs: o.nowMs, expiresAtMs: o.nowMs + o.ttlMs, usedBy: null, usedAtMs: null,
+  };
+}
+
+/** Drops invites that expired or were used more than a week ago. */
+export function pruneInvites(invites: StoredInvite[], nowMs: number): StoredInvite[] {
+  const WEEK = 7 * 86400_000;
+  return invites.filter((i) => nowMs - Math.max(i.expiresAtMs, i.usedAtMs ?? 0) < WEEK);
+}

@@ -1,0 +1,108 @@
+// Control messages between members, carried as UDP inside the overlay (so
+// WireGuard authenticates the sender's overlay address and encrypts them).
+//
+// Layout: u8 version=1 | u8 type | body
+//   1 DIGEST   u16 n × (8 nodeId, u64 seq)          what I hold
+//   2 RECORDS  u8 n × vbytes record                  records you lack
+//   3 WANT     u8 n × 8 nodeId                       send me these
+//   4 PING     u32 nonce | u64 sentMs
+//   5 PONG     u32 nonce | u64 sentMs (echoed)
+//   6 OBSERVED u8 family | 4|16 addr | u16 port      your endpoint as I see it
+import { Reader, Writer, DecodeError } from './codec.ts';
+import { fromHex, toHex } from './bytes.ts';
+import { parseIPv4, parseIPv6, formatIPv4, formatIPv6 } from './ip.ts';
+import { NODE_ID_BYTES } from './record.ts';
+
+export const CONTROL_VERSION = 1;
+export const MAX_DIGEST_ENTRIES = 80;
+export const MAX_RECORDS_PER_MESSAGE = 4;
+export const MAX_CONTROL_BYTES = 8192;
+
+export type ControlMessage =
+  | { type: 'digest'; entries: { id: string; seq: number }[] }
+  | { type: 'records'; records: Uint8Array[] }
+  | { type: 'want'; ids: string[] }
+  | { type: 'ping'; nonce: number; sentMs: number }
+  | { type: 'pong'; nonce: number; sentMs: number }
+  | { type: 'observed'; host: string; port: number };
+
+const TYPES = { digest: 1, records: 2, want: 3, ping: 4, pong: 5, observed: 6 } as const;
+
+export function encodeControl(m: ControlMessage): Uint8Array {
+  const w = new Writer().u8(CONTROL_VERSION).u8(TYPES[m.type]);
+  switch (m.type) {
+    case 'digest':
+      w.u16(m.entries.length);
+      for (const e of m.entries) w.bytes(fromHex(e.id)).u64(e.seq);
+      break;
+    case 'records':
+      w.u8(m.records.length);
+      for (const r of m.records) w.vbytes(r);
+      break;
+    case 'want':
+      w.u8(m.ids.length);
+      for (const id of m.ids) w.bytes(fromHex(id));
+      break;
+    case 'ping':
+    case 'pong':
+      w.u32(m.nonce).u64(m.sentMs);
+      break;
+    case 'observed': {
+      const v4 = parseIPv4(m.host);
+      if (v4 !== null) w.u8(4).u32(v4);
+      else w.u8(6).bytes(parseIPv6(m.host) ?? new Uint8Array(16));
+      w.u16(m.port);
+      break;
+    }
+  }
+  return w.finish();
+}
+
+export function decodeControl(b: Uint8Array): ControlMessage {
+  if (b.length > MAX_CONTROL_BYTES) throw new DecodeError(`control message of ${b.length} bytes`);
+  const r = new Reader(b, 'control message');
+  const v = r.u8('version');
+  if (v !== CONTROL_VERSION) throw new DecodeError(`control message: unsupported version ${v}`);
+  const type = r.u8('type');
+  let m: ControlMessage;
+  switch (type) {
+    case 1: {
+      const n = r.u16('count');
+      if (n > MAX_DIGEST_ENTRIES) throw new DecodeError(`digest of ${n} entries`);
+      const entries = [];
+      for (let i = 0; i < n; i++) entries.push({ id: toHex(r.bytes(NODE_ID_BYTES, 'id')), seq: r.u64('seq') });
+      m = { type: 'digest', entries };
+      break;
+    }
+    case 2: {
+      const n = r.u8('count');
+      if (n > MAX_RECORDS_PER_MESSAGE) throw new DecodeError(`${n} records in one message`);
+      const records = [];
+      for (let i = 0; i < n; i++) records.push(r.vbytes('record'));
+      m = { type: 'records', records };
+      break;
+    }
+    case 3: {
+      const n = r.u8('count');
+      const ids = [];
+      for (let i = 0; i < n; i++) ids.push(toHex(r.bytes(NODE_ID_BYTES, 'id')));
+      m = { type: 'want', ids };
+      break;
+    }
+    case 4:
+    case 5:
+      m = { type: type === 4 ? 'ping' : 'pong', nonce: r.u32('nonce'), sentMs: r.u64('sent') };
+      break;
+    case 6: {
+      const fam = r.u8('family');
+      const host = fam === 4 ? formatIPv4(r.u32('addr')) : fam === 6 ? formatIPv6(r.bytes(16, 'addr')) : null;
+      if (host === null) throw new DecodeError(`observed: family ${fam}`);
+      m = { type: 'observed', host, port: r.u16('port') };
+      break;
+    }
+    default:
+      throw new DecodeError(`control message: unknown type ${type}`);
+  }
+  r.end();
+  return m;
+}

@@ -1,0 +1,124 @@
+// The netmap: the read-only picture of the mesh that every applier works from,
+// computed from the verified records. Data flows one way: records in, netmap
+// out, then WireGuard peers, routes and DNS zone derived from it.
+import { toBase64 } from './bytes.ts';
+import { formatIPv4 } from './ip.ts';
+import { ipv6ForIPv4, type NetworkParams } from './network.ts';
+import { shortestPaths, mutualEdges, type GraphNode } from './paths.ts';
+import type { Endpoint, NodeRecord, Service } from './record.ts';
+
+export const PERSISTENT_KEEPALIVE_SEC = 25;
+
+export interface NetNode {
+  id: string;
+  name: string;
+  ipv4: string;
+  ipv6: string;
+  wgPub: string;
+  endpoints: Endpoint[];
+  subnets: string[];
+  services: Service[];
+  relay: boolean;
+  /** How this node reaches it. */
+  path: 'self' | 'direct' | 'relayed' | 'unreachable';
+  /** Next hop's name when relayed. */
+  via: string | null;
+}
+
+export interface WgPeer {
+  /** Base64 public key, as `wg` prints it. */
+  publicKey: string;
+  /** "host:port" to dial, or null to let the peer dial us (WireGuard roams). */
+  endpoint: string | null;
+  allowedIPs: string[];
+  keepaliveSec: number;
+}
+
+export interface Netmap {
+  self: NetNode;
+  nodes: NetNode[];
+  peers: WgPeer[];
+  /** Subnets advertised by other members, routed into the overlay. */
+  routes: string[];
+}
+
+function publicHost(r: NodeRecord): string | null {
+  return r.endpoints.find((e) => e.kind === 'public')?.host ?? null;
+}
+
+/** The endpoint to dial for `them`, or null when they must dial us (or punch). */
+export function dialEndpoint(me: NodeRecord, them: NodeRecord): Endpoint | null {
+  const configured = them.endpoints.find((e) => e.kind === 'configured');
+  if (configured) return configured;
+  const mine = publicHost(me);
+  if (mine !== null && mine === publicHost(them)) return them.endpoints.find((e) => e.kind === 'lan') ?? null;
+  return null;
+}
+
+function reachableDirectly(me: NodeRecord, them: NodeRecord): boolean {
+  return dialEndpoint(me, them) !== null || dialEndpoint(them, me) !== null;
+}
+
+function toNetNode(r: NodeRecord, ula48: Uint8Array): Omit<NetNode, 'path' | 'via'> {
+  const c = r.chain[0]!;
+  return {
+    id: r.id, name: c.name, ipv4: formatIPv4(c.ipv4), ipv6: ipv6ForIPv4(ula48, c.ipv4), wgPub: toBase64(c.wgPub),
+    endpoints: r.endpoints, subnets: r.subnets, services: r.services, relay: r.relay,
+  };
+}
+
+/**
+ * Computes the netmap for `selfId` from the verified records (self included).
+ * Direct candidates (one side dialable, or a live link) become WireGuard peers;
+ * every other member's addresses go to the first hop of its shortest path.
+ */
+export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, net: NetworkParams): Netmap {
+  const me = records.get(selfId);
+  if (!me) throw new Error(`computeNetmap: no record for self ${selfId}`);
+  const graph = new Map<string, GraphNode>();
+  for (const r of records.values()) {
+    graph.set(r.id, { id: r.id, relay: r.relay, links: new Map(r.links.map((l) => [l.peer, l.rttMs])) });
+  }
+  const adj = mutualEdges(graph);
+  const routes = shortestPaths(selfId, graph, adj);
+
+  const peerOf = new Map<string, WgPeer>();
+  const addPeer = (r: NodeRecord) => {
+    let p = peerOf.get(r.id);
+    if (!p) {
+      const ep = dialEndpoint(me, r);
+      p = { publicKey: toBase64(r.chain[0]!.wgPub), endpoint: ep ? (ep.host.includes(':') ? `[${ep.host}]:${ep.port}` : `${ep.host}:${ep.port}`) : null, allowedIPs: [], keepaliveSec: PERSISTENT_KEEPALIVE_SEC };
+      peerOf.set(r.id, p);
+    }
+    return p;
+  };
+  for (const r of records.values()) {
+    if (r.id !== selfId && (reachableDirectly(me, r) || adj.get(selfId)?.has(r.id))) addPeer(r);
+  }
+
+  const nodes: NetNode[] = [];
+  const subnetRoutes: string[] = [];
+  const selfNode: NetNode = { ...toNetNode(me, net.ula48), path: 'self', via: null };
+  for (const r of [...records.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    if (r.id === selfId) { nodes.push(selfNode); continue; }
+    const n = toNetNode(r, net.ula48);
+    const route = routes.get(r.id);
+    let hop: NodeRecord | undefined;
+    let path: NetNode['path'] = 'unreachable';
+    if (route && records.has(route.nextHop)) {
+      hop = records.get(route.nextHop)!;
+      path = route.nextHop === r.id ? 'direct' : 'relayed';
+    } else if (peerOf.has(r.id)) {
+      hop = r; // a direct attempt, before any link is reported
+      path = 'direct';
+    }
+    if (hop) {
+      addPeer(hop).allowedIPs.push(`${n.ipv4}/32`, `${n.ipv6}/128`, ...r.subnets);
+      subnetRoutes.push(...r.subnets);
+    }
+    nodes.push({ ...n, path, via: path === 'relayed' && hop ? hop.chain[0]!.name : null });
+  }
+  const peers = [...peerOf.values()].sort((a, b) => (a.publicKey < b.publicKey ? -1 : 1));
+  for (const p of peers) p.allowedIPs.sort();
+  return { self: selfNode, nodes, peers, routes: subnetRoutes.sort() };
+}

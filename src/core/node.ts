@@ -1,0 +1,349 @@
+// NodeCore: one member's control-plane state machine, sans I/O. Events come
+// in with the current time (control datagrams, WireGuard observations, ticks);
+// actions come out (datagrams to send, "netmap changed", "persist"). Rules:
+//  - remote input never throws out of here: it is dropped and counted;
+//  - a record is accepted only if its chain verifies and its seq is newer;
+//  - the own record is re-signed only when its content changes.
+import { DecodeError } from './codec.ts';
+import { bytesEqual } from './bytes.ts';
+import type { SignKeys } from './crypto.ts';
+import { verifyChain, ChainError, type Cert } from './cert.ts';
+import { decodeRecord, encodeRecord, OversizeError, SignatureError, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service } from './record.ts';
+import { decodeControl, encodeControl, MAX_DIGEST_ENTRIES, MAX_RECORDS_PER_MESSAGE, type ControlMessage } from './gossip.ts';
+import { computeNetmap, type Netmap } from './netmap.ts';
+import { formatIPv4 } from './ip.ts';
+import { toBase64 } from './bytes.ts';
+import type { SignedNetwork } from './network.ts';
+import { RTT_BUCKET_MS } from './paths.ts';
+
+export const GOSSIP_INTERVAL_MS = 2000;
+export const PING_INTERVAL_MS = 5000;
+export const OBSERVE_REPORT_INTERVAL_MS = 30000;
+/** A WireGuard session counts as a live link while its last handshake is this recent. */
+export const LINK_ALIVE_MS = 180_000;
+export const MAX_RECORDS = 1024;
+export const MAX_PENDING_PINGS = 64;
+
+export type Action =
+  | { type: 'send'; to: string; bytes: Uint8Array }
+  | { type: 'netmap' }
+  | { type: 'persist' };
+
+export interface DropCounters {
+  malformed: number;
+  badSignature: number;
+  stale: number;
+  unknownSigner: number;
+  oversize: number;
+  expired: number;
+  invalidChain: number;
+  tooMany: number;
+}
+
+export interface WgObservation {
+  /** Base64 public key. */
+  publicKey: string;
+  endpoint: string | null;
+  lastHandshakeMs: number;
+  rxBytes: number;
+  txBytes: number;
+}
+
+export interface NodeCoreOptions {
+  network: SignedNetwork;
+  chain: Cert[];
+  signKeys: SignKeys;
+  relay: boolean;
+  configuredEndpoints: Endpoint[];
+  services: Service[];
+  subnets: string[];
+  /** The last seq this node signed, so restarts never go backwards. */
+  lastSeq: number;
+  nowMs: number;
+}
+
+export class NodeCore {
+  readonly network: SignedNetwork;
+  readonly selfId: string;
+  private chain: Cert[];
+  private readonly signKeys: SignKeys;
+  private records = new Map<string, NodeRecord>();
+  private byIPv4 = new Map<string, string>();
+  private byWgPub = new Map<string, string>();
+  private body: RecordBody;
+  private lanEndpoints: Endpoint[] = [];
+  private observed: Endpoint | null = null;
+  private configured: Endpoint[];
+  private linkRtt = new Map<string, number>();
+  private wg = new Map<string, WgObservation>();
+  private pings = new Map<number, string>();
+  private nonce = 1;
+  private lastGossipMs = 0;
+  private lastPingMs = 0;
+  private lastObserveReportMs = 0;
+  private reportedEndpoint = new Map<string, string>();
+  private cachedNetmap: Netmap | null = null;
+  readonly dropped: DropCounters = { malformed: 0, badSignature: 0, stale: 0, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0 };
+
+  constructor(o: NodeCoreOptions) {
+    this.network = o.network;
+    this.chain = o.chain;
+    this.signKeys = o.signKeys;
+    this.selfId = nodeIdOf(o.chain[0]!.signPub);
+    this.configured = o.configuredEndpoints;
+    this.body = { seq: o.lastSeq, endpoints: [], links: [], subnets: o.subnets, relay: o.relay, exitCapacityMbit: 0, services: o.services };
+    this.resign(o.nowMs, true);
+  }
+
+  get selfRecord(): NodeRecord { return this.records.get(this.selfId)!; }
+  get seq(): number { return this.body.seq; }
+  get certChain(): Cert[] { return this.chain; }
+
+  allRecords(): NodeRecord[] { return [...this.records.values()]; }
+
+  netmap(): Netmap {
+    this.cachedNetmap ??= computeNetmap(this.selfId, this.records, this.network.params);
+    return this.cachedNetmap;
+  }
+
+  /** The node whose overlay IPv4 is `ip`, if any. */
+  nodeByIPv4(ip: string): NodeRecord | undefined {
+    const id = this.byIPv4.get(ip);
+    return id ? this.records.get(id) : undefined;
+  }
+
+  nodeByWgPub(pub: string): NodeRecord | undefined {
+    const id = this.byWgPub.get(pub);
+    return id ? this.records.get(id) : undefined;
+  }
+
+  wgObservation(pub: string): WgObservation | undefined { return this.wg.get(pub); }
+  rttTo(id: string): number | undefined { return this.linkRtt.get(id); }
+
+  // ---- own record ----
+
+  private resign(nowMs: number, force = false): Action[] {
+    const endpoints = [...this.configured, ...(this.observed ? [this.observed] : []), ...this.lanEndpoints].slice(0, 8);
+    const links: { peer: string; rttMs: number }[] = [];
+    for (const obs of this.wg.values()) {
+      const id = this.byWgPub.get(obs.publicKey);
+      if (!id || id === this.selfId || obs.lastHandshakeMs === 0 || nowMs - obs.lastHandshakeMs > LINK_ALIVE_MS) continue;
+      const rtt = this.linkRtt.get(id) ?? RTT_BUCKET_MS * 5;
+      links.push({ peer: id, rttMs: Math.floor(rtt / RTT_BUCKET_MS) * RTT_BUCKET_MS });
+    }
+    links.sort((a, b) => (a.peer < b.peer ? -1 : 1));
+    const next: RecordBody = { ...this.body, endpoints, links: links.slice(0, 64) };
+    if (!force && sameBody(next, this.body)) return [];
+    next.seq = Math.max(this.body.seq + 1, nowMs);
+    this.body = next;
+    const rec = encodeRecord(next, this.chain, this.signKeys);
+    this.store(rec);
+    const out: Action[] = [{ type: 'persist' }, { type: 'netmap' }];
+    for (const to of this.neighbours(nowMs)) out.push({ type: 'send', to, bytes: encodeControl({ type: 'records', records: [rec.bytes] }) });
+    return out;
+  }
+
+  setLocalEndpoints(lan: Endpoint[], nowMs: number): Action[] {
+    this.lanEndpoints = lan;
+    return this.resign(nowMs);
+  }
+
+  setServices(services: Service[], nowMs: number): Action[] {
+    this.body = { ...this.body, services };
+    return this.resign(nowMs, true);
+  }
+
+  setConfigured(endpoints: Endpoint[], subnets: string[], relay: boolean, nowMs: number): Action[] {
+    this.configured = endpoints;
+    this.body = { ...this.body, subnets, relay };
+    return this.resign(nowMs);
+  }
+
+  // ---- records ----
+
+  private store(rec: NodeRecord): void {
+    const old = this.records.get(rec.id);
+    if (old) {
+      this.byIPv4.delete(formatIPv4(old.chain[0]!.ipv4));
+      this.byWgPub.delete(toBase64(old.chain[0]!.wgPub));
+    }
+    this.records.set(rec.id, rec);
+    this.byIPv4.set(formatIPv4(rec.chain[0]!.ipv4), rec.id);
+    this.byWgPub.set(toBase64(rec.chain[0]!.wgPub), rec.id);
+    this.cachedNetmap = null;
+  }
+
+  /**
+   * Verifies and stores a record from anywhere (gossip, join reply, disk).
+   * Returns true when it was new; bad input is counted, never thrown.
+   */
+  acceptRecord(bytes: Uint8Array, nowMs: number): boolean {
+    let rec: NodeRecord;
+    try {
+      rec = decodeRecord(bytes);
+    } catch (e) {
+      if (e instanceof OversizeError) this.dropped.oversize++;
+      else if (e instanceof SignatureError) this.dropped.badSignature++;
+      else if (e instanceof DecodeError && /bad signature/.test(e.message)) this.dropped.badSignature++;
+      else this.dropped.malformed++;
+      return false;
+    }
+    try {
+      verifyChain(rec.chain, this.network.params, nowMs);
+    } catch (e) {
+      const kind = e instanceof ChainError ? e.kind : 'invalid';
+      if (kind === 'unknown-signer') this.dropped.unknownSigner++;
+      else if (kind === 'expired') this.dropped.expired++;
+      else this.dropped.invalidChain++;
+      return false;
+    }
+    if (rec.id === this.selfId) {
+      // Our own record echoed back: if it is newer (a state restored from an
+      // old backup), jump past it so our next record wins.
+      if (rec.seq > this.body.seq && bytesEqual(rec.chain[0]!.signPub, this.signKeys.publicKey)) this.body = { ...this.body, seq: rec.seq };
+      return false;
+    }
+    const old = this.records.get(rec.id);
+    if (old && old.seq >= rec.seq) { if (old.seq > rec.seq) this.dropped.stale++; return false; }
+    if (!old && this.records.size >= 1024) { this.dropped.tooMany++; return false; }
+    const clash = this.byIPv4.get(formatIPv4(rec.chain[0]!.ipv4));
+    if (clash && clash !== rec.id) { this.dropped.invalidChain++; return false; }
+    this.store(rec);
+    return true;
+  }
+
+  // ---- WireGuard observations ----
+
+  /** Feeds `wg show dump` state: handshakes make links, endpoints are reported back to peers. */
+  observeWg(peers: WgObservation[], nowMs: number): Action[] {
+    this.wg = new Map(peers.map((p) => [p.publicKey, p]));
+    const out: Action[] = [];
+    for (const p of peers) {
+      const id = this.byWgPub.get(p.publicKey);
+      if (!id || !p.endpoint) continue;
+      if (this.reportedEndpoint.get(id) !== p.endpoint || nowMs - this.lastObserveReportMs > OBSERVE_REPORT_INTERVAL_MS) {
+        const m = /^\[?([0-9a-fA-F:.]+?)\]?:(\d+)$/.exec(p.endpoint);
+        const rec = this.records.get(id)!;
+        if (m) {
+          out.push({ type: 'send', to: formatIPv4(rec.chain[0]!.ipv4), bytes: encodeControl({ type: 'observed', host: m[1]!, port: Number(m[2]) }) });
+          this.reportedEndpoint.set(id, p.endpoint);
+        }
+      }
+    }
+    if (nowMs - this.lastObserveReportMs > OBSERVE_REPORT_INTERVAL_MS) this.lastObserveReportMs = nowMs;
+    out.push(...this.resign(nowMs));
+    return out;
+  }
+
+  /** Overlay IPv4s of members with a live WireGuard session to us. */
+  neighbours(nowMs: number): string[] {
+    const out: string[] = [];
+    for (const obs of this.wg.values()) {
+      const id = this.byWgPub.get(obs.publicKey);
+      if (!id || obs.lastHandshakeMs === 0 || nowMs - obs.lastHandshakeMs > LINK_ALIVE_MS) continue;
+      out.push(formatIPv4(this.records.get(id)!.chain[0]!.ipv4));
+    }
+    return out.sort();
+  }
+
+  // ---- control messages ----
+
+  handleControl(bytes: Uint8Array, fromIPv4: string, nowMs: number): Action[] {
+    const fromId = this.byIPv4.get(fromIPv4);
+    let m: ControlMessage;
+    try {
+      m = decodeControl(bytes);
+    } catch {
+      this.dropped.malformed++;
+      return [];
+    }
+    const reply = (msg: ControlMessage): Action => ({ type: 'send', to: fromIPv4, bytes: encodeControl(msg) });
+    switch (m.type) {
+      case 'digest': {
+        const theirs = new Map(m.entries.map((e) => [e.id, e.seq]));
+        const want = m.entries.filter((e) => (this.records.get(e.id)?.seq ?? -1) < e.seq).map((e) => e.id);
+        const push: Uint8Array[] = [];
+        for (const r of this.records.values()) {
+          const s = theirs.get(r.id);
+          if (s !== undefined && s < r.seq) push.push(r.bytes);
+        }
+        const out: Action[] = [];
+        if (want.length) out.push(reply({ type: 'want', ids: want.slice(0, 255) }));
+        for (let i = 0; i < push.length; i += MAX_RECORDS_PER_MESSAGE) out.push(reply({ type: 'records', records: push.slice(i, i + MAX_RECORDS_PER_MESSAGE) }));
+        return out;
+      }
+      case 'want': {
+        const recs = m.ids.map((id) => this.records.get(id)?.bytes).filter((b): b is Uint8Array => !!b);
+        const out: Action[] = [];
+        for (let i = 0; i < recs.length; i += MAX_RECORDS_PER_MESSAGE) out.push(reply({ type: 'records', records: recs.slice(i, i + MAX_RECORDS_PER_MESSAGE) }));
+        return out;
+      }
+      case 'records': {
+        let changed = false;
+        for (const b of m.records) changed = this.acceptRecord(b, nowMs) || changed;
+        if (!changed) return [];
+        // Push what is new onward (rumour mongering), then the netmap follows.
+        const out: Action[] = [{ type: 'netmap' }, { type: 'persist' }];
+        for (const to of this.neighbours(nowMs)) if (to !== fromIPv4) out.push({ type: 'send', to, bytes: bytes });
+        return out;
+      }
+      case 'ping':
+        return [reply({ type: 'pong', nonce: m.nonce, sentMs: m.sentMs })];
+      case 'pong': {
+        const id = this.pings.get(m.nonce);
+        if (!id || id !== fromId) return [];
+        this.pings.delete(m.nonce);
+        const rtt = Math.max(0, nowMs - m.sentMs);
+        const old = this.linkRtt.get(id);
+        this.linkRtt.set(id, old === undefined ? rtt : Math.round(old * 0.7 + rtt * 0.3));
+        return this.resign(nowMs);
+      }
+      case 'observed': {
+        if (!fromId) return [];
+        const ep: Endpoint = { kind: 'public', host: m.host, port: m.port };
+        const isLocal = this.lanEndpoints.some((e) => e.host === m.host) || this.configured.some((e) => e.host === m.host);
+        const next = isLocal ? null : ep;
+        if (JSON.stringify(next) === JSON.stringify(this.observed)) return [];
+        this.observed = next;
+        return this.resign(nowMs);
+      }
+    }
+  }
+
+  // ---- time ----
+
+  tick(nowMs: number): Action[] {
+    const out: Action[] = [];
+    const nbrs = this.neighbours(nowMs);
+    if (nowMs - this.lastGossipMs >= GOSSIP_INTERVAL_MS) {
+      this.lastGossipMs = nowMs;
+      const entries = [...this.records.values()].map((r) => ({ id: r.id, seq: r.seq }));
+      for (let i = 0; i < entries.length; i += MAX_DIGEST_ENTRIES) {
+        const bytes = encodeControl({ type: 'digest', entries: entries.slice(i, i + MAX_DIGEST_ENTRIES) });
+        for (const to of nbrs) out.push({ type: 'send', to, bytes });
+      }
+    }
+    if (nowMs - this.lastPingMs >= PING_INTERVAL_MS) {
+      this.lastPingMs = nowMs;
+      if (this.pings.size > MAX_PENDING_PINGS) this.pings.clear();
+      for (const to of nbrs) {
+        const id = this.byIPv4.get(to)!;
+        const nonce = this.nonce++ >>> 0;
+        this.pings.set(nonce, id);
+        out.push({ type: 'send', to, bytes: encodeControl({ type: 'ping', nonce, sentMs: nowMs }) });
+      }
+    }
+    out.push(...this.resign(nowMs));
+    return out;
+  }
+
+  nextDeadlineMs(): number {
+    return Math.min(this.lastGossipMs + GOSSIP_INTERVAL_MS, this.lastPingMs + PING_INTERVAL_MS);
+  }
+
+  /** Replaces the certificate chain (e.g. renewed), keeping records. */
+  setChain(chain: Cert[], nowMs: number): Action[] {
+    this.chain = chain;
+    return this.resign(nowMs, true);
+  }
+}

@@ -1,0 +1,182 @@
+// Node records: what a node says about itself, signed by its own key and
+// versioned by a sequence number. Gossiped; a newer seq replaces an older one.
+//
+// Wire layout (version 1):
+//   u8 version | chain (u8 n, n × vbytes cert) | u64 seq
+//   | u8 nEndpoints × (u8 kind, u8 family 4|6, 4|16 addr, u16 port)
+//   | u8 nLinks × (8 peerId, u16 rttMs)
+//   | u8 nSubnets × (u8 family, 4|16 addr, u8 len)
+//   | u8 flags (bit0 relay) | u16 exitCapacityMbit (0 = no exit offer)
+//   | u8 nServices × (str8 name, u16 port, u8 proto 6|17, str8 type)
+//   | 64 signature by the leaf certificate's key over everything before
+import { Reader, Writer, DecodeError } from './codec.ts';
+import { signDetached, verifyDetached, type SignKeys } from './crypto.ts';
+import { bytesEqual, toHex } from './bytes.ts';
+import { decodeChain, encodeChain, type Cert } from './cert.ts';
+import { parseIPv4, parseIPv6, formatIPv4, formatIPv6, formatHostPort } from './ip.ts';
+import { isDnsLabel } from './network.ts';
+
+export const RECORD_VERSION = 1;
+export const MAX_RECORD_BYTES = 1400;
+export const MAX_ENDPOINTS = 8;
+export const MAX_LINKS = 64;
+export const MAX_SUBNETS = 16;
+export const MAX_SERVICES = 32;
+export const NODE_ID_BYTES = 8;
+
+export type EndpointKind = 'lan' | 'public' | 'configured';
+const KIND_CODES: Record<EndpointKind, number> = { lan: 1, public: 2, configured: 3 };
+const KIND_NAMES: Record<number, EndpointKind> = { 1: 'lan', 2: 'public', 3: 'configured' };
+
+export interface Endpoint { kind: EndpointKind; host: string; port: number }
+export interface Link { peer: string /* node id hex */; rttMs: number }
+export interface Service { name: string; port: number; proto: 'tcp' | 'udp'; type: string }
+
+export interface RecordBody {
+  seq: number;
+  endpoints: Endpoint[];
+  links: Link[];
+  subnets: string[];
+  relay: boolean;
+  exitCapacityMbit: number;
+  services: Service[];
+}
+
+export interface NodeRecord extends RecordBody {
+  chain: Cert[];
+  /** Short node id: hex of the first 8 bytes of the signing key. */
+  id: string;
+  bytes: Uint8Array;
+}
+
+export function nodeIdOf(signPub: Uint8Array): string {
+  return toHex(signPub.subarray(0, NODE_ID_BYTES));
+}
+
+function writeAddr(w: Writer, host: string): void {
+  const v4 = parseIPv4(host);
+  if (v4 !== null) { w.u8(4).u32(v4); return; }
+  const v6 = parseIPv6(host);
+  if (!v6) throw new RangeError(`not an IP address: "${host}"`);
+  w.u8(6).bytes(v6);
+}
+
+function readAddr(r: Reader, field: string): string {
+  const fam = r.u8(field);
+  if (fam === 4) return formatIPv4(r.u32(field));
+  if (fam === 6) return formatIPv6(r.bytes(16, field));
+  throw new DecodeError(`record: ${field} has unknown address family ${fam}`);
+}
+
+function check(cond: boolean, what: string): void {
+  if (!cond) throw new RangeError(`record: ${what}`);
+}
+
+export function encodeRecord(body: RecordBody, chain: Cert[], keys: SignKeys): NodeRecord {
+  check(body.endpoints.length <= MAX_ENDPOINTS, `${body.endpoints.length} endpoints exceed ${MAX_ENDPOINTS}`);
+  check(body.links.length <= MAX_LINKS, `${body.links.length} links exceed ${MAX_LINKS}`);
+  check(body.subnets.length <= MAX_SUBNETS, `${body.subnets.length} subnets exceed ${MAX_SUBNETS}`);
+  check(body.services.length <= MAX_SERVICES, `${body.services.length} services exceed ${MAX_SERVICES}`);
+  const w = new Writer().u8(RECORD_VERSION);
+  encodeChain(w, chain);
+  w.u64(body.seq).u8(body.endpoints.length);
+  for (const e of body.endpoints) { w.u8(KIND_CODES[e.kind]); writeAddr(w, e.host); w.u16(e.port); }
+  w.u8(body.links.length);
+  for (const l of body.links) w.bytes(fromHex8(l.peer)).u16(Math.min(65535, Math.max(0, Math.round(l.rttMs))));
+  w.u8(body.subnets.length);
+  for (const s of body.subnets) {
+    const [addr, len] = s.split('/');
+    writeAddr(w, addr!);
+    w.u8(Number(len));
+  }
+  w.u8(body.relay ? 1 : 0).u16(body.exitCapacityMbit).u8(body.services.length);
+  for (const s of body.services) w.str8(s.name).u16(s.port).u8(s.proto === 'udp' ? 17 : 6).str8(s.type);
+  const unsigned = w.finish();
+  const bytes = new Writer().bytes(unsigned).bytes(signDetached(unsigned, keys.secretKey)).finish();
+  check(bytes.length <= MAX_RECORD_BYTES, `${bytes.length} bytes exceed ${MAX_RECORD_BYTES}`);
+  return { ...body, chain, id: nodeIdOf(chain[0]!.signPub), bytes };
+}
+
+function fromHex8(hex: string): Uint8Array {
+  const out = new Uint8Array(NODE_ID_BYTES);
+  for (let i = 0; i < NODE_ID_BYTES; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16) || 0;
+  return out;
+}
+
+export class OversizeError extends DecodeError {
+  override name = 'OversizeError';
+}
+export class SignatureError extends DecodeError {
+  override name = 'SignatureError';
+}
+
+/**
+ * Decodes a record and checks its signature against its leaf certificate.
+ * The chain itself is verified by the caller against the network.
+ */
+export function decodeRecord(bytes: Uint8Array): NodeRecord {
+  if (bytes.length > MAX_RECORD_BYTES) throw new OversizeError(`record of ${bytes.length} bytes exceeds ${MAX_RECORD_BYTES}`);
+  const r = new Reader(bytes, 'record');
+  const v = r.u8('version');
+  if (v !== RECORD_VERSION) throw new DecodeError(`record: unsupported version ${v}`);
+  const chain = decodeChain(r);
+  const seq = r.u64('seq');
+  const nE = r.u8('endpoint count');
+  if (nE > MAX_ENDPOINTS) throw new DecodeError(`record: ${nE} endpoints`);
+  const endpoints: Endpoint[] = [];
+  for (let i = 0; i < nE; i++) {
+    const kind = KIND_NAMES[r.u8('endpoint kind')];
+    if (!kind) throw new DecodeError('record: unknown endpoint kind');
+    const host = readAddr(r, 'endpoint');
+    const port = r.u16('endpoint port');
+    if (port === 0) throw new DecodeError('record: endpoint port 0');
+    endpoints.push({ kind, host, port });
+  }
+  const nL = r.u8('link count');
+  if (nL > MAX_LINKS) throw new DecodeError(`record: ${nL} links`);
+  const links: Link[] = [];
+  for (let i = 0; i < nL; i++) links.push({ peer: toHex(r.bytes(NODE_ID_BYTES, 'link peer')), rttMs: r.u16('link rtt') });
+  const nS = r.u8('subnet count');
+  if (nS > MAX_SUBNETS) throw new DecodeError(`record: ${nS} subnets`);
+  const subnets: string[] = [];
+  for (let i = 0; i < nS; i++) {
+    const addr = readAddr(r, 'subnet');
+    const len = r.u8('subnet length');
+    if (len > (addr.includes(':') ? 128 : 32)) throw new DecodeError(`record: subnet length ${len}`);
+    subnets.push(`${addr}/${len}`);
+  }
+  const relay = (r.u8('flags') & 1) === 1;
+  const exitCapacityMbit = r.u16('exit capacity');
+  const nSv = r.u8('service count');
+  if (nSv > MAX_SERVICES) throw new DecodeError(`record: ${nSv} services`);
+  const services: Service[] = [];
+  for (let i = 0; i < nSv; i++) {
+    const name = r.str8('service name');
+    const port = r.u16('service port');
+    const protoCode = r.u8('service proto');
+    const type = r.str8('service type');
+    if (!isDnsLabel(name) || (type !== '' && !isDnsLabel(type)) || (protoCode !== 6 && protoCode !== 17) || port === 0) {
+      throw new DecodeError(`record: invalid service "${name}"`);
+    }
+    services.push({ name, port, proto: protoCode === 17 ? 'udp' : 'tcp', type });
+  }
+  const signedLen = r.offset;
+  const sig = r.bytes(64, 'signature');
+  r.end();
+  const leaf = chain[0]!;
+  if (!verifyDetached(bytes.subarray(0, signedLen), sig, leaf.signPub)) throw new SignatureError(`record of "${leaf.name}": bad signature`);
+  return { seq, endpoints, links, subnets, relay, exitCapacityMbit, services, chain, id: nodeIdOf(leaf.signPub), bytes };
+}
+
+export function sameBody(a: RecordBody, b: RecordBody): boolean {
+  const key = (x: RecordBody) => JSON.stringify([x.endpoints, x.links, x.subnets, x.relay, x.exitCapacityMbit, x.services]);
+  return key(a) === key(b);
+}
+
+export function endpointText(e: Endpoint): string {
+  return formatHostPort(e.host, e.port);
+}
+
+export function sameKey(a: NodeRecord, b: NodeRecord): boolean {
+  return bytesEqual(a.chain[0]!.signPub, b.chain[0]!.signPub);
+}

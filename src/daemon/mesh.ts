@@ -1,0 +1,272 @@
+// A running membership: NodeCore driven by real time, WireGuard applied from
+// its netmap, control datagrams on the overlay, and the TCP join listener that
+// admits newcomers with invites.
+import type { Platform, Stream, UdpSocket, Listener, Timer } from '../platform/types.ts';
+import { NodeCore, type Action } from '../core/node.ts';
+import { signKeysFromSeed, x25519Public, type SignKeys } from '../core/crypto.ts';
+import { fromBase64, toBase64, toHex } from '../core/bytes.ts';
+import { decodeCert, type Cert } from '../core/cert.ts';
+import { decodeNetwork, ipv6ForIPv4, networkId, ula48Text, type SignedNetwork } from '../core/network.ts';
+import { admit, newInvite, pruneInvites } from '../core/admit.ts';
+import { encodeInvite } from '../core/invite.ts';
+import { frameJoin, parseJoinRecord } from '../core/join.ts';
+import { formatIPv4, parseHostPort, parseIPv4 } from '../core/ip.ts';
+import type { Endpoint, Service } from '../core/record.ts';
+import type { Netmap } from '../core/netmap.ts';
+import { WgApplier, type InterfaceSpec } from '../wg/apply.ts';
+import { loadRecords, saveRecords, type DurableState, type Membership } from './state.ts';
+import { readFrame } from './frames.ts';
+import type { Logger } from './log.ts';
+
+export const TICK_MS = 1000;
+export const LAN_SCAN_MS = 30_000;
+export const JOIN_TIMEOUT_MS = 10_000;
+export const MAX_JOIN_CONNECTIONS = 8;
+export const RECORD_SAVE_DELAY_MS = 2000;
+export const DEFAULT_INVITE_TTL_MS = 24 * 3600_000;
+
+export interface MeshOptions {
+  ifname: string;
+  listenPort: number;
+  runDir: string;
+  relay: boolean;
+  services: Service[];
+  subnets: string[];
+}
+
+export interface InviteOptions { name: string | null; admin: boolean; ttlMs: number }
+
+export class Mesh {
+  readonly core: NodeCore;
+  readonly applier: WgApplier;
+  private ctrl: UdpSocket | null = null;
+  private joinListener: Listener | null = null;
+  private timers: Timer[] = [];
+  private dirty = true;
+  private applying = false;
+  private saveTimer: Timer | null = null;
+  private joinConns = 0;
+  private stopped = false;
+  readonly signKeys: SignKeys;
+  readonly spec: InterfaceSpec;
+  lastApplyError: string | null = null;
+  firstHandshake = new Map<string, number>();
+
+  private constructor(
+    private readonly p: Platform, private readonly log: Logger, private state: DurableState,
+    private readonly opts: MeshOptions, private readonly saveState: (s: DurableState) => Promise<void>,
+    network: SignedNetwork, chain: Cert[],
+  ) {
+    this.signKeys = signKeysFromSeed(fromBase64(state.signSeed));
+    const wgPriv = fromBase64(state.wgPrivate);
+    const leaf = chain[0]!;
+    const net = network.params;
+    this.spec = {
+      ifname: opts.ifname, privateKey: state.wgPrivate, publicKey: toBase64(x25519Public(wgPriv)), listenPort: opts.listenPort,
+      addresses: [`${formatIPv4(leaf.ipv4)}/${net.ipv4Pool.len}`, `${ipv6ForIPv4(net.ula48, leaf.ipv4)}/48`], keyDir: opts.runDir,
+    };
+    const configured = this.membership.endpoints.map(toEndpoint).filter((e): e is Endpoint => e !== null);
+    this.core = new NodeCore({
+      network, chain, signKeys: this.signKeys, relay: opts.relay, configuredEndpoints: configured,
+      services: opts.services, subnets: opts.subnets, lastSeq: 0, nowMs: p.clock.nowMs(),
+    });
+    this.applier = new WgApplier(p);
+  }
+
+  get membership(): Membership { return this.state.membership!; }
+  get network(): SignedNetwork { return this.core.network; }
+
+  static async start(p: Platform, log: Logger, state: DurableState, opts: MeshOptions, save: (s: DurableState) => Promise<void>): Promise<Mesh> {
+    const m = state.membership!;
+    const network = decodeNetwork(fromBase64(m.network));
+    const chain = m.chain.map((c) => decodeCert(fromBase64(c)));
+    const mesh = new Mesh(p, log, state, opts, save, network, chain);
+    for (const r of await loadRecords(p.fs, opts.runDir)) mesh.core.acceptRecord(fromBase64(r), p.clock.nowMs());
+    await mesh.bringUp();
+    return mesh;
+  }
+
+  private async bringUp(): Promise<void> {
+    const net = this.network.params;
+    await this.p.fs.mkdirp(this.opts.runDir, 0o700);
+    await this.applier.ensureInterface(this.spec);
+    if (this.opts.relay) {
+      for (const k of ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']) {
+        const r = await this.p.proc.run(['sysctl', '-q', '-w', k]);
+        if (r.code !== 0) this.log.warn(`cannot enable forwarding (${k}): ${r.stderr.trim()}; this node will not relay`);
+      }
+    }
+    const ip = formatIPv4(this.core.certChain[0]!.ipv4);
+    this.ctrl = await this.p.udp.bind(ip, net.controlPort);
+    this.ctrl.onMessage((data, from) => this.dispatch(this.core.handleControl(data, from.address, this.p.clock.nowMs())));
+    try {
+      this.joinListener = await this.p.tcp.listen('0.0.0.0', this.opts.listenPort, (s) => void this.serveJoin(s));
+    } catch (e) {
+      this.log.warn(`join listener on tcp/${this.opts.listenPort} unavailable: ${(e as Error).message}`);
+    }
+    this.log.info(`member of "${net.name}" as ${this.core.certChain[0]!.name} ${ip} (${ula48Text(net.ula48)}), interface ${this.spec.ifname} via ${this.applier.backend}`);
+    await this.scanLan();
+    this.timers.push(this.p.clock.every(TICK_MS, () => void this.tick()));
+    this.timers.push(this.p.clock.every(LAN_SCAN_MS, () => void this.scanLan()));
+    await this.tick();
+  }
+
+  /** Our global IPv4 addresses (not the overlay) as LAN endpoints. */
+  private async scanLan(): Promise<void> {
+    const r = await this.p.proc.run(['ip', '-o', '-4', 'addr', 'show', 'scope', 'global']);
+    const eps: Endpoint[] = [];
+    for (const line of r.stdout.split('\n')) {
+      const m = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\//.exec(line);
+      if (m && m[1] !== this.spec.ifname && !m[1]!.startsWith('kith')) eps.push({ kind: 'lan', host: m[2]!, port: this.opts.listenPort });
+    }
+    this.dispatch(this.core.setLocalEndpoints(eps.slice(0, 4), this.p.clock.nowMs()));
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    const now = this.p.clock.nowMs();
+    try {
+      const st = await this.applier.state(this.spec.ifname);
+      for (const peer of st.peers) {
+        if (peer.latestHandshakeSec > 0 && !this.firstHandshake.has(peer.publicKey)) this.firstHandshake.set(peer.publicKey, now);
+      }
+      this.dispatch(this.core.observeWg(st.peers.map((x) => ({
+        publicKey: x.publicKey, endpoint: x.endpoint, lastHandshakeMs: x.latestHandshakeSec * 1000, rxBytes: x.rxBytes, txBytes: x.txBytes,
+      })), now));
+    } catch (e) {
+      this.log.limited('wg-state', 'warn', `cannot read WireGuard state: ${(e as Error).message}`);
+    }
+    this.dispatch(this.core.tick(now));
+    await this.apply();
+  }
+
+  dispatch(actions: Action[]): void {
+    for (const a of actions) {
+      if (a.type === 'send') {
+        this.ctrl?.send(a.bytes, { address: a.to, port: this.network.params.controlPort }).catch((e: Error) =>
+          this.log.limited(`send-${a.to}`, 'debug', `control send to ${a.to}: ${e.message}`));
+      } else if (a.type === 'netmap') {
+        this.dirty = true;
+      } else if (a.type === 'persist') {
+        this.scheduleRecordSave();
+      }
+    }
+    if (this.dirty && !this.applying) void this.apply();
+  }
+
+  private scheduleRecordSave(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = this.p.clock.after(RECORD_SAVE_DELAY_MS, () => {
+      this.saveTimer = null;
+      void saveRecords(this.p.fs, this.opts.runDir, this.core.allRecords().map((r) => toBase64(r.bytes)))
+        .catch((e: Error) => this.log.limited('save-records', 'warn', `cannot save record cache: ${e.message}`));
+    });
+  }
+
+  /** Applies the netmap to WireGuard and routes; serialised, re-run while dirty. */
+  async apply(): Promise<void> {
+    if (this.applying || this.stopped) return;
+    this.applying = true;
+    try {
+      for (let i = 0; i < 3 && this.dirty; i++) {
+        this.dirty = false;
+        const nm = this.core.netmap();
+        const n = await this.applier.applyPeers(this.spec, nm.peers, Math.floor(this.p.clock.nowMs() / 1000));
+        await this.applier.applyRoutes(this.spec.ifname, nm.routes);
+        if (n) this.log.debug(`applied WireGuard peers (${nm.peers.length})`);
+      }
+      this.lastApplyError = null;
+    } catch (e) {
+      this.lastApplyError = (e as Error).message;
+      this.dirty = true;
+      this.log.limited('apply', 'error', `applying netmap failed: ${(e as Error).message}`);
+    } finally {
+      this.applying = false;
+    }
+  }
+
+  netmap(): Netmap { return this.core.netmap(); }
+
+  // ---- invites and admission ----
+
+  async createInvite(o: InviteOptions): Promise<{ code: string; expiresAtMs: number; endpoints: string[] }> {
+    const leaf = this.core.certChain[0]!;
+    if (!leaf.pool || (!leaf.admin && this.network.params.policy !== 'any')) {
+      throw new Error(`this node may not admit members (network "${this.network.params.name}" lets ${this.network.params.policy === 'any' ? 'any member' : 'admins only'} admit)`);
+    }
+    const own = this.core.selfRecord.endpoints;
+    const endpoints = [...own.filter((e) => e.kind === 'configured'), ...own.filter((e) => e.kind === 'public'), ...own.filter((e) => e.kind === 'lan')]
+      .filter((e) => parseIPv4(e.host) !== null || e.host.includes(':'))
+      .map((e) => ({ host: e.host, port: this.opts.listenPort }))
+      .filter((e, i, all) => all.findIndex((x) => x.host === e.host) === i)
+      .slice(0, 4);
+    if (!endpoints.length) throw new Error('no address to put in the invite: pass --endpoint at init or wait for a LAN address');
+    const now = this.p.clock.nowMs();
+    const secret = this.p.random(16);
+    const inv = newInvite(secret, { name: o.name, admin: o.admin, nowMs: now, ttlMs: o.ttlMs });
+    await this.updateMembership({ invites: [...pruneInvites(this.membership.invites, now), inv] });
+    const code = encodeInvite({ networkId: networkId(this.network.params.networkPub), secret, endpoints });
+    this.log.info(`invite ${inv.id.slice(0, 8)} created${o.name ? ` for "${o.name}"` : ''}${o.admin ? ' (admin)' : ''}, expires in ${Math.round(o.ttlMs / 60000)} min`);
+    return { code, expiresAtMs: inv.expiresAtMs, endpoints: endpoints.map((e) => `${e.host}:${e.port}`) };
+  }
+
+  private async updateMembership(patch: Partial<Membership>): Promise<void> {
+    const next: DurableState = { ...this.state, membership: { ...this.membership, ...patch } };
+    await this.saveState(next);
+    this.state = next;
+  }
+
+  private async serveJoin(s: Stream): Promise<void> {
+    if (this.joinConns >= MAX_JOIN_CONNECTIONS) { s.close(); return; }
+    this.joinConns++;
+    try {
+      const frame = await readFrame(this.p, s, JOIN_TIMEOUT_MS);
+      const now = this.p.clock.nowMs();
+      const recs = this.core.allRecords();
+      const res = admit({
+        network: this.network, chain: this.core.certChain, signKeys: this.signKeys, alloc: this.membership.alloc,
+        invites: this.membership.invites, takenNames: new Set(recs.map((r) => r.chain[0]!.name)),
+        memberKeys: new Set(recs.map((r) => toHex(r.chain[0]!.signPub))), records: recs.map((r) => r.bytes),
+        nowMs: now, nonce: this.p.random(24), certLifetimeMs: 0,
+      }, frame);
+      if (res.invites && res.alloc) await this.updateMembership({ invites: res.invites, alloc: res.alloc });
+      if (res.admitted) this.log.info(`admitted "${res.admitted.name}" at ${res.admitted.ipv4}${res.admitted.admin ? ' as admin' : ''} (from ${s.remote})`);
+      else this.log.limited(`refuse-${s.remote}`, 'warn', `refused join from ${s.remote}: ${res.refused}`);
+      await s.write(frameJoin(res.reply));
+      if (res.admitted) {
+        // The newcomer sends its first record right away, so it becomes a peer now rather than after gossip.
+        const rec = parseJoinRecord(await readFrame(this.p, s, JOIN_TIMEOUT_MS));
+        if (this.core.acceptRecord(rec, this.p.clock.nowMs())) this.dispatch([{ type: 'netmap' }, { type: 'persist' }]);
+      }
+    } catch (e) {
+      this.log.limited('join-conn', 'warn', `join connection failed: ${(e as Error).message}`);
+    } finally {
+      this.joinConns--;
+      s.close();
+    }
+  }
+
+  setServices(services: Service[]): void {
+    this.opts.services = services;
+    this.dispatch(this.core.setServices(services, this.p.clock.nowMs()));
+  }
+
+  /** Stops timers and sockets but leaves the interface and peers up, so traffic continues. */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) t.cancel();
+    this.saveTimer?.cancel();
+    this.ctrl?.close();
+    this.joinListener?.close();
+  }
+
+  /** Saves the record cache now (on shutdown). */
+  async flush(): Promise<void> {
+    await saveRecords(this.p.fs, this.opts.runDir, this.core.allRecords().map((r) => toBase64(r.bytes)));
+  }
+}
+
+function toEndpoint(s: string): Endpoint | null {
+  const hp = parseHostPort(s);
+  return hp ? { kind: 'configured', host: hp.host, port: hp.port } : null;
+}

@@ -1,0 +1,60 @@
+// What `status` and `peers` report: plain JSON views of the daemon's state.
+import { formatPrefix4 } from '../core/ip.ts';
+import { ula48Text } from '../core/network.ts';
+import type { Kithd } from './kithd.ts';
+
+export interface PeerView {
+  name: string;
+  ipv4: string;
+  ipv6: string;
+  path: 'direct' | 'relayed' | 'unreachable';
+  via: string | null;
+  endpoint: string | null;
+  rttMs: number | null;
+  lastHandshakeSec: number | null;
+  rxBytes: number;
+  txBytes: number;
+}
+
+export function statusOf(d: Kithd) {
+  const p = d.p;
+  const base = { runtime: p.runtime, rssBytes: p.rssBytes(), uptimeSec: Math.round((p.clock.nowMs() - d.startedMs) / 1000) };
+  const mesh = d.mesh;
+  if (!mesh) return { ...base, state: 'unconfigured', node: null, network: null, peers: 0, dropped: null };
+  const nm = mesh.netmap();
+  const net = mesh.network.params;
+  const leaf = mesh.core.certChain[0]!;
+  return {
+    ...base,
+    state: mesh.lastApplyError ? 'degraded' : 'running',
+    error: mesh.lastApplyError,
+    node: {
+      name: nm.self.name, id: nm.self.id, ipv4: nm.self.ipv4, ipv6: nm.self.ipv6, wgPublicKey: mesh.spec.publicKey,
+      ifname: mesh.spec.ifname, listenPort: mesh.spec.listenPort, backend: mesh.applier.backend, admin: leaf.admin,
+      endpoints: nm.self.endpoints.map((e) => `${e.kind} ${e.host}:${e.port}`), recordSeq: mesh.core.seq,
+    },
+    network: { name: net.name, zone: net.zone, ipv4Pool: formatPrefix4(net.ipv4Pool), ula48: ula48Text(net.ula48), policy: net.policy },
+    peers: nm.nodes.length - 1,
+    reachable: nm.nodes.filter((n) => n.path === 'direct' || n.path === 'relayed').length,
+    dropped: { ...mesh.core.dropped },
+  };
+}
+
+export function peerList(d: Kithd): PeerView[] {
+  const mesh = d.mesh;
+  if (!mesh) return [];
+  const nowSec = d.p.clock.nowMs() / 1000;
+  return mesh.netmap().nodes.filter((n) => n.path !== 'self').map((n) => {
+    const obs = mesh.core.wgObservation(n.wgPub);
+    const hop = n.path === 'relayed' ? mesh.netmap().nodes.find((x) => x.name === n.via) : n;
+    const hopObs = hop ? mesh.core.wgObservation(hop.wgPub) : undefined;
+    const rtt = hop ? mesh.core.rttTo(hop.id) : undefined;
+    return {
+      name: n.name, ipv4: n.ipv4, ipv6: n.ipv6, path: n.path as PeerView['path'], via: n.via,
+      endpoint: n.path === 'direct' ? obs?.endpoint ?? null : null,
+      rttMs: rtt ?? null,
+      lastHandshakeSec: hopObs && hopObs.lastHandshakeMs > 0 ? Math.max(0, Math.round(nowSec - hopObs.lastHandshakeMs / 1000)) : null,
+      rxBytes: obs?.rxBytes ?? 0, txBytes: obs?.txBytes ?? 0,
+    };
+  });
+}

@@ -1,0 +1,205 @@
+// The DNS index: built from the netmap's view of nodes and services, once per
+// netmap change, into immutable lookup tables with every answer precomputed
+// as wire bytes. Services listed under a node they were not published by are
+// rejected here, because only a node may publish names under its own name.
+import { parseIPv4, parseIPv6, parsePrefix, prefixContains, reverseName, reverseZones } from './addr.ts';
+import type { Prefix } from './addr.ts';
+import { T, RCODE, QNAME_OFFSET, encodeRecord, nameWireLength, pointer, prepare, buildNameTable } from './records.ts';
+import type { Prepared, Rec, RecordData, NameTable } from './records.ts';
+
+export interface ZoneService {
+  name: string;
+  port: number;
+  proto: 'tcp' | 'udp';
+  /** Service type label without the underscore (default: the name). */
+  type?: string;
+  /** Node name that published it (from its signed record). */
+  owner: string;
+  /** TXT strings (DNS-SD key=value); default one empty string (RFC 6763 §6.1). */
+  txt?: string[];
+}
+
+export interface ZoneNode {
+  name: string;
+  ipv4: string;
+  ipv6: string;
+  services: ZoneService[];
+}
+
+export interface ZoneInput {
+  /** The mesh zone, e.g. "home.internal". */
+  zone: string;
+  /** The network's ULA prefix, e.g. "fd12:3456:789a::/48". */
+  ula48: string;
+  /** The overlay IPv4 pool, e.g. "100.64.0.0/10". */
+  ipv4Pool: string;
+  nodes: ZoneNode[];
+  soaSerial: number;
+  /** This node's name: the NS and SOA MNAME target (default: the zone apex). */
+  self?: string;
+}
+
+/** A node or service that was left out of the index, and why. */
+export interface Rejected {
+  kind: 'node' | 'service';
+  /** Node name, or "service@node" for services. */
+  name: string;
+  reason: string;
+}
+
+/** Everything known about one existing name (a name with no records is an empty non-terminal). */
+export interface NameEntry {
+  readonly byType: ReadonlyMap<number, Prepared>;
+  /** NOERROR, no answers, the zone's SOA in authority. */
+  readonly nodata: Prepared;
+  /** The RFC 8482 minimal answer to ANY: one RRset (or nodata). */
+  readonly any: Prepared;
+}
+
+export interface ApexEntry {
+  readonly name: string;
+  /** The SOA record from its type field on (the owner is a pointer added per response). */
+  readonly soaTail: Uint8Array;
+}
+
+export interface DnsIndex {
+  readonly zone: string;
+  readonly serial: number;
+  /** Lowercased FQDN without trailing dot → entry. */
+  readonly names: ReadonlyMap<string, NameEntry>;
+  /** The same entries keyed by lowercased wire name, for the query path. */
+  readonly table: NameTable<NameEntry>;
+  /** Apexes of the forward zone and the reverse zones. */
+  readonly apexes: ReadonlyMap<string, ApexEntry>;
+  readonly counts: { nodes: number; services: number; names: number; records: number };
+}
+
+/** Limits: a netmap cannot make the index unbounded. */
+export const MAX_NODES = 4096;
+export const MAX_SERVICES_PER_NODE = 64;
+export const MAX_TXT_BYTES = 1024;
+/** TTLs: names move when the netmap does, so keep them short. */
+export const RECORD_TTL_S = 60;
+export const NEGATIVE_TTL_S = 30;
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+function checkName(name: string, what: string): string {
+  const n = name.toLowerCase().replace(/\.$/, '');
+  if (n.length > 200 || !n.split('.').every((l) => LABEL.test(l))) throw new SyntaxError(`${what}: not a valid DNS name: "${name}"`);
+  return n;
+}
+
+class Builder {
+  readonly sets = new Map<string, Map<number, Rec[]>>();
+  records = 0;
+  add(name: string, rec: RecordData): void {
+    let byType = this.sets.get(name);
+    if (!byType) this.sets.set(name, (byType = new Map()));
+    const list = byType.get(T[rec.type]) ?? [];
+    if (list.some((r) => JSON.stringify(r.rec) === JSON.stringify(rec))) return;
+    list.push({ rec, ttl: RECORD_TTL_S });
+    byType.set(T[rec.type], list);
+    this.records++;
+  }
+}
+
+function addNode(b: Builder, zone: string, pool: Prefix, ula: Prefix, node: ZoneNode, rejected: Rejected[]): number {
+  const label = node.name.toLowerCase();
+  if (!LABEL.test(label)) { rejected.push({ kind: 'node', name: node.name, reason: 'not a valid DNS label' }); return 0; }
+  const fqdn = `${label}.${zone}`;
+  if (b.sets.has(fqdn)) { rejected.push({ kind: 'node', name: node.name, reason: 'duplicate node name' }); return 0; }
+  let v4: Uint8Array, v6: Uint8Array;
+  try { v4 = parseIPv4(node.ipv4); v6 = parseIPv6(node.ipv6); } catch (e) {
+    rejected.push({ kind: 'node', name: node.name, reason: (e as Error).message }); return 0;
+  }
+  const addrs: RecordData[] = [{ type: 'A', data: node.ipv4 }, { type: 'AAAA', data: node.ipv6 }];
+  for (const r of addrs) b.add(fqdn, r);
+  if (prefixContains(pool, v4)) b.add(reverseName(v4), { type: 'PTR', data: fqdn });
+  if (prefixContains(ula, v6)) b.add(reverseName(v6), { type: 'PTR', data: fqdn });
+  let services = 0;
+  for (const s of node.services) {
+    const id = `${s.name}@${node.name}`;
+    const reject = (reason: string) => rejected.push({ kind: 'service', name: id, reason });
+    if (s.owner.toLowerCase() !== label) { reject(`published by "${s.owner}", not by "${node.name}"`); continue; }
+    const name = s.name.toLowerCase();
+    const type = (s.type ?? s.name).toLowerCase();
+    if (!LABEL.test(name) || !LABEL.test(type)) { reject(`service name "${s.name}" or type "${s.type}" is not a valid DNS label`); continue; }
+    if (s.proto !== 'tcp' && s.proto !== 'udp') { reject(`protocol "${String(s.proto)}" is not tcp or udp`); continue; }
+    if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535) { reject(`port ${s.port} out of range`); continue; }
+    const txt = s.txt ?? [''];
+    if (txt.reduce((n, t) => n + t.length + 1, 0) > MAX_TXT_BYTES || txt.some((t) => t.length > 255)) { reject('TXT data too long'); continue; }
+    if (++services > MAX_SERVICES_PER_NODE) { reject(`more than ${MAX_SERVICES_PER_NODE} services`); continue; }
+    const host = `${name}.${fqdn}`;
+    for (const r of addrs) b.add(host, r);
+    const srvName = `_${type}._${s.proto}.${host}`;
+    b.add(srvName, { type: 'SRV', data: { priority: 0, weight: 0, port: s.port, target: host } });
+    b.add(srvName, { type: 'TXT', data: txt });
+  }
+  return Math.min(services, MAX_SERVICES_PER_NODE);
+}
+
+/** Order in which ANY picks its one RRset (RFC 8482 §4.2). */
+const ANY_ORDER = [T.A, T.AAAA, T.SRV, T.TXT, T.PTR, T.SOA, T.NS];
+
+/** Builds the immutable index; never throws for bad nodes or services (they are rejected), only for a bad zone config. */
+export function buildIndex(input: ZoneInput): { index: DnsIndex; rejected: Rejected[] } {
+  const zone = checkName(input.zone, 'zone');
+  const pool = parsePrefix(input.ipv4Pool);
+  const ula = parsePrefix(input.ula48);
+  if (pool.bytes.length !== 4) throw new SyntaxError(`ipv4Pool: not an IPv4 prefix: "${input.ipv4Pool}"`);
+  if (ula.bytes.length !== 16) throw new SyntaxError(`ula48: not an IPv6 prefix: "${input.ula48}"`);
+  const rejected: Rejected[] = [];
+  const b = new Builder();
+  const apexNames = [zone, ...reverseZones(pool), ...reverseZones(ula)];
+  const self = input.self ? checkName(input.self, 'self') : '';
+  const nsTarget = self ? `${self}.${zone}` : zone;
+  const soa: RecordData = { type: 'SOA', data: { mname: nsTarget, rname: `hostmaster.${zone}`, serial: input.soaSerial >>> 0, refresh: 3600, retry: 600, expire: 86400, minimum: NEGATIVE_TTL_S } };
+  for (const apex of apexNames) { b.add(apex, soa); b.add(apex, { type: 'NS', data: nsTarget }); }
+  let nodes = 0;
+  let services = 0;
+  for (const node of input.nodes) {
+    if (nodes >= MAX_NODES) { rejected.push({ kind: 'node', name: node.name, reason: `more than ${MAX_NODES} nodes` }); continue; }
+    const before = rejected.length;
+    services += addNode(b, zone, pool, ula, node, rejected);
+    if (rejected.length === before || rejected[before]!.kind === 'service') nodes++;
+  }
+  const apexOf = (name: string): string | undefined => {
+    for (let n = name; ; n = n.slice(n.indexOf('.') + 1)) {
+      if (apexNames.includes(n)) return n;
+      if (!n.includes('.')) return undefined;
+    }
+  };
+  // Empty non-terminals: every ancestor up to the apex exists (NODATA, not NXDOMAIN).
+  for (const name of [...b.sets.keys()]) {
+    const apex = apexOf(name)!;
+    for (let n = name; n !== apex; n = n.slice(n.indexOf('.') + 1)) if (!b.sets.has(n)) b.sets.set(n, new Map());
+  }
+  const soaTails = new Map<string, Uint8Array>();
+  for (const apex of apexNames) soaTails.set(apex, encodeRecord(apex, { rec: soa, ttl: NEGATIVE_TTL_S }).subarray(nameWireLength(apex)));
+  const apexes = new Map<string, ApexEntry>(apexNames.map((a) => [a, { name: a, soaTail: soaTails.get(a)! }]));
+  const names = new Map<string, NameEntry>();
+  for (const [name, sets] of b.sets) names.set(name, prepareName(name, apexOf(name)!, sets, soaTails.get(apexOf(name)!)!, b));
+  return { index: { zone, serial: input.soaSerial >>> 0, names, table: buildNameTable(names), apexes, counts: { nodes, services, names: names.size, records: b.records } }, rejected };
+}
+
+function prepareName(name: string, apex: string, sets: Map<number, Rec[]>, soaTail: Uint8Array, b: Builder): NameEntry {
+  const qnamePtr = pointer(QNAME_OFFSET);
+  const apexPtr = pointer(QNAME_OFFSET + nameWireLength(name) - nameWireLength(apex));
+  const soaRR = new Uint8Array(2 + soaTail.length);
+  soaRR.set(apexPtr); soaRR.set(soaTail, 2);
+  const nodata = prepare(RCODE.NOERROR, [], [soaRR], []);
+  const byType = new Map<number, Prepared>();
+  for (const [type, recs] of sets) {
+    const answers = recs.map((r) => encodeRecord(name, r, qnamePtr));
+    // Addresses of SRV and NS targets inside our zones go in the additional section.
+    const targets = recs.map((r) => (r.rec.type === 'SRV' ? r.rec.data.target : r.rec.type === 'NS' ? r.rec.data : ''));
+    const additional: Uint8Array[] = [];
+    for (const t of new Set(targets.filter((x) => x))) {
+      for (const at of [T.A, T.AAAA]) for (const r of b.sets.get(t)?.get(at) ?? []) additional.push(encodeRecord(t, r));
+    }
+    byType.set(type, prepare(RCODE.NOERROR, answers, [], additional));
+  }
+  const anyType = ANY_ORDER.find((t) => byType.has(t));
+  return { byType, nodata, any: anyType === undefined ? nodata : byType.get(anyType)! };
+}

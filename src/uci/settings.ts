@@ -1,0 +1,301 @@
+// The contract of /etc/config/kith: the UCI model validated into typed Kith
+// settings, with every problem (file, line, section, option) reported at once.
+import type { LogLevel } from '../platform/types.ts';
+import { type UciPackage, type UciSection } from './model.ts';
+import { parseUciLenient } from './parse.ts';
+import {
+  ABS_PATH, BOOL, CIDR, DNS_LABEL, DNS_SERVER, HOST_PORT, IFNAME, intRange, LISTEN_ADDRESS, oneOf, OVERLAY, PORT,
+  type DnsServer, type HostPort, type ValueType,
+} from './values.ts';
+
+/*
+ * Schema (all sections optional; defaults in brackets):
+ *   config kith 'main'    enabled [1], ifname [kith0], listen_port [51820],
+ *                         state_dir [/etc/kith], log_level [info], list endpoint,
+ *                         node_name, ubus_socket [/var/run/ubus/ubus.sock]
+ *   config dns 'dns'      enabled [1], port [defaults.dnsPort, 5353], list listen
+ *                         [127.0.0.1 + overlay], forward [0], list upstream (ip[#port])
+ *   config subnet         prefix (required): a LAN network advertised to the mesh
+ *   config service        name, port (required), proto [tcp], type
+ *   config exit 'exit'    offer [0], capacity_mbit, use [0]
+ */
+
+/** Limits on repeated things, so a runaway config cannot exhaust the router. */
+export const MAX_ENDPOINTS = 16;
+export const MAX_DNS_LISTEN = 16;
+export const MAX_DNS_UPSTREAMS = 8;
+export const MAX_SUBNETS = 64;
+export const MAX_SERVICES = 64;
+export const MAX_EXIT_CAPACITY_MBIT = 100_000;
+export const DEFAULT_DNS_PORT = 5353;
+
+export interface DnsSettings {
+  enabled: boolean;
+  port: number;
+  /** Explicit listen addresses (127.0.0.1 by default). */
+  listen: string[];
+  /** Also listen on this node's overlay addresses (the `overlay` item; on by default). */
+  listenOverlay: boolean;
+  forward: boolean;
+  upstreams: DnsServer[];
+}
+export interface SubnetSettings { prefix: string; family: 4 | 6 }
+export interface ServiceSettings { name: string; port: number; proto: 'tcp' | 'udp'; type: string | null }
+export interface ExitSettings { offer: boolean; capacityMbit: number | null; use: boolean }
+
+export interface KithSettings {
+  enabled: boolean;
+  ifname: string;
+  listenPort: number;
+  stateDir: string;
+  logLevel: LogLevel;
+  endpoints: HostPort[];
+  nodeName: string | null;
+  ubusSocket: string;
+  dns: DnsSettings;
+  subnets: SubnetSettings[];
+  services: ServiceSettings[];
+  exit: ExitSettings;
+}
+
+/** One problem in the config file. `section` is like "kith.main" or "kith.@subnet[0]" ('' if unknown). */
+export interface Problem {
+  file: string;
+  line: number;
+  section: string;
+  option?: string;
+  /** A full sentence naming the option, section, value and what was expected. */
+  message: string;
+  /** The part of the message after the location, for formatProblem. */
+  detail: string;
+}
+
+export interface SettingsResult { settings: KithSettings; errors: Problem[]; warnings: Problem[] }
+
+export interface ValidateOptions {
+  /** Used in problems; its last path component is the package name. Default /etc/config/kith. */
+  file?: string;
+  defaults?: { dnsPort?: number };
+}
+
+/** `/etc/config/kith:12: section "kith.main" option "listen_port": value is "x" (expected a port 1-65535)`. */
+export function formatProblem(p: Problem): string {
+  const where = p.section ? ` section "${p.section}"${p.option ? ` option "${p.option}"` : ''}:` : '';
+  return `${p.file}:${p.line}:${where} ${p.detail}`;
+}
+
+class Collector {
+  readonly errors: Problem[] = [];
+  readonly warnings: Problem[] = [];
+  constructor(readonly file: string, readonly pkgName: string) {}
+
+  add(to: 'error' | 'warning', line: number, section: string, option: string | undefined, message: string, detail: string): void {
+    const p: Problem = { file: this.file, line, section, message, detail };
+    if (option !== undefined) p.option = option;
+    (to === 'error' ? this.errors : this.warnings).push(p);
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** Reads the options of one section; whatever is never asked for is reported as unknown. */
+class SectionReader {
+  private readonly known = new Set<string>();
+  constructor(private readonly c: Collector, private readonly s: UciSection, readonly label: string) {}
+
+  private lineOf(option: string, item = 0): number {
+    return this.s.optionLines.get(option)?.[item] ?? this.s.line;
+  }
+
+  private bad(option: string, line: number, what: string, raw: string, type: ValueType<unknown>, why: string): void {
+    const detail = `${what} ${JSON.stringify(raw)} (expected ${type.expected})${why ? `: ${why}` : ''}`;
+    this.c.add('error', line, this.label, option, `Cannot parse option "${option}" in section "${this.label}": ${detail}`, detail);
+  }
+
+  error(option: string | undefined, detail: string): void {
+    const line = option ? this.lineOf(option) : this.s.line;
+    const message = option ? `Option "${option}" in section "${this.label}": ${detail}` : `Section "${this.label}": ${detail}`;
+    this.c.add('error', line, this.label, option, message, detail);
+  }
+
+  warn(option: string | undefined, detail: string): void {
+    const line = option ? this.lineOf(option) : this.s.line;
+    const message = option ? `Option "${option}" in section "${this.label}": ${detail}` : `Section "${this.label}": ${detail}`;
+    this.c.add('warning', line, this.label, option, message, detail);
+  }
+
+  has(option: string): boolean {
+    return this.s.options.has(option);
+  }
+
+  /** A single-valued option, or undefined if absent or invalid (the error is recorded). */
+  one<T>(option: string, type: ValueType<T>): T | undefined {
+    this.known.add(option);
+    const v = this.s.options.get(option);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') {
+      this.error(option, `takes one value but is a list of ${v.length} items (write "option ${option} '…'")`);
+      return undefined;
+    }
+    const r = type.parse(v);
+    if (r.ok) return r.value;
+    this.bad(option, this.lineOf(option), 'value is', v, type, r.why);
+    return undefined;
+  }
+
+  /** A list option (a single `option` counts as one item); invalid items are left out. */
+  list<T>(option: string, type: ValueType<T>, max: number): T[] | undefined {
+    this.known.add(option);
+    const v = this.s.options.get(option);
+    if (v === undefined) return undefined;
+    const items = typeof v === 'string' ? [v] : v;
+    if (items.length > max) this.error(option, `has ${items.length} items, at most ${max} are allowed`);
+    const out: T[] = [];
+    items.slice(0, max).forEach((raw, i) => {
+      const r = type.parse(raw);
+      if (r.ok) out.push(r.value);
+      else this.bad(option, this.lineOf(option, i), items.length > 1 ? `item ${i + 1} is` : 'value is', raw, type, r.why);
+    });
+    return out;
+  }
+
+  /** Warns about every option nobody asked for, suggesting a close known name. */
+  finish(): void {
+    for (const name of this.s.options.keys()) {
+      if (this.known.has(name)) continue;
+      const close = [...this.known].find((k) => editDistance(k, name) <= 2);
+      this.warn(name, `unknown option, ignored${close ? ` (did you mean "${close}"?)` : ''}`);
+    }
+  }
+}
+
+const LOG_LEVELS = oneOf<LogLevel>(['debug', 'info', 'warn', 'error']);
+const PROTO = oneOf(['tcp', 'udp'] as const);
+const CAPACITY = intRange(1, MAX_EXIT_CAPACITY_MBIT, 'Mbit/s');
+
+function readMain(r: SectionReader | null): Omit<KithSettings, 'dns' | 'subnets' | 'services' | 'exit'> {
+  const out = {
+    enabled: r?.one('enabled', BOOL) ?? true,
+    ifname: r?.one('ifname', IFNAME) ?? 'kith0',
+    listenPort: r?.one('listen_port', PORT) ?? 51820,
+    stateDir: r?.one('state_dir', ABS_PATH) ?? '/etc/kith',
+    logLevel: r?.one('log_level', LOG_LEVELS) ?? 'info',
+    endpoints: r?.list('endpoint', HOST_PORT, MAX_ENDPOINTS) ?? [],
+    nodeName: r?.one('node_name', DNS_LABEL) ?? null,
+    ubusSocket: r?.one('ubus_socket', ABS_PATH) ?? '/var/run/ubus/ubus.sock',
+  };
+  r?.finish();
+  return out;
+}
+
+function readDns(r: SectionReader | null, defaultPort: number): DnsSettings {
+  const listen = r?.list('listen', LISTEN_ADDRESS, MAX_DNS_LISTEN);
+  const out: DnsSettings = {
+    enabled: r?.one('enabled', BOOL) ?? true,
+    port: r?.one('port', PORT) ?? defaultPort,
+    listen: listen ? listen.filter((a) => a !== OVERLAY) : ['127.0.0.1'],
+    listenOverlay: listen ? listen.includes(OVERLAY) : true,
+    forward: r?.one('forward', BOOL) ?? false,
+    upstreams: r?.list('upstream', DNS_SERVER, MAX_DNS_UPSTREAMS) ?? [],
+  };
+  r?.finish();
+  return out;
+}
+
+function readExit(r: SectionReader | null): ExitSettings {
+  const out: ExitSettings = {
+    offer: r?.one('offer', BOOL) ?? false,
+    capacityMbit: r?.one('capacity_mbit', CAPACITY) ?? null,
+    use: r?.one('use', BOOL) ?? false,
+  };
+  if (r && out.offer && out.use) r.error('use', 'a node cannot offer an exit and use one at the same time (set offer or use to 0)');
+  if (r && !out.offer && r.has('capacity_mbit')) r.warn('capacity_mbit', 'has no effect while offer is 0');
+  r?.finish();
+  return out;
+}
+
+function readSubnet(r: SectionReader, seen: Map<string, string>): SubnetSettings | null {
+  const p = r.one('prefix', CIDR);
+  if (!r.has('prefix')) r.error(undefined, `missing option "prefix" (expected ${CIDR.expected})`);
+  r.finish();
+  if (!p) return null;
+  const first = seen.get(p.prefix);
+  if (first) { r.warn('prefix', `${p.prefix} is already advertised by section "${first}"; ignored`); return null; }
+  seen.set(p.prefix, r.label);
+  return p;
+}
+
+function readService(r: SectionReader, seen: Map<string, string>): ServiceSettings | null {
+  const name = r.one('name', DNS_LABEL);
+  const port = r.one('port', PORT);
+  const proto = r.one('proto', PROTO) ?? 'tcp';
+  const type = r.one('type', DNS_LABEL) ?? null;
+  if (!r.has('name')) r.error(undefined, `missing option "name" (expected ${DNS_LABEL.expected})`);
+  if (!r.has('port')) r.error(undefined, `missing option "port" (expected ${PORT.expected})`);
+  r.finish();
+  if (name === undefined || port === undefined) return null;
+  const key = `${name}/${proto}`;
+  const first = seen.get(key);
+  if (first) { r.error('name', `service "${name}" (${proto}) is already defined in section "${first}"`); return null; }
+  seen.set(key, r.label);
+  return { name, port, proto, type };
+}
+
+/** Singleton sections: the type and the one name they are read from. */
+const SINGLETONS: Record<string, string> = { kith: 'main', dns: 'dns', exit: 'exit' };
+
+/**
+ * Validates the model of /etc/config/kith. Invalid values fall back to their
+ * defaults in `settings` and are listed in `errors`; unknown sections and
+ * options are listed in `warnings`. Nothing is dropped silently.
+ */
+export function validateKithSettings(pkg: UciPackage, opts: ValidateOptions = {}): SettingsResult {
+  const file = opts.file ?? '/etc/config/kith';
+  const c = new Collector(file, file.slice(file.lastIndexOf('/') + 1) || 'kith');
+  const dnsPort = opts.defaults?.dnsPort ?? DEFAULT_DNS_PORT;
+  const counts = new Map<string, number>();
+  const single: Record<string, SectionReader | null> = { kith: null, dns: null, exit: null };
+  const subnets: SubnetSettings[] = [];
+  const services: ServiceSettings[] = [];
+  const seenSubnets = new Map<string, string>();
+  const seenServices = new Map<string, string>();
+  for (const s of pkg.sections) {
+    const n = counts.get(s.type) ?? 0;
+    counts.set(s.type, n + 1);
+    const label = `${c.pkgName}.${s.name ?? `@${s.type}[${n}]`}`;
+    const r = new SectionReader(c, s, label);
+    const wanted = SINGLETONS[s.type];
+    if (wanted !== undefined && s.name === wanted) single[s.type] = r;
+    else if (wanted !== undefined) r.warn(undefined, `ignored: settings of type "${s.type}" are read from config ${s.type} '${wanted}'`);
+    else if (s.type === 'subnet') {
+      if (subnets.length >= MAX_SUBNETS) r.error(undefined, `more than ${MAX_SUBNETS} subnets; ignored`);
+      else { const p = readSubnet(r, seenSubnets); if (p) subnets.push(p); }
+    } else if (s.type === 'service') {
+      if (services.length >= MAX_SERVICES) r.error(undefined, `more than ${MAX_SERVICES} services; ignored`);
+      else { const v = readService(r, seenServices); if (v) services.push(v); }
+    } else r.warn(undefined, `unknown section type "${s.type}", ignored`);
+  }
+  const settings: KithSettings = { ...readMain(single['kith'] ?? null), dns: readDns(single['dns'] ?? null, dnsPort), subnets, services, exit: readExit(single['exit'] ?? null) };
+  const byLine = (a: Problem, b: Problem) => a.line - b.line;
+  return { settings, errors: c.errors.sort(byLine), warnings: c.warnings.sort(byLine) };
+}
+
+/**
+ * Parses (leniently) and validates /etc/config/kith text in one go, so the
+ * daemon can report syntax and value problems together.
+ */
+export function readKithSettings(text: string | Uint8Array, opts: ValidateOptions = {}): SettingsResult {
+  const file = opts.file ?? '/etc/config/kith';
+  const { pkg, errors } = parseUciLenient(text, file);
+  const res = validateKithSettings(pkg, { ...opts, file });
+  const syntax: Problem[] = errors.map((e) => ({ file, line: e.line, section: '', message: `Syntax error: ${e.message}`, detail: e.message }));
+  return { ...res, errors: [...syntax, ...res.errors].sort((a, b) => a.line - b.line) };
+}

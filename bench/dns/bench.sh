@@ -8,7 +8,7 @@
 # Needs: node, dnsperf, dnsmasq, unbound, dig, taskset, and 2 CPUs.
 # Knobs (env): DNS_BENCH_SECONDS (10), DNS_BENCH_ROUNDS (3), DNS_BENCH_NODES (250),
 #   DNS_BENCH_CLIENTS (4), DNS_BENCH_OUTSTANDING (200), DNS_BENCH_PORT (25350),
-#   DNS_BENCH_SERVER_CPU (1), DNS_BENCH_CLIENT_CPU (0), TJS, KITH_DNS_TXIKI_BUNDLE.
+#   DNS_BENCH_SERVER_CPU (1), DNS_BENCH_CLIENT_CPU (0), TJS (a txiki.js binary: adds a kithd-txiki row).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -20,7 +20,6 @@ OUTSTANDING=${DNS_BENCH_OUTSTANDING:-200}
 PORT=${DNS_BENCH_PORT:-25350}
 SERVER_CPU=${DNS_BENCH_SERVER_CPU:-1}
 CLIENT_CPU=${DNS_BENCH_CLIENT_CPU:-0}
-TXIKI_BUNDLE=${KITH_DNS_TXIKI_BUNDLE:-build/dist/kith-dns-standalone.js}
 
 for tool in node dnsperf dnsmasq unbound dig taskset; do
   command -v "$tool" >/dev/null || { echo "dns-bench: $tool not found (apt-get install dnsperf dnsmasq-base unbound bind9-dnsutils util-linux)" >&2; exit 2; }
@@ -41,11 +40,12 @@ node bench/dns/gen.mjs "$WORK" "$NODES" 5000 >&2
 
 # name port; servers are started in the background and their pids recorded.
 SERVERS=()
-declare -A PORTS
+declare -A PORTS SPID
 start_server() {
   local name=$1 port=$2; shift 2
   taskset -c "$SERVER_CPU" "$@" >"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
+  SPID[$name]=$!
   SERVERS+=("$name")
   PORTS[$name]=$port
 }
@@ -56,11 +56,11 @@ sed "s/@PORT@/$((PORT + 2))/" "$WORK/unbound.conf.in" >"$WORK/unbound.conf"
 start_server unbound $((PORT + 2)) unbound -d -c "$WORK/unbound.conf"
 TXIKI_NOTE="txiki.js: skipped (no TJS)"
 if [ -n "${TJS:-}" ]; then
-  if [ -x "$TJS" ] && [ -f "$TXIKI_BUNDLE" ]; then
-    start_server kithd-txiki $((PORT + 3)) "$TJS" run "$TXIKI_BUNDLE" --port $((PORT + 3)) --zone-json "$WORK/zone.json"
+  if [ -x "$TJS" ] && node bench/dns/bundle-txiki.mjs "$WORK/serve-zone-txiki.js" >&2; then
+    start_server kithd-txiki $((PORT + 3)) "$TJS" run "$WORK/serve-zone-txiki.js" --port $((PORT + 3)) --zone-json "$WORK/zone.json"
     TXIKI_NOTE=""
   else
-    TXIKI_NOTE="txiki.js: skipped (no bundle at $TXIKI_BUNDLE or TJS=$TJS not executable)"
+    TXIKI_NOTE="txiki.js: skipped (TJS=$TJS is not executable or the bundle failed)"
   fi
 fi
 
@@ -86,10 +86,15 @@ for name in "${SERVERS[@]}"; do
   fi
 done
 
-run_perf() { # name seconds -> "qps latency_ms lost"
-  local out
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system time of a process
+run_perf() { # name seconds -> "qps latency_ms lost cpu_us_per_query"
+  local out c0 c1
+  c0=$(cpu_ticks "${SPID[$1]}")
   out=$(taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "${PORTS[$1]}" -d "$WORK/queries.txt" -l "$2" -c "$CLIENTS" -q "$OUTSTANDING" 2>&1) || true
-  awk '/Queries per second:/ {q=$4} /Average Latency \(s\):/ {l=$4*1000} /Queries lost:/ {lost=$3} END {printf "%.0f %.3f %s\n", q, l, lost}' <<<"$out"
+  c1=$(cpu_ticks "${SPID[$1]}")
+  awk -v ticks=$((c1 - c0)) -v hz="$CLK_TCK" '/Queries per second:/ {q=$4} /Average Latency \(s\):/ {l=$4*1000} /Queries lost:/ {lost=$3}
+    /Queries completed:/ {done=$3} END {printf "%.0f %.3f %s %.2f\n", q, l, lost, (done > 0 ? ticks * 1e6 / hz / done : 0)}' <<<"$out"
 }
 
 for name in "${SERVERS[@]}"; do run_perf "$name" 2 >/dev/null; done # warm-up (JIT, caches)
@@ -104,12 +109,16 @@ done
 median_line() { sort -n -k1,1 "$WORK/$1.runs" | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
 echo
 echo "dns-bench: $NODES nodes, mix A/AAAA/NXDOMAIN/PTR/SRV, ${SECONDS_PER_RUN}s x $ROUNDS rounds (median), dnsperf -c $CLIENTS -q $OUTSTANDING on cpu $CLIENT_CPU, servers on cpu $SERVER_CPU"
-printf '%-14s %12s %16s %8s\n' server qps 'avg latency ms' lost
+echo "(cpu us/query: the server's user+system CPU time per answered query during its run; lower is better)"
+printf '%-14s %10s %16s %8s %14s\n' server qps 'avg latency ms' lost 'cpu us/query'
 for name in "${SERVERS[@]}"; do
-  read -r qps lat lost <<<"$(median_line "$name")"
-  printf '%-14s %12s %16s %8s\n' "$name" "$qps" "$lat" "$lost"
+  read -r qps lat lost cpu <<<"$(median_line "$name")"
+  printf '%-14s %10s %16s %8s %14s\n' "$name" "$qps" "$lat" "$lost" "$cpu"
 done
 [ -n "$TXIKI_NOTE" ] && echo "$TXIKI_NOTE"
+# The resolver alone, without sockets: how much of the per-query cost is ours.
+taskset -c "$SERVER_CPU" node --import tsx bench/dns/resolve-loop.ts 2>/dev/null || echo "resolve-loop (node): failed"
+taskset -c "$SERVER_CPU" node bench/dns/resolve-qjs.mjs 2>/dev/null || echo "resolve-loop (quickjs-ng wasm): failed"
 kq=$(median_line kithd-node | cut -d' ' -f1)
 dq=$(median_line dnsmasq | cut -d' ' -f1)
 awk -v k="$kq" -v d="$dq" 'BEGIN {printf "dns-bench: kithd/dnsmasq qps ratio %.2f\n", (d > 0 ? k / d : 0)}'

@@ -81,9 +81,18 @@ export function prepare(rcode: number, answers: Uint8Array[], authority: Uint8Ar
   };
 }
 
-/** FNV-1a parameters of the name hash; the resolver inlines the same loop over the query bytes. */
-export const FNV_OFFSET = 0x811c9dc5;
-export const FNV_PRIME = 16777619;
+/**
+ * The key of a name in the index: its lowercased wire form without the final
+ * zero byte, one character per byte. The resolver makes the same string from
+ * the query's bytes with native calls (no per-byte JavaScript loop, which
+ * matters on an interpreter like QuickJS).
+ */
+export function wireKey(name: string): string {
+  const w = nameToWire(name);
+  let k = '';
+  for (let i = 0; i < w.length - 1; i++) k += String.fromCharCode(w[i]!);
+  return k;
+}
 
 /** Lowercased uncompressed wire form of a name ("" is the root). */
 export function nameToWire(name: string): Uint8Array {
@@ -96,32 +105,4 @@ export function nameToWire(name: string): Uint8Array {
     }
   }
   return out;
-}
-
-/** Open-addressing table from a name's wire form to its entry, probed by the resolver without building strings. */
-export interface NameTable<E> {
-  /** Index into wires/entries, or -1 for an empty slot; length is a power of two. */
-  readonly slots: Int32Array;
-  readonly mask: number;
-  readonly wires: readonly Uint8Array[];
-  readonly entries: readonly E[];
-}
-
-export function buildNameTable<E>(names: ReadonlyMap<string, E>): NameTable<E> {
-  let size = 16;
-  while (size < names.size * 2) size *= 2;
-  const slots = new Int32Array(size).fill(-1);
-  const wires: Uint8Array[] = [];
-  const entries: E[] = [];
-  for (const [name, entry] of names) {
-    const wire = nameToWire(name);
-    let h = FNV_OFFSET;
-    for (let i = 0; i < wire.length; i++) h = Math.imul(h ^ wire[i]!, FNV_PRIME);
-    let s = h & (size - 1);
-    while (slots[s] !== -1) s = (s + 1) & (size - 1);
-    slots[s] = wires.length;
-    wires.push(wire);
-    entries.push(entry);
-  }
-  return { slots, mask: size - 1, wires, entries };
 }

@@ -10,8 +10,8 @@
 // one RRset; other names get REFUSED unless forwarding is on; over UDP the
 // answer fits 512 bytes or the EDNS size (capped at EDNS_UDP_SIZE), else the
 // additional section goes, then TC=1 with no records.
-import { T, CLASS_IN, CLASS_ANY, RCODE, FNV_OFFSET, FNV_PRIME } from './records.ts';
-import type { DnsIndex, NameEntry } from './zone.ts';
+import { T, CLASS_IN, CLASS_ANY, RCODE } from './records.ts';
+import type { DnsIndex } from './zone.ts';
 
 export interface ResolveOptions {
   transport: 'udp' | 'tcp';
@@ -43,7 +43,9 @@ const BADVERS_HIGH = 1;
 const OK = 0, DROP = -1;
 
 // Scratch state of the last parse (resolve is synchronous, so never shared).
-let qEnd = 0, qtype = 0, qclass = 0, qHash = 0, edns = false, ednsSize = 0, ednsVersion = 0;
+let qEnd = 0, qtype = 0, qclass = 0, labels = 0, edns = false, ednsSize = 0, ednsVersion = 0;
+/** Offsets (from the name's start) of the question's labels. */
+const labelStarts = new Int32Array(128);
 
 /**
  * Responses are carved from a slab: small typed arrays with their own
@@ -81,17 +83,13 @@ function parse(q: Uint8Array): number {
   if (((q[2]! >> 3) & 15) !== 0) return RCODE.NOTIMP;
   if (q[4] !== 0 || q[5] !== 1) return RCODE.FORMERR;
   let o = 12;
-  let h = FNV_OFFSET;
+  let n = 0;
   for (;;) {
     if (o >= len) return RCODE.FORMERR;
     const l = q[o]!;
-    h = Math.imul(h ^ l, FNV_PRIME);
     if (l === 0) { o++; break; }
     if (l > 63 || o + 1 + l >= len) return RCODE.FORMERR;
-    for (let i = o + 1, end = o + 1 + l; i < end; i++) {
-      const b = q[i]!;
-      h = Math.imul(h ^ (b >= 65 && b <= 90 ? b + 32 : b), FNV_PRIME);
-    }
+    labelStarts[n++] = o - 12;
     o += 1 + l;
     if (o - 12 >= MAX_NAME_WIRE) return RCODE.FORMERR;
   }
@@ -99,7 +97,7 @@ function parse(q: Uint8Array): number {
   qtype = (q[o]! << 8) | q[o + 1]!;
   qclass = (q[o + 2]! << 8) | q[o + 3]!;
   qEnd = o + 4;
-  qHash = h;
+  labels = n;
   edns = false;
   const before = ((q[6]! << 8) | q[7]!) + ((q[8]! << 8) | q[9]!);
   const records = before + ((q[10]! << 8) | q[11]!);
@@ -163,39 +161,20 @@ function sizeLimit(transport: 'udp' | 'tcp'): number {
   return ednsSize < PLAIN_UDP_SIZE ? PLAIN_UDP_SIZE : ednsSize > EDNS_UDP_SIZE ? EDNS_UDP_SIZE : ednsSize;
 }
 
-/** The entry of the parsed question's name, found by hash and a byte compare. */
-function lookup(q: Uint8Array, index: DnsIndex): NameEntry | undefined {
-  const { slots, mask, wires, entries } = index.table;
-  const nameLen = qEnd - 4 - 12;
-  for (let s = qHash & mask, e = slots[s]!; e !== -1; s = (s + 1) & mask, e = slots[s]!) {
-    const w = wires[e]!;
-    if (w.length !== nameLen) continue;
-    let i = 0;
-    for (; i < nameLen; i++) {
-      const b = q[12 + i]!;
-      if ((b >= 65 && b <= 90 ? b + 32 : b) !== w[i]) break;
-    }
-    if (i === nameLen) return entries[e];
-  }
-  return undefined;
+/** The question's name as an index key (see wireKey), made by native calls only. */
+function questionKey(q: Uint8Array): string {
+  const raw = String.fromCharCode.apply(null, q.subarray(12, qEnd - 5) as unknown as number[]);
+  return raw.toLowerCase();
 }
 
 /**
- * The zone (of ours) holding the parsed question's name, and where its apex
- * starts inside the question, or undefined when the name is out of our zones.
+ * The zone (of ours) holding the question's name, and where its apex starts
+ * inside the name, or undefined when the name is out of our zones.
  */
-function findApex(q: Uint8Array, index: DnsIndex): { offset: number; soaTail: Uint8Array } | undefined {
-  // Labels joined by "." (a "." inside a label becomes U+0100, which no index name has).
-  let k = '';
-  const starts: number[] = [];
-  for (let o = 12; q[o] !== 0; o += 1 + q[o]!) {
-    starts.push(k.length);
-    if (o !== 12) k += '.';
-    for (let i = o + 1; i <= o + q[o]!; i++) { const b = q[i]!; k += b === 0x2e ? '\u0100' : String.fromCharCode(b >= 65 && b <= 90 ? b + 32 : b); }
-  }
-  for (let n = 1; n < starts.length; n++) {
-    const apex = index.apexes.get(k.slice(starts[n]! + 1));
-    if (apex) return { offset: starts[n]! + 1, soaTail: apex.soaTail };
+function findApex(key: string, index: DnsIndex): { offset: number; soaTail: Uint8Array } | undefined {
+  for (let i = 1; i < labels; i++) {
+    const apex = index.apexByWire.get(key.substring(labelStarts[i]!));
+    if (apex) return { offset: labelStarts[i]!, soaTail: apex.soaTail };
   }
   return undefined;
 }
@@ -207,8 +186,9 @@ export function resolve(query: Uint8Array, index: DnsIndex, opts: ResolveOptions
   if (st !== OK) return st === RCODE.FORMERR ? { response: headerOnly(query, st), malformed: true } : { response: headerOnly(query, st) };
   if (edns && ednsVersion !== 0) return { response: assemble(query, 0, false, false, 0, 0, 0, null, 0, null, BADVERS_HIGH) };
   if (qtype === T.OPT) return { response: headerOnly(query, RCODE.FORMERR), malformed: true };
-  const entry = lookup(query, index);
-  const apex = entry ? undefined : findApex(query, index);
+  const key = questionKey(query);
+  const entry = index.byWire.get(key);
+  const apex = entry ? undefined : findApex(key, index);
   if (!entry && !apex) {
     if (opts.forward) return { response: null, forward: true };
     return { response: assemble(query, RCODE.REFUSED, false, false, 0, 0, 0, null, 0, null, 0) };

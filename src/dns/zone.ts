@@ -4,8 +4,8 @@
 // rejected here, because only a node may publish names under its own name.
 import { parseIPv4, parseIPv6, parsePrefix, prefixContains, reverseName, reverseZones } from './addr.ts';
 import type { Prefix } from './addr.ts';
-import { T, RCODE, QNAME_OFFSET, encodeRecord, nameWireLength, pointer, prepare, buildNameTable } from './records.ts';
-import type { Prepared, Rec, RecordData, NameTable } from './records.ts';
+import { T, RCODE, QNAME_OFFSET, encodeRecord, nameWireLength, pointer, prepare, wireKey } from './records.ts';
+import type { Prepared, Rec, RecordData } from './records.ts';
 
 export interface ZoneService {
   name: string;
@@ -67,10 +67,12 @@ export interface DnsIndex {
   readonly serial: number;
   /** Lowercased FQDN without trailing dot → entry. */
   readonly names: ReadonlyMap<string, NameEntry>;
-  /** The same entries keyed by lowercased wire name, for the query path. */
-  readonly table: NameTable<NameEntry>;
+  /** The same entries keyed by wireKey(name), for the query path. */
+  readonly byWire: ReadonlyMap<string, NameEntry>;
   /** Apexes of the forward zone and the reverse zones. */
   readonly apexes: ReadonlyMap<string, ApexEntry>;
+  /** The same apexes keyed by wireKey(name). */
+  readonly apexByWire: ReadonlyMap<string, ApexEntry>;
   readonly counts: { nodes: number; services: number; names: number; records: number };
 }
 
@@ -180,7 +182,8 @@ export function buildIndex(input: ZoneInput): { index: DnsIndex; rejected: Rejec
   const apexes = new Map<string, ApexEntry>(apexNames.map((a) => [a, { name: a, soaTail: soaTails.get(a)! }]));
   const names = new Map<string, NameEntry>();
   for (const [name, sets] of b.sets) names.set(name, prepareName(name, apexOf(name)!, sets, soaTails.get(apexOf(name)!)!, b));
-  return { index: { zone, serial: input.soaSerial >>> 0, names, table: buildNameTable(names), apexes, counts: { nodes, services, names: names.size, records: b.records } }, rejected };
+  return { index: { zone, serial: input.soaSerial >>> 0, names, apexes,
+    byWire: new Map([...names].map(([n, e]) => [wireKey(n), e])), apexByWire: new Map([...apexes].map(([n, a]) => [wireKey(n), a])), counts: { nodes, services, names: names.size, records: b.records } }, rejected };
 }
 
 function prepareName(name: string, apex: string, sets: Map<number, Rec[]>, soaTail: Uint8Array, b: Builder): NameEntry {

@@ -87,13 +87,15 @@ kt_topology() {
 kt_start_node() { # kt_start_node <name> [extra kithd args]
   local n=$1; shift
   mkdir -p "$KT_TMP/$n"
+  rm -f "$KT_TMP/$n/kithd.sock"  # a SIGKILLed kithd leaves its socket behind
   local ifname; ifname=$(kt_if "$n")
-  KITH_STATE_DIR="$KT_TMP/$n" kt_exec "$n" $(kt_kithd_cmd) --ifname "$ifname" "$@" >>"$KT_TMP/$n.log" 2>&1 &
+  # exec chain (ip netns exec → env → runtime) so that $! is kithd itself.
+  ip netns exec "$(kt_ns "$n")" env KITH_STATE_DIR="$KT_TMP/$n" $(kt_kithd_cmd) --ifname "$ifname" "$@" >>"$KT_TMP/$n.log" 2>&1 &
   local pid=$!
   KT_PIDS+=("$pid")
   eval "KT_PID_$n=$pid"
   KT_NODES+=("$n")
-  kt_wait 10 "kithd $n API" test -S "$KT_TMP/$n/kithd.sock"
+  kt_wait 10 "kithd $n API" test -S "$KT_TMP/$n/kithd.sock" && kt_wait 10 "kithd $n status" kith "$n" status
 }
 
 kt_stop_node() { # kt_stop_node <name> [signal]

@@ -1,0 +1,51 @@
+// Test helper run inside a namespace: re-targets invite codes and sends
+// forged gossip, to check that kithd refuses and counts bad input.
+//   tsx tool.ts recode <code> <host> <port>
+//   tsx tool.ts forge <badsig|stale|unknown|oversize|malformed> <records.json> <nodeName> <targetIp> <controlPort>
+/// <reference types="node" />
+import { readFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { decodeInvite, encodeInvite } from '../../src/core/invite.ts';
+import { fromBase64 } from '../../src/core/bytes.ts';
+import { decodeRecord, encodeRecord } from '../../src/core/record.ts';
+import { encodeControl } from '../../src/core/gossip.ts';
+import { foundNetwork } from '../../src/core/found.ts';
+import { signKeysFromSeed } from '../../src/core/crypto.ts';
+
+const [cmd, ...a] = process.argv.slice(2);
+
+function recordOf(file: string, name: string): Uint8Array {
+  const all = (JSON.parse(readFileSync(file, 'utf8')) as string[]).map(fromBase64);
+  const rec = all.find((b) => decodeRecord(b).chain[0]!.name === name);
+  if (!rec) throw new Error(`no record of ${name} in ${file}`);
+  return rec;
+}
+
+function forged(mode: string, file: string, name: string): Uint8Array {
+  switch (mode) {
+    case 'badsig': { const r = recordOf(file, name).slice(); r[r.length - 1]! ^= 0x55; return r; }
+    case 'stale': return recordOf(file, name);
+    case 'unknown': {
+      const keys = signKeysFromSeed(randomBytes(32));
+      const f = foundNetwork({ name: 'evil', nodeName: name, nodeSignPub: keys.publicKey, nodeWgPub: randomBytes(32), networkSeed: randomBytes(32), nowMs: Date.now() });
+      return encodeRecord({ seq: Date.now(), endpoints: [], links: [], subnets: [], relay: true, exitCapacityMbit: 0, services: [] }, f.chain, keys).bytes;
+    }
+    case 'oversize': { const r = new Uint8Array(1500); r[0] = 1; return r; }
+    case 'malformed': return Uint8Array.from([1, 1, 0, 3]);
+    default: throw new Error(`unknown forge mode ${mode}`);
+  }
+}
+
+if (cmd === 'recode') {
+  const c = decodeInvite(a[0]!);
+  console.log(encodeInvite({ ...c, endpoints: [{ host: a[1]!, port: Number(a[2]) }] }));
+} else if (cmd === 'forge') {
+  const [mode, file, name, ip, port] = a as [string, string, string, string, string];
+  const msg = encodeControl({ type: 'records', records: [forged(mode, file, name)] });
+  const sock = createSocket('udp4');
+  sock.send(msg, Number(port), ip, (err) => { sock.close(); if (err) { console.error(err.message); process.exit(1); } });
+} else {
+  console.error('usage: tool.ts recode|forge ...');
+  process.exit(2);
+}

@@ -4,6 +4,7 @@ import type { Platform } from '../platform/types.ts';
 import { defaultSocketPath } from '../api/protocol.ts';
 import { callApi, ApiCallError } from './client.ts';
 import { parseArgs, UsageError } from './args.ts';
+import { loadConfig, describeProblems } from '../daemon/config.ts';
 import { terminalQr } from './qr.ts';
 import type { PeerView } from '../daemon/views.ts';
 
@@ -14,9 +15,15 @@ export const USAGE = `usage: kith <command> [options]
   status [--json]
   peers [--json]
   invites [--json]
+  service add <name> <port> [--proto tcp|udp] [--type http] | service rm <name> | service list [--json]
+  config check [--file /etc/config/kith] [--json]
+  reload
 environment: KITH_STATE_DIR (default /etc/kith), KITH_SOCKET`;
 
 interface Command { valued: string[]; booleans: string[]; args: [number, number]; run: (c: Ctx) => Promise<void> }
+
+/** A check that ran and found problems (already printed): exit 1. */
+class CheckFailed extends Error {}
 interface Ctx { p: Platform; pos: string[]; flags: Map<string, string | true>; call: (m: string, params?: Record<string, unknown>) => Promise<unknown>; out: (s: string) => void }
 
 const flag = (c: Ctx, k: string) => { const v = c.flags.get(k); return typeof v === 'string' ? v : undefined; };
@@ -74,6 +81,43 @@ const COMMANDS: Record<string, Command> = {
       c.out(table([['NAME', 'IPV4', 'PATH', 'ENDPOINT', 'RTT', 'HANDSHAKE'], ...rows]));
     },
   },
+  service: {
+    valued: ['proto', 'type'], booleans: ['json'], args: [1, 3],
+    async run(c) {
+      const [sub, name, port] = c.pos;
+      let list: { name: string; port: number; proto: string; type: string }[];
+      if (sub === 'add') {
+        if (!name || !port) throw new UsageError('service add needs <name> <port>');
+        list = await c.call('service.add', { name, port: Number(port), proto: flag(c, 'proto'), type: flag(c, 'type') }) as typeof list;
+      } else if (sub === 'rm') {
+        if (!name || port) throw new UsageError('service rm needs exactly <name>');
+        list = await c.call('service.rm', { name }) as typeof list;
+      } else if (sub === 'list' && !name) {
+        list = await c.call('service.list') as typeof list;
+      } else throw new UsageError(`unknown service command "${c.pos.join(' ')}" (add, rm, list)`);
+      if (c.flags.has('json')) return c.out(JSON.stringify(list, null, 2));
+      if (!list.length) return c.out('no services published');
+      c.out(table([['NAME', 'PORT', 'PROTO', 'TYPE'], ...list.map((x) => [x.name, String(x.port), x.proto, x.type || x.name])]));
+    },
+  },
+  reload: {
+    valued: [], booleans: [], args: [0, 0],
+    async run(c) { await c.call('reload'); c.out('configuration reloaded'); },
+  },
+  config: {
+    valued: ['file'], booleans: ['json'], args: [1, 1],
+    async run(c) {
+      if (c.pos[0] !== 'check') throw new UsageError(`unknown config command "${c.pos[0]}" (check)`);
+      const file = flag(c, 'file') ?? '/etc/config/kith';
+      const cfg = await loadConfig(c.p, file, {});
+      if (c.flags.has('json')) c.out(JSON.stringify({ file, ok: cfg.errors.length === 0, settings: cfg.settings, errors: cfg.errors, warnings: cfg.warnings }, null, 2));
+      else {
+        for (const line of describeProblems(cfg)) c.out(line);
+        if (!cfg.errors.length) c.out(`${file}: ok\n${JSON.stringify(cfg.settings, null, 2)}`);
+      }
+      if (cfg.errors.length) throw new CheckFailed(`${cfg.errors.length} error(s) in ${file}`);
+    },
+  },
   invites: {
     valued: [], booleans: ['json'], args: [0, 0],
     async run(c) {
@@ -125,7 +169,7 @@ export async function runKith(p: Platform): Promise<void> {
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
     p.stderr(`kith ${name}: ${msg}\n`);
-    p.exit(e instanceof ApiCallError && e.code === 'usage' ? 2 : 1);
+    p.exit((e instanceof ApiCallError && e.code === 'usage') || e instanceof UsageError ? 2 : 1);
   }
   p.exit(0);
 }

@@ -3,10 +3,14 @@
 // foreground and logs to stdout. SIGTERM/SIGINT stop it without taking the
 // WireGuard interface down, so a restart does not interrupt overlay traffic.
 import type { Platform, Listener, LogLevel } from '../platform/types.ts';
+import type { Service } from '../core/record.ts';
+import { loadConfig, describeProblems, summarize, ConfigError, type ConfigOverrides, type LoadedConfig } from './config.ts';
+import { MeshDns } from './dns.ts';
+import { startUbus, type KithUbus } from './ubus-object.ts';
 import { fromBase64, toBase64, utf8Decode } from '../core/bytes.ts';
 import { signKeysFromSeed, x25519PrivateFromRandom, x25519Public } from '../core/crypto.ts';
 import { foundNetwork, UsageError } from '../core/found.ts';
-import { parseHostPort, parsePrefix4, formatPrefix4 } from '../core/ip.ts';
+import { parseHostPort, parsePrefix4, formatPrefix4, formatHostPort, isValidIPv4Or6 } from '../core/ip.ts';
 import { isDnsLabel, ula48Text } from '../core/network.ts';
 import { ApiError, defaultRunDir, defaultSocketPath } from '../api/protocol.ts';
 import { loadState, saveState, saveRecords, type DurableState } from './state.ts';
@@ -18,52 +22,126 @@ import { peerList, statusOf } from './views.ts';
 import { parseDuration } from '../cli/args.ts';
 
 export interface KithdOptions {
-  stateDir: string;
-  runDir: string;
-  socketPath: string;
-  ifname: string;
-  listenPort: number;
-  logLevel: LogLevel;
-  relay: boolean;
+  configFile: string | null;
+  overrides: ConfigOverrides;
+  /** Explicit API socket path, else derived from the state directory. */
+  socketPath: string | null;
 }
 
 export class Kithd {
   state: DurableState | null = null;
   mesh: Mesh | null = null;
+  dns: MeshDns | null = null;
+  private ubus: KithUbus | null = null;
   private api: Listener | null = null;
   readonly startedMs: number;
   private busy: Promise<unknown> = Promise.resolve();
+  stateDir = '';
+  runDir = '';
+  socketPath = '';
 
-  constructor(readonly p: Platform, readonly opts: KithdOptions, readonly log: Logger) {
+  constructor(readonly p: Platform, readonly opts: KithdOptions, readonly log: Logger, public config: LoadedConfig) {
     this.startedMs = p.clock.nowMs();
   }
 
-  private meshOptions(): MeshOptions {
-    return { ifname: this.opts.ifname, listenPort: this.opts.listenPort, runDir: this.opts.runDir, relay: this.opts.relay, services: [], subnets: [] };
+  get settings() { return this.config.settings; }
+
+  /** Services published by this node: the config file's, then those added with `kith service add`. */
+  services(): Service[] {
+    const fromConfig = this.settings.services.map((x) => ({ name: x.name, port: x.port, proto: x.proto, type: x.type ?? '' }));
+    const added = (this.state?.services ?? []).filter((x) => !fromConfig.some((c) => c.name === x.name));
+    return [...fromConfig, ...added];
   }
 
-  private save = async (s: DurableState) => { await saveState(this.p.fs, this.opts.stateDir, s); this.state = s; };
+  private meshOptions(): MeshOptions {
+    const s = this.settings;
+    return {
+      ifname: s.ifname, listenPort: s.listenPort, runDir: this.runDir, relay: true, services: this.services(),
+      subnets: s.subnets.map((x) => x.prefix), endpoints: s.endpoints.map((e) => formatHostPort(e.host, e.port)),
+      onNetmap: (nm) => this.dns?.update(nm),
+    };
+  }
+
+  private save = async (s: DurableState) => { await saveState(this.p.fs, this.stateDir, s); this.state = s; };
 
   async start(): Promise<void> {
     const fs = this.p.fs;
-    await fs.mkdirp(this.opts.stateDir, 0o700);
-    await fs.mkdirp(this.opts.runDir, 0o700);
-    const sockDir = this.opts.socketPath.replace(/\/[^/]*$/, '');
+    this.stateDir = this.settings.stateDir;
+    this.runDir = defaultRunDir(this.stateDir, this.p.env);
+    this.socketPath = this.opts.socketPath ?? defaultSocketPath(this.stateDir, this.p.env);
+    await fs.mkdirp(this.stateDir, 0o700);
+    await fs.mkdirp(this.runDir, 0o700);
+    const sockDir = this.socketPath.replace(/\/[^/]*$/, '');
     if (sockDir) await fs.mkdirp(sockDir, 0o755);
-    this.state = await loadState(fs, this.opts.stateDir);
+    this.state = await loadState(fs, this.stateDir);
     if (!this.state) {
       this.state = { version: 1, signSeed: toBase64(this.p.random(32)), wgPrivate: toBase64(x25519PrivateFromRandom(this.p.random(32))), membership: null };
       await this.save(this.state);
-      this.log.info(`new node identity created in ${this.opts.stateDir}`);
+      this.log.info(`new node identity created in ${this.stateDir}`);
     }
-    this.api = await serveApi(this.p, this.opts.socketPath, this.handlers(), this.log);
-    if (this.state.membership) this.mesh = await Mesh.start(this.p, this.log, this.state, this.meshOptions(), this.save);
-    else this.log.info(`not a member of any network yet: run "kith init <name>" or "kith join <code>" (api ${this.opts.socketPath})`);
+    this.api = await serveApi(this.p, this.socketPath, this.handlers(), this.log);
+    this.ubus = await startUbus(this.p, this.log, this.settings.ubusSocket, this.handlers(), () => void this.mesh?.refreshEndpoints());
+    if (this.state.membership) await this.startMesh();
+    else this.log.info(`not a member of any network yet: run "kith init <name>" or "kith join <code>" (api ${this.socketPath})`);
+  }
+
+  private async startMesh(): Promise<void> {
+    for (const e of this.settings.endpoints) {
+      if (!isValidIPv4Or6(e.host)) this.log.warn(`endpoint ${e.host}:${e.port}: only IP addresses are advertised; this one is left out`);
+    }
+    this.mesh = await Mesh.start(this.p, this.log, this.state!, this.meshOptions(), this.save);
+    const s = this.settings.dns;
+    if (!s.enabled) return;
+    this.dns = new MeshDns(this.p, this.log, this.mesh.network.params, this.mesh.netmap());
+    const self = this.mesh.netmap().self;
+    try {
+      await this.dns.start(s, [self.ipv4, self.ipv6]);
+    } catch (e) {
+      this.log.error(`dns: cannot listen: ${(e as Error).message}; names are not served`);
+    }
+  }
+
+  private stopMesh(): void {
+    this.dns?.stop();
+    this.dns = null;
+    this.mesh?.stop();
+    this.mesh = null;
+  }
+
+  /** SIGHUP / procd reload: re-read the config and apply the difference, keeping tunnels up. */
+  async reload(): Promise<void> {
+    return this.serial(async () => {
+      let next: LoadedConfig;
+      try {
+        next = await loadConfig(this.p, this.opts.configFile, this.opts.overrides);
+      } catch (e) {
+        this.log.error(`reload: ${(e as Error).message}; keeping the running configuration`);
+        return;
+      }
+      for (const line of describeProblems(next)) this.log[line.startsWith('error') ? 'error' : 'warn'](line);
+      if (next.errors.length) { this.log.error(`reload: ${next.errors.length} error(s) in ${next.file}; keeping the running configuration`); return; }
+      const before = JSON.stringify(this.settings);
+      const old = this.settings;
+      this.config = next;
+      this.log.level = next.settings.logLevel;
+      if (before === JSON.stringify(next.settings)) { this.log.info('reload: configuration unchanged'); return; }
+      if (next.settings.stateDir !== old.stateDir) this.log.warn('reload: state_dir changes take effect at the next start');
+      this.log.info(`reload: ${summarize(next)}`);
+      if (this.mesh) {
+        const oldIf = old.ifname;
+        this.stopMesh();
+        // The interface stays up across the swap, so established tunnels carry on.
+        await this.startMesh();
+        if (oldIf !== next.settings.ifname) await this.mesh!.applier.removeInterface(oldIf).catch(() => undefined);
+      }
+    });
   }
 
   async stop(): Promise<void> {
-    this.mesh?.stop();
-    await this.mesh?.flush().catch(() => undefined);
+    const mesh = this.mesh;
+    this.stopMesh();
+    await mesh?.flush().catch(() => undefined);
+    this.ubus?.close();
     this.api?.close();
   }
 
@@ -94,9 +172,10 @@ export class Kithd {
       init: (params) => this.serial(async () => {
         if (this.state!.membership) throw new ApiError('failed', `already a member of network "${this.mesh?.network.params.name}"`);
         const name = str(params, 'network', true)!;
-        const nodeName = str(params, 'nodeName') ?? await this.defaultNodeName();
+        const nodeName = str(params, 'nodeName') ?? this.settings.nodeName ?? await this.defaultNodeName();
         const endpoint = str(params, 'endpoint');
-        if (endpoint && !parseHostPort(endpoint)) throw new ApiError('usage', `invalid --endpoint "${endpoint}": expected host:port`);
+        const hp = endpoint ? parseHostPort(endpoint) : null;
+        if (endpoint && (!hp || !isValidIPv4Or6(hp.host))) throw new ApiError('usage', `invalid --endpoint "${endpoint}": expected address:port, e.g. 203.0.113.7:51820`);
         const poolText = str(params, 'pool');
         const pool = poolText ? parsePrefix4(poolText) : undefined;
         if (pool === null) throw new ApiError('usage', `invalid --pool "${poolText}": expected an IPv4 prefix such as 100.64.0.0/10`);
@@ -117,7 +196,7 @@ export class Kithd {
           alloc: f.alloc, invites: [], endpoints: endpoint ? [endpoint] : [],
         } };
         await this.save(next);
-        this.mesh = await Mesh.start(this.p, this.log, next, this.meshOptions(), this.save);
+        await this.startMesh();
         const net = f.network.params;
         this.log.info(`created network "${net.name}" (zone ${net.zone}, ${formatPrefix4(net.ipv4Pool)}, ${ula48Text(net.ula48)})`);
         return statusOf(this);
@@ -135,13 +214,40 @@ export class Kithd {
           throw new ApiError('failed', (e as Error).message);
         }
       }),
+      'service.list': async () => this.services(),
+      'service.add': (params) => this.serial(async () => {
+        const name = (str(params, 'name', true) ?? '').toLowerCase();
+        const port = Number(params['port']);
+        const proto = str(params, 'proto') ?? 'tcp';
+        const type = (str(params, 'type') ?? '').toLowerCase();
+        if (!isDnsLabel(name)) throw new ApiError('usage', `invalid service name "${name}": letters, digits and hyphens`);
+        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ApiError('usage', `invalid port "${String(params['port'])}": 1-65535`);
+        if (proto !== 'tcp' && proto !== 'udp') throw new ApiError('usage', `invalid --proto "${proto}": tcp or udp`);
+        if (type && !isDnsLabel(type)) throw new ApiError('usage', `invalid --type "${type}": letters, digits and hyphens`);
+        if (this.settings.services.some((x) => x.name === name)) throw new ApiError('failed', `service "${name}" is defined in ${this.config.file}; change it there`);
+        const mine = (this.state!.services ?? []).filter((x) => x.name !== name);
+        if (mine.length >= 32) throw new ApiError('failed', 'too many services (at most 32)');
+        await this.save({ ...this.state!, services: [...mine, { name, port, proto, type }] });
+        this.mesh?.setServices(this.services());
+        return this.services();
+      }),
+      'service.rm': (params) => this.serial(async () => {
+        const name = (str(params, 'name', true) ?? '').toLowerCase();
+        if (this.settings.services.some((x) => x.name === name)) throw new ApiError('failed', `service "${name}" is defined in ${this.config.file}; remove it there`);
+        const mine = this.state!.services ?? [];
+        if (!mine.some((x) => x.name === name)) throw new ApiError('not-found', `no service "${name}"`);
+        await this.save({ ...this.state!, services: mine.filter((x) => x.name !== name) });
+        this.mesh?.setServices(this.services());
+        return this.services();
+      }),
+      reload: async () => { await this.reload(); return statusOf(this); },
       invites: async () => this.requireMesh().membership.invites.map((i) => ({
         id: i.id.slice(0, 8), name: i.name, admin: i.admin, expiresAtMs: i.expiresAtMs, usedBy: i.usedBy,
       })),
       join: (params, progress) => this.serial(async () => {
         if (this.state!.membership) throw new ApiError('failed', `already a member of network "${this.mesh?.network.params.name}"; an invite for another network cannot be used here`);
         const code = str(params, 'code', true)!;
-        const nodeName = (str(params, 'nodeName') ?? await this.defaultNodeName()).toLowerCase();
+        const nodeName = (str(params, 'nodeName') ?? this.settings.nodeName ?? await this.defaultNodeName()).toLowerCase();
         if (!isDnsLabel(nodeName)) throw new ApiError('usage', `invalid node name "${nodeName}": letters, digits and hyphens`);
         let joined;
         try {
@@ -153,8 +259,8 @@ export class Kithd {
         progress(`admitted to "${joined.network}" as ${joined.name} (${joined.ipv4}); bringing up the tunnel …`);
         const next: DurableState = { ...this.state!, membership: joined.membership };
         await this.save(next);
-        await saveRecords(this.p.fs, this.opts.runDir, joined.records.map((r) => toBase64(r)));
-        this.mesh = await Mesh.start(this.p, this.log, next, this.meshOptions(), this.save);
+        await saveRecords(this.p.fs, this.runDir, joined.records.map((r) => toBase64(r)));
+        await this.startMesh();
         return statusOf(this);
       }),
     };
@@ -171,23 +277,30 @@ function str(params: Record<string, unknown>, key: string, required = false): st
   return v;
 }
 
-export interface KithdArgs { stateDir: string; ifname: string; listenPort: number; logLevel: LogLevel; socket: string | null }
+export interface KithdArgs { configFile: string | null; overrides: ConfigOverrides; socket: string | null }
 
-export const KITHD_USAGE = `usage: kithd [--state-dir DIR] [--ifname kith0] [--listen-port 51820] [--socket PATH] [--log-level info]
-  KITH_STATE_DIR overrides the state directory (default /etc/kith).`;
+export const KITHD_USAGE = `usage: kithd [--config FILE] [--state-dir DIR] [--ifname kith0] [--listen-port 51820]
+             [--dns-port N] [--socket PATH] [--ubus-socket PATH] [--log-level info]
+  Flags override the config file (UCI, e.g. /etc/config/kith). KITH_STATE_DIR overrides
+  the state directory (default /etc/kith). SIGHUP reloads the config file.`;
 
 export function parseKithdArgs(argv: string[], env: (n: string) => string | undefined): KithdArgs | string {
-  const a: KithdArgs = { stateDir: env('KITH_STATE_DIR') ?? '/etc/kith', ifname: 'kith0', listenPort: 51820, logLevel: 'info', socket: null };
+  const a: KithdArgs = { configFile: null, overrides: {}, socket: null };
+  const envDir = env('KITH_STATE_DIR');
+  if (envDir) a.overrides.stateDir = envDir;
+  const port = (k: string, v: string) => { const n = Number(v); if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`invalid ${k} "${v}": a port 1-65535`); return n; };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
-    const v = argv[i + 1];
-    const need = () => { if (v === undefined) throw new Error(`${k} needs a value`); i++; return v; };
+    const need = () => { const v = argv[i + 1]; if (v === undefined) throw new Error(`${k} needs a value`); i++; return v; };
     try {
-      if (k === '--state-dir') a.stateDir = need();
-      else if (k === '--ifname') { a.ifname = need(); if (!/^[A-Za-z0-9_.-]{1,15}$/.test(a.ifname)) return `invalid --ifname "${a.ifname}"`; }
-      else if (k === '--listen-port') { const n = Number(need()); if (!Number.isInteger(n) || n < 1 || n > 65535) return `invalid --listen-port "${v}"`; a.listenPort = n; }
+      if (k === '--config') a.configFile = need();
+      else if (k === '--state-dir') a.overrides.stateDir = need();
+      else if (k === '--ifname') { const v = need(); if (!/^[A-Za-z0-9_.-]{1,15}$/.test(v)) return `invalid --ifname "${v}"`; a.overrides.ifname = v; }
+      else if (k === '--listen-port') a.overrides.listenPort = port(k, need());
+      else if (k === '--dns-port') a.overrides.dnsPort = port(k, need());
       else if (k === '--socket') a.socket = need();
-      else if (k === '--log-level') { const l = need(); if (!['debug', 'info', 'warn', 'error'].includes(l)) return `invalid --log-level "${l}"`; a.logLevel = l as LogLevel; }
+      else if (k === '--ubus-socket') a.overrides.ubusSocket = need();
+      else if (k === '--log-level') { const l = need(); if (!['debug', 'info', 'warn', 'error'].includes(l)) return `invalid --log-level "${l}"`; a.overrides.logLevel = l as LogLevel; }
       else if (k === '-h' || k === '--help') return KITHD_USAGE;
       else return `unknown argument "${k}"`;
     } catch (e) {
@@ -197,7 +310,7 @@ export function parseKithdArgs(argv: string[], env: (n: string) => string | unde
   return a;
 }
 
-/** The daemon's main: parse arguments, start, stop on SIGTERM/SIGINT. */
+/** The daemon's main: parse arguments, read the config, start, stop on SIGTERM/SIGINT, reload on SIGHUP. */
 export async function runKithd(p: Platform): Promise<void> {
   const parsed = parseKithdArgs(p.args, p.env);
   if (typeof parsed === 'string') {
@@ -205,18 +318,32 @@ export async function runKithd(p: Platform): Promise<void> {
     p.exit(parsed === KITHD_USAGE ? 0 : 2);
   }
   const a = parsed as KithdArgs;
-  const log = makeLogger(p, a.logLevel);
-  const d = new Kithd(p, {
-    stateDir: a.stateDir, runDir: defaultRunDir(a.stateDir, p.env), socketPath: a.socket ?? defaultSocketPath(a.stateDir, p.env),
-    ifname: a.ifname, listenPort: a.listenPort, logLevel: a.logLevel, relay: true,
-  }, log);
+  let config: LoadedConfig;
   try {
-    await d.start();
+    config = await loadConfig(p, a.configFile, a.overrides);
   } catch (e) {
     p.stderr(`kithd: ${(e as Error).message}\n`);
     p.exit(1);
   }
-  log.info(`kithd running (${p.runtime}), state ${a.stateDir}`);
+  const log = makeLogger(p, config!.settings.logLevel);
+  for (const line of describeProblems(config!)) (line.startsWith('error') ? log.error : log.warn)(line);
+  if (config!.errors.length) {
+    p.stderr(`kithd: ${config!.errors.length} error(s) in ${config!.file}; fix them (kith config check) and start again\n`);
+    p.exit(1);
+  }
+  if (!config!.settings.enabled) {
+    log.info(`disabled in ${config!.file} (option enabled '0'); exiting`);
+    p.exit(0);
+  }
+  log.info(summarize(config!));
+  const d = new Kithd(p, { configFile: a.configFile, overrides: a.overrides, socketPath: a.socket }, log, config!);
+  try {
+    await d.start();
+  } catch (e) {
+    p.stderr(`kithd: ${e instanceof ConfigError ? e.message : (e as Error).message}\n`);
+    p.exit(1);
+  }
+  log.info(`kithd running (${p.runtime}), state ${d.stateDir}`);
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;
@@ -226,5 +353,5 @@ export async function runKithd(p: Platform): Promise<void> {
   };
   p.onSignal('SIGTERM', () => stop('SIGTERM'));
   p.onSignal('SIGINT', () => stop('SIGINT'));
-  p.onSignal('SIGHUP', () => log.info('SIGHUP: configuration reload'));
+  p.onSignal('SIGHUP', () => { log.info('SIGHUP: reloading configuration'); void d.reload(); });
 }

@@ -10,7 +10,7 @@ import { decodeNetwork, ipv6ForIPv4, networkId, ula48Text, type SignedNetwork } 
 import { admit, newInvite, pruneInvites } from '../core/admit.ts';
 import { encodeInvite } from '../core/invite.ts';
 import { frameJoin, parseJoinRecord } from '../core/join.ts';
-import { formatIPv4, parseHostPort, parseIPv4 } from '../core/ip.ts';
+import { formatIPv4, isValidIPv4Or6, parseHostPort, parseIPv4 } from '../core/ip.ts';
 import type { Endpoint, Service } from '../core/record.ts';
 import type { Netmap } from '../core/netmap.ts';
 import { WgApplier, type InterfaceSpec } from '../wg/apply.ts';
@@ -32,6 +32,10 @@ export interface MeshOptions {
   relay: boolean;
   services: Service[];
   subnets: string[];
+  /** Endpoints from the config file ("host:port"), advertised besides those given at init. */
+  endpoints: string[];
+  /** Called after each applied netmap (DNS rebuilds its index from it). */
+  onNetmap?: (nm: Netmap) => void;
 }
 
 export interface InviteOptions { name: string | null; admin: boolean; ttlMs: number }
@@ -47,6 +51,7 @@ export class Mesh {
   private saveTimer: Timer | null = null;
   private joinConns = 0;
   private stopped = false;
+  private ready = false;
   readonly signKeys: SignKeys;
   readonly spec: InterfaceSpec;
   lastApplyError: string | null = null;
@@ -65,7 +70,8 @@ export class Mesh {
       ifname: opts.ifname, privateKey: state.wgPrivate, publicKey: toBase64(x25519Public(wgPriv)), listenPort: opts.listenPort,
       addresses: [`${formatIPv4(leaf.ipv4)}/${net.ipv4Pool.len}`, `${ipv6ForIPv4(net.ula48, leaf.ipv4)}/48`], keyDir: opts.runDir,
     };
-    const configured = this.membership.endpoints.map(toEndpoint).filter((e): e is Endpoint => e !== null);
+    const configured = [...this.membership.endpoints, ...opts.endpoints].filter((e, i, all) => all.indexOf(e) === i)
+      .map(toEndpoint).filter((e): e is Endpoint => e !== null);
     this.core = new NodeCore({
       network, chain, signKeys: this.signKeys, relay: opts.relay, configuredEndpoints: configured,
       services: opts.services, subnets: opts.subnets, lastSeq: 0, nowMs: p.clock.nowMs(),
@@ -105,11 +111,18 @@ export class Mesh {
       this.log.warn(`join listener on tcp/${this.opts.listenPort} unavailable: ${(e as Error).message}`);
     }
     this.log.info(`member of "${net.name}" as ${this.core.certChain[0]!.name} ${ip} (${ula48Text(net.ula48)}), interface ${this.spec.ifname} via ${this.applier.backend}`);
+    // Learn the live sessions before the first apply: a restarted kithd must
+    // compute the same netmap it left, or it would briefly pull routes.
+    await this.observe();
     await this.scanLan();
+    this.ready = true;
     this.timers.push(this.p.clock.every(TICK_MS, () => void this.tick()));
     this.timers.push(this.p.clock.every(LAN_SCAN_MS, () => void this.scanLan()));
     await this.tick();
   }
+
+  /** Re-reads our addresses now (the WAN changed). */
+  refreshEndpoints(): Promise<void> { return this.scanLan(); }
 
   /** Our global IPv4 addresses (not the overlay) as LAN endpoints. */
   private async scanLan(): Promise<void> {
@@ -124,6 +137,12 @@ export class Mesh {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
+    await this.observe();
+    this.dispatch(this.core.tick(this.p.clock.nowMs()));
+    await this.apply();
+  }
+
+  private async observe(): Promise<void> {
     const now = this.p.clock.nowMs();
     try {
       const st = await this.applier.state(this.spec.ifname);
@@ -136,8 +155,6 @@ export class Mesh {
     } catch (e) {
       this.log.limited('wg-state', 'warn', `cannot read WireGuard state: ${(e as Error).message}`);
     }
-    this.dispatch(this.core.tick(now));
-    await this.apply();
   }
 
   dispatch(actions: Action[]): void {
@@ -151,7 +168,7 @@ export class Mesh {
         this.scheduleRecordSave();
       }
     }
-    if (this.dirty && !this.applying) void this.apply();
+    if (this.dirty && !this.applying && this.ready) void this.apply();
   }
 
   private scheduleRecordSave(): void {
@@ -165,7 +182,7 @@ export class Mesh {
 
   /** Applies the netmap to WireGuard and routes; serialised, re-run while dirty. */
   async apply(): Promise<void> {
-    if (this.applying || this.stopped) return;
+    if (this.applying || this.stopped || !this.ready) return;
     this.applying = true;
     try {
       for (let i = 0; i < 3 && this.dirty; i++) {
@@ -174,6 +191,7 @@ export class Mesh {
         const n = await this.applier.applyPeers(this.spec, nm.peers, Math.floor(this.p.clock.nowMs() / 1000));
         await this.applier.applyRoutes(this.spec.ifname, nm.routes);
         if (n) this.log.debug(`applied WireGuard peers (${nm.peers.length})`);
+        this.opts.onNetmap?.(nm);
       }
       this.lastApplyError = null;
     } catch (e) {
@@ -266,7 +284,9 @@ export class Mesh {
   }
 }
 
+/** A configured endpoint; records carry addresses, so a host name is left out (and logged at start). */
 function toEndpoint(s: string): Endpoint | null {
   const hp = parseHostPort(s);
-  return hp ? { kind: 'configured', host: hp.host, port: hp.port } : null;
+  if (!hp || !isValidIPv4Or6(hp.host)) return null;
+  return { kind: 'configured', host: hp.host, port: hp.port };
 }

@@ -7,6 +7,7 @@ import type { FileSystem } from '../platform/types.ts';
 import { utf8Decode, utf8Encode } from '../core/bytes.ts';
 import type { AllocState } from '../core/alloc.ts';
 import type { StoredInvite } from '../core/admit.ts';
+import type { Service } from '../core/record.ts';
 
 export const STATE_VERSION = 1;
 export const STATE_FILE = 'state.json';
@@ -32,6 +33,8 @@ export interface DurableState {
   /** Base64 WireGuard private key. */
   wgPrivate: string;
   membership: Membership | null;
+  /** Services added with `kith service add` (those in the config file live there). */
+  services?: Service[];
 }
 
 export class StateError extends Error {

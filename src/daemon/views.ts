@@ -18,7 +18,13 @@ export interface PeerView {
 
 export function statusOf(d: Kithd) {
   const p = d.p;
-  const base = { runtime: p.runtime, rssBytes: p.rssBytes(), uptimeSec: Math.round((p.clock.nowMs() - d.startedMs) / 1000) };
+  const cfg = d.settings;
+  const base = {
+    runtime: p.runtime, rssBytes: p.rssBytes(), uptimeSec: Math.round((p.clock.nowMs() - d.startedMs) / 1000),
+    config: { file: d.config.file, listenPort: cfg.listenPort, ifname: cfg.ifname, stateDir: d.stateDir, logLevel: cfg.logLevel },
+    dns: { enabled: cfg.dns.enabled, listen: d.dns?.listen ?? [], stats: d.dns?.stats ?? null },
+    services: d.services(),
+  };
   const mesh = d.mesh;
   if (!mesh) return { ...base, state: 'unconfigured', node: null, network: null, peers: 0, dropped: null };
   const nm = mesh.netmap();

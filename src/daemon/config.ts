@@ -1,0 +1,68 @@
+// Reading /etc/config/kith into effective settings: UCI values, overridden by
+// command-line flags, with every problem reported at once. A file with errors
+// is never half-applied: the caller keeps its previous settings.
+import type { Platform, LogLevel } from '../platform/types.ts';
+import { readKithSettings, validateKithSettings, formatProblem, type KithSettings, type Problem } from '../uci/settings.ts';
+
+/** Flags given on the command line win over the UCI file. */
+export interface ConfigOverrides {
+  ifname?: string;
+  listenPort?: number;
+  stateDir?: string;
+  logLevel?: LogLevel;
+  ubusSocket?: string;
+  dnsPort?: number;
+}
+
+export interface LoadedConfig {
+  settings: KithSettings;
+  /** The file read, or null when running on defaults. */
+  file: string | null;
+  errors: Problem[];
+  warnings: Problem[];
+}
+
+/** DNS port when Kith runs behind dnsmasq (a config file, as on OpenWrt) and when it runs alone. */
+export const DNS_PORT_WITH_CONFIG = 5353;
+export const DNS_PORT_STANDALONE = 53;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export async function loadConfig(p: Platform, file: string | null, o: ConfigOverrides): Promise<LoadedConfig> {
+  let res;
+  if (file) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await p.fs.readFile(file);
+    } catch (e) {
+      throw new ConfigError(`cannot read config ${file}: ${(e as Error).message}`);
+    }
+    res = readKithSettings(bytes, { file, defaults: { dnsPort: DNS_PORT_WITH_CONFIG } });
+  } else {
+    res = validateKithSettings({ sections: [] }, { defaults: { dnsPort: DNS_PORT_STANDALONE } });
+  }
+  const s = res.settings;
+  const settings: KithSettings = {
+    ...s,
+    ifname: o.ifname ?? s.ifname,
+    listenPort: o.listenPort ?? s.listenPort,
+    stateDir: o.stateDir ?? s.stateDir,
+    logLevel: o.logLevel ?? s.logLevel,
+    ubusSocket: o.ubusSocket ?? s.ubusSocket,
+    dns: { ...s.dns, port: o.dnsPort ?? s.dns.port },
+  };
+  return { settings, file, errors: res.errors, warnings: res.warnings };
+}
+
+export function describeProblems(c: LoadedConfig): string[] {
+  return [...c.errors.map((p) => `error: ${formatProblem(p)}`), ...c.warnings.map((p) => `warning: ${formatProblem(p)}`)];
+}
+
+/** A one-line summary of the settings that matter at startup. */
+export function summarize(c: LoadedConfig): string {
+  const s = c.settings;
+  return `config ${c.file ?? '(defaults)'}: listen_port ${s.listenPort}, ifname ${s.ifname}, state_dir ${s.stateDir}, `
+    + `dns ${s.dns.enabled ? `port ${s.dns.port}` : 'off'}, ${s.subnets.length} subnets, ${s.services.length} services`;
+}

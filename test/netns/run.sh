@@ -15,6 +15,8 @@ else echo "netns: txiki.js run skipped (no tjs binary: set TJS=/path/to/tjs)"; f
 rc=0
 for rt in "${runtimes[@]}"; do
   echo "== namespace tests with the $rt bundles"
-  KT_RUNTIME=$rt KT_ID=$(( ($$ + ${#rt}) % 10000 )) bash "$here/mesh.sh" || rc=1
+  for t in mesh lan-dns; do
+    KT_RUNTIME=$rt KT_ID=$(( ($$ + ${#rt} + ${#t}) % 10000 )) bash "$here/$t.sh" || rc=1
+  done
 done
 exit $rc

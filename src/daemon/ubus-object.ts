@@ -39,7 +39,7 @@ export async function startUbus(p: Platform, log: Logger, socketPath: string, ap
     log.debug(`ubus: no socket at ${socketPath}; the ubus object is not registered`);
     return null;
   }
-  const client = new UbusClient(p, { socketPath, log: (level, msg) => log.limited(`ubus-${msg.slice(0, 20)}`, level, `ubus: ${msg}`) });
+  const client = new UbusClient(p, { socketPath, log: (level, msg) => log.limited(`ubus-${msg.slice(0, 20)}`, level, msg) });
   const methods: Record<string, UbusMethod> = {};
   for (const [name, m] of Object.entries(METHODS)) {
     methods[name] = {

@@ -7,7 +7,7 @@
 //   | u8 roles (bit0 admin) | 4 poolBase | u8 poolLen (0 = no pool)
 //   | u64 issuedAtMs | u64 expiresAtMs (0 = never) | 32 issuerPub | 64 signature
 import { Reader, Writer, DecodeError } from './codec.ts';
-import { bytesEqual } from './bytes.ts';
+import { bytesEqual, toBase64 } from './bytes.ts';
 import { signDetached, verifyDetached, type SignKeys } from './crypto.ts';
 import { isDnsLabel, networkId, type NetworkParams, NETWORK_ID_BYTES } from './network.ts';
 import { type Prefix4, prefix4Contains, maskIPv4, formatIPv4 } from './ip.ts';
@@ -43,8 +43,26 @@ export function issueCert(f: CertFields, issuerKeys: SignKeys): Cert {
   return { ...f, bytes: new Writer().bytes(body).bytes(signDetached(body, issuerKeys.secretKey)).finish() };
 }
 
+/**
+ * Certificates already verified, by their exact bytes. Every record carries its
+ * chain, and a signature check costs tens of milliseconds under QuickJS-ng on
+ * a router, so each distinct certificate is verified once.
+ */
+const verified = new Map<string, Cert>();
+export const MAX_VERIFIED_CERTS = 4096;
+
 /** Decodes a certificate and checks its own signature (not the chain). */
 export function decodeCert(bytes: Uint8Array): Cert {
+  const key = toBase64(bytes);
+  const hit = verified.get(key);
+  if (hit) return hit;
+  const cert = decodeCertUncached(bytes);
+  if (verified.size >= MAX_VERIFIED_CERTS) verified.clear();
+  verified.set(key, cert);
+  return cert;
+}
+
+function decodeCertUncached(bytes: Uint8Array): Cert {
   const r = new Reader(bytes, 'certificate');
   const v = r.u8('version');
   if (v !== CERT_VERSION) throw new DecodeError(`certificate: unsupported version ${v}`);

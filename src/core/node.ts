@@ -8,7 +8,7 @@ import { DecodeError } from './codec.ts';
 import { bytesEqual } from './bytes.ts';
 import type { SignKeys } from './crypto.ts';
 import { verifyChain, ChainError, type Cert } from './cert.ts';
-import { decodeRecord, encodeRecord, OversizeError, SignatureError, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service } from './record.ts';
+import { decodeRecord, encodeRecord, verifyRecordSignature, OversizeError, SignatureError, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service } from './record.ts';
 import { decodeControl, encodeControl, MAX_DIGEST_ENTRIES, MAX_RECORDS_PER_MESSAGE, type ControlMessage } from './gossip.ts';
 import { computeNetmap, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
@@ -180,7 +180,14 @@ export class NodeCore {
   acceptRecord(bytes: Uint8Array, nowMs: number): boolean {
     let rec: NodeRecord;
     try {
-      rec = decodeRecord(bytes);
+      // Parse first and verify the signature only for news: duplicates are common in gossip.
+      rec = decodeRecord(bytes, false);
+      const known = this.records.get(rec.id);
+      if (known && known.seq >= rec.seq) {
+        if (known.seq > rec.seq) this.dropped.stale++;
+        return false;
+      }
+      verifyRecordSignature(rec);
     } catch (e) {
       if (e instanceof OversizeError) this.dropped.oversize++;
       else if (e instanceof SignatureError) this.dropped.badSignature++;

@@ -114,7 +114,7 @@ export class SignatureError extends DecodeError {
  * Decodes a record and checks its signature against its leaf certificate.
  * The chain itself is verified by the caller against the network.
  */
-export function decodeRecord(bytes: Uint8Array): NodeRecord {
+export function decodeRecord(bytes: Uint8Array, checkSignature = true): NodeRecord {
   if (bytes.length > MAX_RECORD_BYTES) throw new OversizeError(`record of ${bytes.length} bytes exceeds ${MAX_RECORD_BYTES}`);
   const r = new Reader(bytes, 'record');
   const v = r.u8('version');
@@ -160,12 +160,20 @@ export function decodeRecord(bytes: Uint8Array): NodeRecord {
     }
     services.push({ name, port, proto: protoCode === 17 ? 'udp' : 'tcp', type });
   }
-  const signedLen = r.offset;
-  const sig = r.bytes(64, 'signature');
+  r.bytes(64, 'signature');
   r.end();
   const leaf = chain[0]!;
-  if (!verifyDetached(bytes.subarray(0, signedLen), sig, leaf.signPub)) throw new SignatureError(`record of "${leaf.name}": bad signature`);
-  return { seq, endpoints, links, subnets, relay, exitCapacityMbit, services, chain, id: nodeIdOf(leaf.signPub), bytes };
+  const rec = { seq, endpoints, links, subnets, relay, exitCapacityMbit, services, chain, id: nodeIdOf(leaf.signPub), bytes };
+  if (checkSignature) verifyRecordSignature(rec);
+  return rec;
+}
+
+/** Checks a decoded record's signature (the last 64 bytes) against its leaf certificate. */
+export function verifyRecordSignature(rec: NodeRecord): void {
+  const n = rec.bytes.length - 64;
+  if (!verifyDetached(rec.bytes.subarray(0, n), rec.bytes.subarray(n), rec.chain[0]!.signPub)) {
+    throw new SignatureError(`record of "${rec.chain[0]!.name}": bad signature`);
+  }
 }
 
 export function sameBody(a: RecordBody, b: RecordBody): boolean {

@@ -54,7 +54,7 @@ async function udpBind(address: string, port: number): Promise<UdpSocket> {
       return new Promise((resolve, reject) => sock.send(data, to.port, to.address, (e) => (e ? reject(e) : resolve())));
     },
     onMessage(handler) {
-      sock.on('message', (msg, rinfo) => handler(new Uint8Array(msg), { address: rinfo.address, port: rinfo.port }));
+      sock.on('message', (msg, rinfo) => handler(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), { address: rinfo.address, port: rinfo.port }));
     },
     close() { try { sock.close(); } catch { /* already closed */ } },
   };

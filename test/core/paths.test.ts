@@ -1,0 +1,411 @@
+/// <reference types="node" />
+// Paths and netmap, checked as properties on random link graphs and as
+// tables. The property that matters: WireGuard accepts a relayed packet at a
+// hop only if its inner source is in the AllowedIPs of the peer it came from,
+// so every node's independent path computation must agree hop by hop.
+//   KITH_SEED=<n> KITH_GRAPHS=<count> npx uvu -r tsx test/core 'paths\.test\.ts$'
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { edgeWeight, mutualEdges, shortestPaths, type GraphNode, type Route } from '../../src/core/paths.ts';
+import { computeNetmap, type Netmap } from '../../src/core/netmap.ts';
+import { encodeRecord, type NodeRecord } from '../../src/core/record.ts';
+import { formatIPv4 } from '../../src/core/ip.ts';
+import { ipv6ForIPv4 } from '../../src/core/network.ts';
+import { toBase64 } from '../../src/core/bytes.ts';
+import { mulberry32, seededBytes } from '../support/rand.ts';
+import { foundMesh, issueMember, type Member, type Mesh } from '../support/mesh.ts';
+
+const BASE_SEED = Number(process.env.KITH_SEED ?? 20240601);
+const MODEL_GRAPHS = Number(process.env.KITH_GRAPHS ?? 300);
+const NETMAP_GRAPHS = Math.max(1, Math.floor(MODEL_GRAPHS / 25));
+const T0 = 1_700_000_000_000;
+
+type Graph = Map<string, GraphNode>;
+
+function reproduce(seed: number): string {
+  return `seed ${seed}; reproduce: KITH_SEED=${seed} KITH_GRAPHS=1 npx uvu -r tsx test/core 'paths\\.test\\.ts$'`;
+}
+
+/** Runs `body` for one seed; any failure names the seed and the command that replays it. */
+function withSeed(seed: number, body: () => void): void {
+  try {
+    body();
+  } catch (e) {
+    const err = e as Error;
+    err.message = `${err.message}\n  (${reproduce(seed)})`;
+    throw err;
+  }
+}
+
+// ---- random graphs ----
+
+/**
+ * A connected link graph: a random spanning tree of mutual links plus random
+ * extra ones, RTTs reported slightly differently by the two ends, a quarter of
+ * the nodes unwilling to relay, and a few one-sided links (which make no edge).
+ */
+function randomGraph(seed: number, ids?: string[], uniformRttMs = 0): Graph {
+  const r = mulberry32(seed);
+  const hex = seededBytes(seed ^ 0x9e3779b9);
+  const n = ids ? ids.length : 5 + Math.floor(r() * 36);
+  const names = ids ?? Array.from({ length: n }, () => [...hex(8)].map((b) => b.toString(16).padStart(2, '0')).join(''));
+  const g: Graph = new Map();
+  for (const id of names) g.set(id, { id, links: new Map(), relay: r() >= 0.25 });
+  const link = (a: string, b: string, mutual: boolean) => {
+    const base = uniformRttMs || 1 + Math.floor(r() * 250);
+    const jitter = () => (uniformRttMs ? 0 : Math.floor(r() * 12));
+    g.get(a)!.links.set(b, base + jitter());
+    if (mutual) g.get(b)!.links.set(a, base + jitter());
+  };
+  for (let i = 1; i < n; i++) link(names[i]!, names[Math.floor(r() * i)]!, true);
+  const p = Math.min(0.5, 2.5 / n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const a = names[i]!;
+      const b = names[j]!;
+      if (g.get(a)!.links.has(b)) continue;
+      if (r() < p) link(a, b, true);
+      else if (r() < 0.02) link(a, b, false);
+    }
+  }
+  return g;
+}
+
+/** Reference shortest costs from `s` (Bellman-Ford): only s and relay-willing nodes forward. */
+function oracleCosts(s: string, g: Graph, adj: Map<string, Map<string, number>>): Map<string, number> {
+  const dist = new Map<string, number>([[s, 0]]);
+  for (let round = 0; round < g.size; round++) {
+    let changed = false;
+    for (const [u, du] of [...dist]) {
+      if (u !== s && !g.get(u)!.relay) continue;
+      for (const [v, w] of adj.get(u)!) {
+        if (v === s) continue;
+        const old = dist.get(v);
+        if (old === undefined || du + w < old) { dist.set(v, du + w); changed = true; }
+      }
+    }
+    if (!changed) break;
+  }
+  return dist;
+}
+
+/** All routes of every node, as each node computes them independently. */
+function allRoutes(g: Graph): Map<string, Map<string, Route>> {
+  const out = new Map<string, Map<string, Route>>();
+  for (const id of g.keys()) out.set(id, shortestPaths(id, g));
+  return out;
+}
+
+/** Node sequence S, …, D of a route, or null. */
+function pathOf(routes: Map<string, Map<string, Route>>, s: string, d: string): string[] | null {
+  const r = routes.get(s)!.get(d);
+  return r ? [s, ...r.hops] : null;
+}
+
+/**
+ * The AllowedIPs model of computeNetmap: at node X, destination D belongs to
+ * the peer that is X's next hop towards D. Forwards a packet S→D hop by hop,
+ * checking at every receiving hop that S is in the AllowedIPs of the peer it
+ * came from. Returns a description of the first violation, or null.
+ */
+function forwardModel(routes: Map<string, Map<string, Route>>, adj: Map<string, Map<string, number>>, g: Graph, s: string, d: string): string | null {
+  let cur = s;
+  let from: string | null = null;
+  const trail = [s];
+  for (let hops = 0; hops <= g.size; hops++) {
+    if (from !== null && routes.get(cur)!.get(s)?.nextHop !== from) {
+      return `${cur} drops ${s}→${d} arriving from ${from}: its AllowedIPs put ${s} on ${routes.get(cur)!.get(s)?.nextHop ?? 'no peer'} (trail ${trail.join('→')})`;
+    }
+    if (cur === d) return null;
+    if (cur !== s && !g.get(cur)!.relay) return `${cur} does not relay but got transit ${s}→${d} (trail ${trail.join('→')})`;
+    const next = routes.get(cur)!.get(d)?.nextHop;
+    if (next === undefined) return `${cur} has no route to ${d} (trail ${trail.join('→')})`;
+    if (!adj.get(cur)!.has(next)) return `${cur} forwards to ${next} without a mutual link`;
+    from = cur;
+    cur = next;
+    trail.push(cur);
+  }
+  return `${s}→${d} loops: ${trail.join('→')}`;
+}
+
+function checkGraph(g: Graph): void {
+  const adj = mutualEdges(g);
+  const routes = allRoutes(g);
+  for (const s of g.keys()) {
+    const oracle = oracleCosts(s, g, adj);
+    for (const d of g.keys()) {
+      if (s === d) continue;
+      const fwd = routes.get(s)!.get(d);
+      const back = routes.get(d)!.get(s);
+      assert.is(!!fwd, oracle.has(d), `reachability of ${d} from ${s} (oracle ${oracle.has(d)})`);
+      assert.is(!!fwd, !!back, `route ${s}→${d} exists iff ${d}→${s} does`);
+      if (!fwd) continue;
+      assert.is(fwd.cost, oracle.get(d), `cost ${s}→${d} is the shortest`);
+      const p = pathOf(routes, s, d)!;
+      let sum = 0;
+      for (let i = 1; i < p.length; i++) {
+        const w = adj.get(p[i - 1]!)!.get(p[i]!);
+        assert.ok(w !== undefined, `hop ${p[i - 1]}→${p[i]} of ${p.join('→')} is not a mutual link`);
+        sum += w!;
+        if (i < p.length - 1) assert.ok(g.get(p[i]!)!.relay, `non-relay ${p[i]} transits ${p.join('→')}`);
+      }
+      assert.is(sum, fwd.cost, `cost of ${p.join('→')}`);
+      assert.equal(p.slice().reverse(), pathOf(routes, d, s), `path ${s}→${d} reversed equals ${d}→${s}`);
+      const violation = forwardModel(routes, adj, g, s, d);
+      assert.is(violation, null, violation ?? '');
+    }
+  }
+}
+
+test(`random graphs (${MODEL_GRAPHS}): symmetric shortest paths, relay rule, inner-source check hop by hop`, () => {
+  for (let i = 0; i < MODEL_GRAPHS; i++) {
+    const seed = BASE_SEED + i;
+    withSeed(seed, () => checkGraph(randomGraph(seed)));
+  }
+});
+
+test(`random graphs with 10 ms on every link (${MODEL_GRAPHS}): the same properties (many equal costs)`, () => {
+  const failed: string[] = [];
+  for (let i = 0; i < MODEL_GRAPHS; i++) {
+    const seed = BASE_SEED + 200_000 + i;
+    try { checkGraph(randomGraph(seed, undefined, 10)); } catch (e) { failed.push(`seed ${seed}: ${(e as Error).message.split('\n')[0]}`); }
+  }
+  assert.ok(failed.length === 0, `${failed.length} of ${MODEL_GRAPHS} graphs fail; first: ${failed[0]}\n  (KITH_SEED=${BASE_SEED} KITH_GRAPHS=${MODEL_GRAPHS}; uniform graphs use seed KITH_SEED+200000+i)`);
+});
+
+// ---- the same property through real records and computeNetmap ----
+
+let meshCache: { mesh: Mesh; pool: Member[] } | null = null;
+function memberPool(): { mesh: Mesh; pool: Member[] } {
+  if (meshCache) return meshCache;
+  const rnd = seededBytes(7);
+  const mesh = foundMesh(rnd, { nowMs: T0 });
+  const pool = [mesh.founder];
+  for (let i = 1; i < 40; i++) pool.push(issueMember(rnd, mesh, `n${i}`, T0));
+  meshCache = { mesh, pool };
+  return meshCache;
+}
+
+/** Signs a record for every graph node; some nodes advertise a LAN subnet. */
+function recordsFor(g: Graph, members: Map<string, Member>, seed: number): Map<string, NodeRecord> {
+  const r = mulberry32(seed ^ 0x51ed);
+  const out = new Map<string, NodeRecord>();
+  let k = 0;
+  for (const n of g.values()) {
+    const m = members.get(n.id)!;
+    const links = [...n.links].sort(([a], [b]) => (a < b ? -1 : 1)).map(([peer, rttMs]) => ({ peer, rttMs }));
+    const subnets = r() < 0.3 ? [`10.${k++}.0.0/24`] : [];
+    out.set(n.id, encodeRecord({ seq: 1, endpoints: [], links, subnets, relay: n.relay, exitCapacityMbit: 0, services: [] }, m.chain, m.identity.sign));
+  }
+  return out;
+}
+
+function peerHolding(nm: Netmap, prefix: string): string[] {
+  return nm.peers.filter((p) => p.allowedIPs.includes(prefix)).map((p) => p.publicKey);
+}
+
+/** Forwards S→D through the real netmaps: next hop by AllowedIPs, source checked on arrival. */
+function forwardNetmap(netmaps: Map<string, Netmap>, byPub: Map<string, string>, recs: Map<string, NodeRecord>, s: string, d: string, dst: string, srcs: string[]): string | null {
+  let cur = s;
+  let from: string | null = null;
+  const trail = [s];
+  for (let hops = 0; hops <= netmaps.size; hops++) {
+    const nm = netmaps.get(cur)!;
+    if (from !== null) {
+      const peer = nm.peers.find((p) => byPub.get(p.publicKey) === from);
+      if (!peer) return `${cur} has no WireGuard peer for ${from} (trail ${trail.join('→')})`;
+      for (const src of srcs) if (!peer.allowedIPs.includes(src)) return `${cur} drops ${s}→${d}: source ${src} not in AllowedIPs of ${from} (trail ${trail.join('→')})`;
+    }
+    if (cur === d) return null;
+    const holders = peerHolding(nm, dst);
+    if (holders.length !== 1) return `${cur} has ${holders.length} peers for ${dst} (trail ${trail.join('→')})`;
+    from = cur;
+    cur = byPub.get(holders[0]!)!;
+    trail.push(cur);
+    if (!recs.has(cur)) return `unknown next hop ${cur}`;
+  }
+  return `${s}→${d} loops: ${trail.join('→')}`;
+}
+
+test(`random graphs (${NETMAP_GRAPHS}) through encodeRecord + computeNetmap: every packet arrives, every hop accepts its source`, () => {
+  const { mesh, pool } = memberPool();
+  const params = mesh.network.params;
+  for (let i = 0; i < NETMAP_GRAPHS; i++) {
+    const seed = BASE_SEED + 100_000 + i;
+    withSeed(seed, () => {
+      const r = mulberry32(seed);
+      const n = 5 + Math.floor(r() * 36);
+      const chosen = pool.slice().sort(() => r() - 0.5).slice(0, n);
+      const members = new Map(chosen.map((m) => [m.id, m]));
+      const g = randomGraph(seed, chosen.map((m) => m.id));
+      const recs = recordsFor(g, members, seed);
+      const netmaps = new Map([...recs.keys()].map((id) => [id, computeNetmap(id, recs, params)]));
+      const byPub = new Map([...recs.values()].map((rec) => [toBase64(rec.chain[0]!.wgPub), rec.id]));
+      const routes = allRoutes(g);
+      for (const [x, nm] of netmaps) {
+        const all = nm.peers.flatMap((p) => p.allowedIPs);
+        assert.is(new Set(all).size, all.length, `${x}: an AllowedIP on two peers`);
+        for (const node of nm.nodes) {
+          const route = routes.get(x)!.get(node.id);
+          const want = node.id === x ? 'self' : !route ? 'unreachable' : route.nextHop === node.id ? 'direct' : 'relayed';
+          assert.is(node.path, want, `${x}'s path to ${node.id}`);
+        }
+      }
+      for (const s of recs.keys()) {
+        const sc = recs.get(s)!.chain[0]!;
+        const srcs = [`${formatIPv4(sc.ipv4)}/32`, `${ipv6ForIPv4(params.ula48, sc.ipv4)}/128`];
+        for (const d of recs.keys()) {
+          if (s === d || !routes.get(s)!.get(d)) continue;
+          const dc = recs.get(d)!.chain[0]!;
+          for (const dst of [`${formatIPv4(dc.ipv4)}/32`, `${ipv6ForIPv4(params.ula48, dc.ipv4)}/128`, ...recs.get(d)!.subnets]) {
+            const v = forwardNetmap(netmaps, byPub, recs, s, d, dst, srcs);
+            assert.is(v, null, v ?? '');
+          }
+        }
+      }
+    });
+  }
+});
+
+// ---- tables ----
+
+function graph(edges: [string, string, number][], noRelay: string[] = [], oneSided: [string, string, number][] = []): Graph {
+  const g: Graph = new Map();
+  const node = (id: string) => {
+    let n = g.get(id);
+    if (!n) { n = { id, links: new Map(), relay: !noRelay.includes(id) }; g.set(id, n); }
+    return n;
+  };
+  for (const [a, b, rtt] of edges) { node(a).links.set(b, rtt); node(b).links.set(a, rtt); }
+  for (const [a, b, rtt] of oneSided) { node(a).links.set(b, rtt); node(b); }
+  for (const id of noRelay) node(id);
+  return g;
+}
+
+test('direct beats relayed when every link has the same RTT', () => {
+  for (let i = 0; i < 50; i++) {
+    const [a, b, c] = [`a${i}`, `b${i}`, `c${i}`];
+    const g = graph([[a, b, 10], [a, c, 10], [c, b, 10]]);
+    assert.equal(shortestPaths(a, g).get(b)!.hops, [b], `set ${i}`);
+    assert.equal(shortestPaths(b, g).get(a)!.hops, [a], `set ${i}`);
+  }
+});
+
+test('direct beats a relayed path whose RTTs add up to the same (20 ms direct vs 10 + 10 ms)', () => {
+  // Bucketed, both cost 2; the per-edge hash tie-break is summed per hop, so a
+  // two-hop path's tie sum (0..8190) undercuts a direct link's (0..4095) for
+  // some node ids, and an equal-latency relay is preferred to a direct link.
+  const relayed: string[] = [];
+  for (let i = 0; i < 200; i++) {
+    const [a, b, c] = [`a${i}`, `b${i}`, `c${i}`];
+    const r = shortestPaths(a, graph([[a, b, 20], [a, c, 10], [c, b, 10]])).get(b)!;
+    if (r.nextHop !== b) relayed.push(`${a}→${b} via ${r.nextHop} (direct ${edgeWeight(a, b, 20, 20)} vs relayed ${r.cost})`);
+  }
+  assert.ok(relayed.length === 0, `${relayed.length} of 200 id sets relay instead of going direct, e.g. ${relayed.slice(0, 3).join('; ')}`);
+});
+
+test('a much faster relayed path beats a slow direct link', () => {
+  const g = graph([['a', 'b', 200], ['a', 'c', 5], ['c', 'b', 5]]);
+  assert.equal(shortestPaths('a', g).get('b')!.hops, ['c', 'b']);
+  assert.equal(shortestPaths('b', g).get('a')!.hops, ['c', 'a']);
+});
+
+test('non-relay nodes never transit', () => {
+  // a - c - b with c unwilling: no route; add a slow relay d and traffic goes there.
+  const g = graph([['a', 'c', 5], ['c', 'b', 5]], ['c']);
+  assert.is(shortestPaths('a', g).get('b'), undefined);
+  assert.equal(shortestPaths('a', g).get('c')!.hops, ['c'], 'a non-relay node is still reachable itself');
+  const g2 = graph([['a', 'c', 5], ['c', 'b', 5], ['a', 'd', 100], ['d', 'b', 100]], ['c']);
+  assert.equal(shortestPaths('a', g2).get('b')!.hops, ['d', 'b']);
+  assert.equal(shortestPaths('b', g2).get('a')!.hops, ['d', 'a']);
+  // A non-relay source and destination still use relays in between.
+  const g3 = graph([['a', 'r', 5], ['r', 'b', 5]], ['a', 'b']);
+  assert.equal(shortestPaths('a', g3).get('b')!.hops, ['r', 'b']);
+});
+
+test('unreachable destinations: other components, one-sided links, no links at all', () => {
+  const g = graph([['a', 'b', 5], ['c', 'd', 5]], [], [['b', 'c', 5]]);
+  g.set('e', { id: 'e', links: new Map(), relay: true });
+  const r = shortestPaths('a', g);
+  assert.equal([...r.keys()].sort(), ['b']);
+  assert.equal([...shortestPaths('e', g).keys()], []);
+  assert.equal(mutualEdges(g).get('b')!.has('c'), false, 'a link only one end reports is no edge');
+});
+
+test('unreachable members get no AllowedIPs in the netmap; a relayed one sits on the relay', () => {
+  const { mesh, pool } = memberPool();
+  const [a, hub, b, lone] = pool.slice(0, 4) as [Member, Member, Member, Member];
+  const members = new Map([a, hub, b, lone].map((m) => [m.id, m]));
+  const g = graph([[a.id, hub.id, 10], [hub.id, b.id, 10]]);
+  g.set(lone.id, { id: lone.id, links: new Map(), relay: true });
+  const recs = recordsFor(g, members, 1);
+  const nm = computeNetmap(a.id, recs, mesh.network.params);
+  const byId = new Map(nm.nodes.map((n) => [n.id, n]));
+  assert.is(byId.get(lone.id)!.path, 'unreachable');
+  assert.is(byId.get(b.id)!.path, 'relayed');
+  assert.is(byId.get(b.id)!.via, hub.name);
+  assert.is(nm.peers.length, 1, 'only the hub is a peer');
+  assert.ok(nm.peers[0]!.allowedIPs.includes(`${formatIPv4(b.chain[0]!.ipv4)}/32`));
+  assert.not.ok(nm.peers.flatMap((p) => p.allowedIPs).includes(`${formatIPv4(lone.chain[0]!.ipv4)}/32`));
+});
+
+test('ties: results do not depend on the order records arrive in', () => {
+  for (let i = 0; i < 20; i++) {
+    const seed = BASE_SEED + 500 + i;
+    withSeed(seed, () => {
+      const g = randomGraph(seed);
+      const r = mulberry32(seed);
+      const shuffled: Graph = new Map([...g].sort(() => r() - 0.5).map(([id, n]) => [id, { ...n, links: new Map([...n.links].sort(() => r() - 0.5)) }]));
+      for (const s of g.keys()) assert.equal([...shortestPaths(s, shuffled)].sort(), [...shortestPaths(s, g)].sort(), `routes of ${s}`);
+    });
+  }
+});
+
+/** Searches node ids for two equal-cost paths of `len` hops between s and d; equal RTT on every link. */
+function findEqualCostPaths(s: string, d: string, len: 2 | 3, accept: (p: string[], q: string[]) => boolean): [string[], string[]] | null {
+  const seen = new Map<number, string[][]>();
+  for (let i = 0; i < 4000; i++) {
+    const mids = len === 2 ? [`m${i}`] : [`m${i}`, `x${(i * 7919) % 10007}`];
+    const p = [s, ...mids, d];
+    let cost = 0;
+    for (let k = 1; k < p.length; k++) cost += edgeWeight(p[k - 1]!, p[k]!, 10, 10);
+    for (const q of seen.get(cost) ?? []) if (accept(p, q)) return [p, q];
+    seen.set(cost, [...(seen.get(cost) ?? []), p]);
+  }
+  return null;
+}
+
+test('ties: two equal-cost two-hop paths resolve the same way from both ends', () => {
+  const found = findEqualCostPaths('s', 'd', 2, () => true);
+  assert.ok(found, 'no equal-cost pair found');
+  const [p, q] = found!;
+  const g = graph([[p[0]!, p[1]!, 10], [p[1]!, p[2]!, 10], [q[0]!, q[1]!, 10], [q[1]!, q[2]!, 10]]);
+  const fwd = shortestPaths('s', g).get('d')!;
+  const back = shortestPaths('d', g).get('s')!;
+  assert.is(fwd.cost, back.cost);
+  assert.equal(['s', ...fwd.hops].reverse(), ['d', ...back.hops]);
+});
+
+test('ties: two equal-cost three-hop paths resolve the same way from both ends (inner-source check)', () => {
+  // s-a-x-d and s-b-y-d with equal cost, x < y but b < a. From s the tie at d
+  // goes to the smaller predecessor x (path s a x d); from d the tie at s goes
+  // to b (path d y b s). d then receives s's packets from x while its
+  // AllowedIPs put s on y: WireGuard drops them.
+  const found = findEqualCostPaths('s', 'd', 3, (p, q) => {
+    const [, a, x] = p;
+    const [, b, y] = q;
+    return (x! < y! && b! < a!) || (y! < x! && a! < b!);
+  });
+  assert.ok(found, 'no equal-cost pair found');
+  const [p, q] = found!;
+  const g = graph([...[p, q].flatMap((path) => path.slice(1).map((v, k): [string, string, number] => [path[k]!, v, 10]))]);
+  const routes = allRoutes(g);
+  const adj = mutualEdges(g);
+  const fwd = routes.get('s')!.get('d')!;
+  const back = routes.get('d')!.get('s')!;
+  assert.is(fwd.cost, back.cost);
+  const violation = forwardModel(routes, adj, g, 's', 'd') ?? forwardModel(routes, adj, g, 'd', 's');
+  assert.equal(['s', ...fwd.hops].reverse(), ['d', ...back.hops], `paths ${p.join('-')} and ${q.join('-')} tie at cost ${fwd.cost}: ${violation}`);
+});
+
+test.run();

@@ -8,6 +8,7 @@
 //   4 PING     u32 nonce | u64 sentMs
 //   5 PONG     u32 nonce | u64 sentMs (echoed)
 //   6 OBSERVED u8 family | 4|16 addr | u16 port      your endpoint as I see it
+//   7 PUNCH    u8 attempt                            I opened my NAT toward you: dial me now
 import { Reader, Writer, DecodeError } from './codec.ts';
 import { fromHex, toHex } from './bytes.ts';
 import { parseIPv4, parseIPv6, formatIPv4, formatIPv6 } from './ip.ts';
@@ -24,9 +25,10 @@ export type ControlMessage =
   | { type: 'want'; ids: string[] }
   | { type: 'ping'; nonce: number; sentMs: number }
   | { type: 'pong'; nonce: number; sentMs: number }
-  | { type: 'observed'; host: string; port: number };
+  | { type: 'observed'; host: string; port: number }
+  | { type: 'punch'; attempt: number };
 
-const TYPES = { digest: 1, records: 2, want: 3, ping: 4, pong: 5, observed: 6 } as const;
+const TYPES = { digest: 1, records: 2, want: 3, ping: 4, pong: 5, observed: 6, punch: 7 } as const;
 
 export function encodeControl(m: ControlMessage): Uint8Array {
   const w = new Writer().u8(CONTROL_VERSION).u8(TYPES[m.type]);
@@ -46,6 +48,9 @@ export function encodeControl(m: ControlMessage): Uint8Array {
     case 'ping':
     case 'pong':
       w.u32(m.nonce).u64(m.sentMs);
+      break;
+    case 'punch':
+      w.u8(m.attempt);
       break;
     case 'observed': {
       const v4 = parseIPv4(m.host);
@@ -100,6 +105,9 @@ export function decodeControl(b: Uint8Array): ControlMessage {
       m = { type: 'observed', host, port: r.u16('port') };
       break;
     }
+    case 7:
+      m = { type: 'punch', attempt: r.u8('attempt') };
+      break;
     default:
       throw new DecodeError(`control message: unknown type ${type}`);
   }

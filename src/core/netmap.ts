@@ -68,11 +68,12 @@ function toNetNode(r: NodeRecord, ula48: Uint8Array): Omit<NetNode, 'path' | 'vi
 }
 
 /**
- * Computes the netmap for `selfId` from the verified records (self included).
+ * Computes the netmap for `selfId` from the verified records (self included);
+ * `punched` names members behind NAT this node dials at their public endpoint.
  * Direct candidates (one side dialable, or a live link) become WireGuard peers;
  * every other member's addresses go to the first hop of its shortest path.
  */
-export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, net: NetworkParams): Netmap {
+export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, net: NetworkParams, punched: ReadonlySet<string> = new Set()): Netmap {
   const me = records.get(selfId);
   if (!me) throw new Error(`computeNetmap: no record for self ${selfId}`);
   const graph = new Map<string, GraphNode>();
@@ -86,14 +87,14 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
   const addPeer = (r: NodeRecord) => {
     let p = peerOf.get(r.id);
     if (!p) {
-      const ep = dialEndpoint(me, r);
+      const ep = dialEndpoint(me, r) ?? (punched.has(r.id) ? r.endpoints.find((e) => e.kind === 'public') ?? null : null);
       p = { publicKey: toBase64(r.chain[0]!.wgPub), endpoint: ep ? (ep.host.includes(':') ? `[${ep.host}]:${ep.port}` : `${ep.host}:${ep.port}`) : null, allowedIPs: [], keepaliveSec: PERSISTENT_KEEPALIVE_SEC };
       peerOf.set(r.id, p);
     }
     return p;
   };
   for (const r of records.values()) {
-    if (r.id !== selfId && (reachableDirectly(me, r) || adj.get(selfId)?.has(r.id))) addPeer(r);
+    if (r.id !== selfId && (reachableDirectly(me, r) || adj.get(selfId)?.has(r.id) || punched.has(r.id))) addPeer(r);
   }
 
   const nodes: NetNode[] = [];

@@ -15,6 +15,7 @@ import { formatIPv4 } from './ip.ts';
 import { toBase64 } from './bytes.ts';
 import type { SignedNetwork } from './network.ts';
 import { RTT_BUCKET_MS } from './paths.ts';
+import { dueForAttempt, isOpener, needsPunch, publicEndpoint, ttlFor, PUNCH_TIMEOUT_MS, type PunchState } from './punch.ts';
 
 export const GOSSIP_INTERVAL_MS = 2000;
 export const PING_INTERVAL_MS = 5000;
@@ -26,6 +27,8 @@ export const MAX_PENDING_PINGS = 64;
 
 export type Action =
   | { type: 'send'; to: string; bytes: Uint8Array }
+  /** Open our NAT toward a member behind NAT: send WireGuard to host:port with this TTL, then call punchOpened. */
+  | { type: 'punch-open'; peer: string; host: string; port: number; ttl: number }
   | { type: 'netmap' }
   | { type: 'persist' };
 
@@ -83,6 +86,7 @@ export class NodeCore {
   private lastObserveReportMs = 0;
   private reportedEndpoint = new Map<string, string>();
   private cachedNetmap: Netmap | null = null;
+  private punches = new Map<string, PunchState>();
   readonly dropped: DropCounters = { malformed: 0, badSignature: 0, stale: 0, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0 };
 
   constructor(o: NodeCoreOptions) {
@@ -102,7 +106,10 @@ export class NodeCore {
   allRecords(): NodeRecord[] { return [...this.records.values()]; }
 
   netmap(): Netmap {
-    this.cachedNetmap ??= computeNetmap(this.selfId, this.records, this.network.params);
+    if (!this.cachedNetmap) {
+      const open = new Set([...this.punches].filter(([, st]) => st.phase === 'open').map(([id]) => id));
+      this.cachedNetmap = computeNetmap(this.selfId, this.records, this.network.params, open);
+    }
     return this.cachedNetmap;
   }
 
@@ -111,6 +118,8 @@ export class NodeCore {
     const id = this.byIPv4.get(ip);
     return id ? this.records.get(id) : undefined;
   }
+
+  nodeById(id: string): NodeRecord | undefined { return this.records.get(id); }
 
   nodeByWgPub(pub: string): NodeRecord | undefined {
     const id = this.byWgPub.get(pub);
@@ -128,7 +137,8 @@ export class NodeCore {
     for (const obs of this.wg.values()) {
       const id = this.byWgPub.get(obs.publicKey);
       if (!id || id === this.selfId || obs.lastHandshakeMs === 0 || nowMs - obs.lastHandshakeMs > LINK_ALIVE_MS) continue;
-      const rtt = this.linkRtt.get(id) ?? RTT_BUCKET_MS * 5;
+      // Until a ping has measured it, a new link counts as fast: a fresh direct path beats a relay.
+      const rtt = this.linkRtt.get(id) ?? 0;
       links.push({ peer: id, rttMs: Math.floor(rtt / RTT_BUCKET_MS) * RTT_BUCKET_MS });
     }
     links.sort((a, b) => (a.peer < b.peer ? -1 : 1));
@@ -305,6 +315,15 @@ export class NodeCore {
         this.linkRtt.set(id, old === undefined ? rtt : Math.round(old * 0.7 + rtt * 0.3));
         return this.resign(nowMs);
       }
+      case 'punch': {
+        const them = fromId ? this.records.get(fromId) : undefined;
+        if (!them || isOpener(this.selfId, them.id) || !needsPunch(this.selfRecord, them)) return [];
+        const st = this.punches.get(them.id);
+        this.punches.set(them.id, { phase: 'open', sinceMs: nowMs, attempts: m.attempt, lastAttemptMs: nowMs });
+        if (st?.phase === 'open') return [];
+        this.cachedNetmap = null;
+        return [{ type: 'netmap' }];
+      }
       case 'observed': {
         if (!fromId) return [];
         const ep: Endpoint = { kind: 'public', host: m.host, port: m.port };
@@ -340,9 +359,62 @@ export class NodeCore {
         out.push({ type: 'send', to, bytes: encodeControl({ type: 'ping', nonce, sentMs: nowMs }) });
       }
     }
+    out.push(...this.punchTick(nowMs));
     out.push(...this.resign(nowMs));
     return out;
   }
+
+  private mutualLink(a: NodeRecord, b: NodeRecord): boolean {
+    return a.links.some((l) => l.peer === b.id) && b.links.some((l) => l.peer === a.id);
+  }
+
+  /** Starts, refreshes and expires punches (see punch.ts). */
+  private punchTick(nowMs: number): Action[] {
+    const out: Action[] = [];
+    const me = this.selfRecord;
+    let changed = false;
+    for (const r of this.records.values()) {
+      if (r.id === this.selfId) continue;
+      const st = this.punches.get(r.id);
+      const edge = this.mutualLink(me, r);
+      if (st?.phase === 'open') {
+        if (edge) st.sinceMs = nowMs;
+        else if (nowMs - st.sinceMs > PUNCH_TIMEOUT_MS) { st.phase = 'idle'; changed = true; }
+        continue;
+      }
+      if (st?.phase === 'opening' && nowMs - st.sinceMs > PUNCH_TIMEOUT_MS) st.phase = 'idle';
+      if (edge || !needsPunch(me, r) || !isOpener(this.selfId, r.id) || !dueForAttempt(st, nowMs)) continue;
+      // The other side is told through the overlay, so it must be reachable (relayed) first.
+      if (!this.netmap().nodes.some((n) => n.id === r.id && n.path === 'relayed')) continue;
+      const ep = publicEndpoint(r)!;
+      const attempts = st?.attempts ?? 0;
+      this.punches.set(r.id, { phase: 'opening', sinceMs: nowMs, attempts: attempts + 1, lastAttemptMs: nowMs });
+      out.push({ type: 'punch-open', peer: r.id, host: ep.host, port: ep.port, ttl: ttlFor(attempts) });
+    }
+    if (changed) { this.cachedNetmap = null; out.push({ type: 'netmap' }); }
+    return out;
+  }
+
+  /** The daemon has installed the TTL rule: dial the peer now (the netmap adds it with its public endpoint). */
+  punchOpened(peer: string, nowMs: number): Action[] {
+    const st = this.punches.get(peer);
+    if (!st || st.phase !== 'opening') return [];
+    st.phase = 'open';
+    st.sinceMs = nowMs;
+    this.cachedNetmap = null;
+    return [{ type: 'netmap' }];
+  }
+
+  /** The opening packets have left: tell the other side to dial back. */
+  punchSignal(peer: string): Action[] {
+    const st = this.punches.get(peer);
+    const r = this.records.get(peer);
+    if (!st || st.phase !== 'open' || !r) return [];
+    return [{ type: 'send', to: formatIPv4(r.chain[0]!.ipv4), bytes: encodeControl({ type: 'punch', attempt: st.attempts }) }];
+  }
+
+  /** Punch states, for status output. */
+  punchStates(): Map<string, PunchState> { return this.punches; }
 
   nextDeadlineMs(): number {
     return Math.min(this.lastGossipMs + GOSSIP_INTERVAL_MS, this.lastPingMs + PING_INTERVAL_MS);

@@ -10,6 +10,7 @@ import { decodeNetwork, ipv6ForIPv4, networkId, ula48Text, type SignedNetwork } 
 import { admit, newInvite, pruneInvites } from '../core/admit.ts';
 import { encodeInvite } from '../core/invite.ts';
 import { frameJoin, parseJoinRecord } from '../core/join.ts';
+import { PUNCH_OPEN_MS } from '../core/punch.ts';
 import { formatIPv4, isValidIPv4Or6, parseHostPort, parseIPv4 } from '../core/ip.ts';
 import type { Endpoint, Service } from '../core/record.ts';
 import type { Netmap } from '../core/netmap.ts';
@@ -166,6 +167,8 @@ export class Mesh {
         this.dirty = true;
       } else if (a.type === 'persist') {
         this.scheduleRecordSave();
+      } else if (a.type === 'punch-open') {
+        void this.punchOpen(a).catch((e: Error) => this.log.limited('punch', 'warn', `punch toward ${a.host}:${a.port} failed: ${e.message}`));
       }
     }
     if (this.dirty && !this.applying && this.ready) void this.apply();
@@ -204,6 +207,29 @@ export class Mesh {
   }
 
   netmap(): Netmap { return this.core.netmap(); }
+
+  /**
+   * The opener's side of a punch (see core/punch.ts): a short-lived nftables
+   * rule lowers the TTL of our WireGuard packets to the peer's public endpoint,
+   * the peer is dialled, and once the first packets have left the rule goes and
+   * the peer is told to dial back.
+   */
+  private async punchOpen(a: { peer: string; host: string; port: number; ttl: number }): Promise<void> {
+    const v6 = a.host.includes(':');
+    const table = `kithp_${a.peer.slice(0, 8)}`;
+    const fam = v6 ? 'ip6' : 'ip';
+    const rule = `table ${fam} ${table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n`
+      + `  ${fam} daddr ${a.host} udp sport ${this.opts.listenPort} udp dport ${a.port} ${v6 ? 'ip6 hoplimit' : 'ip ttl'} set ${a.ttl}\n }\n}\n`;
+    const name = this.core.nodeById(a.peer)?.chain[0]!.name ?? a.peer;
+    const added = await this.p.proc.run(['nft', '-f', '-'], { stdin: rule });
+    if (added.code !== 0) this.log.limited('punch-nft', 'warn', `punch: cannot add the TTL rule (${added.stderr.trim()}); trying without it`);
+    this.log.info(`punch: opening toward ${name} at ${a.host}:${a.port} (ttl ${a.ttl})`);
+    this.dispatch(this.core.punchOpened(a.peer, this.p.clock.nowMs()));
+    await this.apply();
+    await new Promise<void>((resolve) => this.p.clock.after(PUNCH_OPEN_MS, resolve));
+    if (added.code === 0) await this.p.proc.run(['nft', 'delete', 'table', fam, table]);
+    this.dispatch(this.core.punchSignal(a.peer));
+  }
 
   // ---- invites and admission ----
 

@@ -28,7 +28,9 @@ for n in hub home1 home2; do IP[$n]=$(kt_ip $n); done
 for a in hub home1 home2; do for b in hub home1 home2; do
   [ $a = $b ] || check "$a pings $b over the overlay" kt_exec $a ping -c2 -i0.2 -W2 "${IP[$b]}"
 done; done
-check "home1 reaches home2 relayed via hub" bash -c "$(declare -f kith kt_exec kt_ns kt_kith_cmd); KT_TMP=$KT_TMP KT_ID=$KT_ID KT_RUNTIME=$KT_RUNTIME KT_ROOT=$KT_ROOT TJS=${TJS:-}; kith home1 peers --json | grep -A3 '\"home2\"' | grep -q '\"relayed\"'"
+path_of() { kith "$1" peers --json | node -e 'const p=JSON.parse(require("fs").readFileSync(0)).find(x=>x.name===process.argv[1]); console.log(p ? p.path + (p.via ? " via " + p.via : "") : "none")' "$2"; }
+direct=""; for i in $(seq 1 60); do [ "$(path_of home1 home2)" = direct ] && { direct=yes; break; }; sleep 0.5; done
+[ -n "$direct" ] && ok "home1 and home2 connect directly through both NATs (designated-opener punch)" || bad "home1-home2 path: $(path_of home1 home2)"
 check "peers --json has the documented fields" bash -c "KITH_STATE_DIR=$KT_TMP/home1 ip netns exec $(kt_ns home1) $(kt_kith_cmd) peers --json | node -e 'const p=JSON.parse(require(\"fs\").readFileSync(0)); const k=[\"name\",\"ipv4\",\"ipv6\",\"path\",\"via\",\"endpoint\",\"rttMs\",\"lastHandshakeSec\",\"rxBytes\",\"txBytes\"]; process.exit(p.length===2 && p.every(x=>k.every(f=>f in x))?0:1)'"
 st=$(kith home1 status --json)
 check "status --json names node, network and drop counters" bash -c "node -e 'const s=JSON.parse(process.argv[1]); process.exit(s.node.name===\"home1\" && /^100\\./.test(s.node.ipv4) && /^fd/.test(s.node.ipv6) && s.network.name===\"demo\" && s.network.zone===\"demo.internal\" && typeof s.dropped.badSignature===\"number\"?0:1)' '$st'"

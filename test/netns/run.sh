@@ -15,7 +15,7 @@ else echo "netns: txiki.js run skipped (no tjs binary: set TJS=/path/to/tjs)"; f
 rc=0
 for rt in "${runtimes[@]}"; do
   echo "== namespace tests with the $rt bundles"
-  for t in mesh lan-dns; do
+  for t in mesh lan-dns symmetric; do
     KT_RUNTIME=$rt KT_ID=$(( ($$ + ${#rt} + ${#t}) % 10000 )) bash "$here/$t.sh" || rc=1
   done
 done

@@ -24,7 +24,14 @@ function recordOf(file: string, name: string): Uint8Array {
 
 function forged(mode: string, file: string, name: string): Uint8Array {
   switch (mode) {
-    case 'badsig': { const r = recordOf(file, name).slice(); r[r.length - 1]! ^= 0x55; return r; }
+    case 'badsig': {
+      // A newer version of a real record, with the old signature: a forgery that must not win.
+      const r = recordOf(file, name).slice();
+      let off = 2;
+      for (let i = 0; i < r[1]!; i++) off += 2 + ((r[off]! << 8) | r[off + 1]!);
+      r[off + 5] = (r[off + 5]! + 1) & 255; // seq is a u64 at off; bump a high byte
+      return r;
+    }
     case 'stale': return recordOf(file, name);
     case 'unknown': {
       const keys = signKeysFromSeed(randomBytes(32));

@@ -5,7 +5,7 @@
 import { bytesEqual, toHex, fromBase64, toBase64 } from './bytes.ts';
 import { DecodeError } from './codec.ts';
 import type { SignKeys } from './crypto.ts';
-import { issueCert, type Cert } from './cert.ts';
+import { issueCert, MAX_CHAIN, type Cert } from './cert.ts';
 import { allocateBlock, allocateSingle, PoolExhaustedError, type AllocState } from './alloc.ts';
 import { buildJoinRefusal, buildJoinReply, openJoinRequest, parseJoinRequestOuter } from './join.ts';
 import { inviteKeys } from './invite.ts';
@@ -88,6 +88,7 @@ export function admit(ctx: AdmitContext, frame: Uint8Array): AdmitResult {
   if (ctx.takenNames.has(name)) return refuse(`node name "${name}" is taken; join with --node-name`, sealed);
   const issuer = ctx.chain[0]!;
   if (!issuer.pool) return refuse('this member may not admit (no address pool)', sealed);
+  if (ctx.chain.length >= MAX_CHAIN) return refuse(`this member is ${ctx.chain.length} admissions from the founder and may not admit further`, sealed);
   let alloc = ctx.alloc;
   let ipv4: number;
   let pool = null;
@@ -95,7 +96,8 @@ export function admit(ctx: AdmitContext, frame: Uint8Array): AdmitResult {
     const single = allocateSingle(issuer.pool, alloc);
     ipv4 = single.ipv4;
     alloc = single.state;
-    if (inv.admin) {
+    // An admin at the last level of the chain could not admit anyone, so it gets no pool.
+    if (inv.admin && ctx.chain.length + 1 < MAX_CHAIN) {
       const block = allocateBlock(issuer.pool, alloc);
       if (block) { pool = block.pool; alloc = block.state; }
     }

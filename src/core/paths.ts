@@ -1,7 +1,8 @@
 // Path computation over the gossiped link graph. Every node runs the same
 // computation on the same records, so relayed paths agree hop by hop: an edge
-// exists only when both ends report it, weights are symmetric and carry a
-// deterministic per-edge tie-break, and equal distances resolve by node id.
+// exists only when both ends report it, weights are symmetric, and a wide
+// symmetric per-edge tie-break makes equal-weight paths resolve alike from
+// both ends (node ids decide only on an exact 40-bit collision).
 // Then the path from A to B is the reverse of the path from B to A, and every
 // hop forwards a packet to the peer whose AllowedIPs hold its inner source.
 import { hashTo } from './crypto.ts';
@@ -9,7 +10,16 @@ import { utf8Encode } from './bytes.ts';
 
 /** RTTs are bucketed so that small jitter does not move paths. */
 export const RTT_BUCKET_MS = 20;
-const TIE_RANGE = 4096;
+/**
+ * A path's cost is (weight, tie), compared in that order. weight = buckets ×
+ * BUCKET_UNIT + hops × HOP_UNIT, so fewer RTT buckets win, then fewer hops
+ * (up to 255 hops fit under one bucket). tie is a sum of 40-bit per-edge
+ * hashes: symmetric, and equal for two different paths with negligible odds,
+ * so both ends of a path pick the same one among equal weights.
+ */
+export const HOP_UNIT = 2 ** 22;
+export const BUCKET_UNIT = 2 ** 30;
+const TIE_BITS = 40;
 
 export interface GraphNode {
   id: string;
@@ -19,21 +29,22 @@ export interface GraphNode {
   relay: boolean;
 }
 
-export interface Edge { a: string; b: string; weight: number }
-
-function tie(a: string, b: string): number {
+/** The symmetric tie-break of an edge: 40 bits of a hash of its two ends. */
+export function edgeTie(a: string, b: string): number {
   const [x, y] = a < b ? [a, b] : [b, a];
-  const h = hashTo('kith edge', utf8Encode(`${x}|${y}`), 2);
-  return ((h[0]! << 8) | h[1]!) % TIE_RANGE;
+  const h = hashTo('kith edge', utf8Encode(`${x}|${y}`), TIE_BITS / 8);
+  let v = 0;
+  for (const byte of h) v = v * 256 + byte;
+  return v;
 }
 
-/** Symmetric edge weight: the worse of the two reported RTTs, bucketed, plus a tie-break. */
-export function edgeWeight(a: string, b: string, rttAB: number, rttBA: number): number {
+/** Symmetric edge weight: the worse of the two reported RTTs, bucketed, plus one hop. */
+export function edgeWeight(_a: string, _b: string, rttAB: number, rttBA: number): number {
   const bucket = 1 + Math.floor(Math.max(rttAB, rttBA) / RTT_BUCKET_MS);
-  return bucket * TIE_RANGE + tie(a, b);
+  return bucket * BUCKET_UNIT + HOP_UNIT;
 }
 
-/** Edges that both ends report. */
+/** Edges that both ends report, with their weights. */
 export function mutualEdges(nodes: Map<string, GraphNode>): Map<string, Map<string, number>> {
   const adj = new Map<string, Map<string, number>>();
   for (const n of nodes.values()) adj.set(n.id, new Map());
@@ -53,7 +64,10 @@ export interface Route {
   nextHop: string;
   /** Full path excluding the source. */
   hops: string[];
+  /** Sum of edge weights. */
   cost: number;
+  /** Sum of edge tie-breaks. */
+  tie: number;
 }
 
 /**
@@ -61,34 +75,37 @@ export interface Route {
  * ties go to the smaller predecessor id, so every node breaks them alike.
  */
 export function shortestPaths(source: string, nodes: Map<string, GraphNode>, adj = mutualEdges(nodes)): Map<string, Route> {
-  const dist = new Map<string, number>([[source, 0]]);
+  const dist = new Map<string, [number, number]>([[source, [0, 0]]]);
   const prev = new Map<string, string>();
   const done = new Set<string>();
+  const less = (a: [number, number], b: [number, number]) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+  const same = (a: [number, number], b: [number, number]) => a[0] === b[0] && a[1] === b[1];
   for (let guard = 0; guard <= nodes.size; guard++) {
     let u: string | null = null;
     for (const [id, d] of dist) {
       if (done.has(id)) continue;
-      if (u === null || d < dist.get(u)! || (d === dist.get(u)! && id < u)) u = id;
+      if (u === null || less(d, dist.get(u)!) || (same(d, dist.get(u)!) && id < u)) u = id;
     }
     if (u === null) break;
     done.add(u);
     if (u !== source && !nodes.get(u)?.relay) continue;
+    const du = dist.get(u)!;
     for (const [v, w] of adj.get(u) ?? []) {
       if (done.has(v)) continue;
-      const nd = dist.get(u)! + w;
+      const nd: [number, number] = [du[0] + w, du[1] + edgeTie(u, v)];
       const old = dist.get(v);
-      if (old === undefined || nd < old || (nd === old && u < prev.get(v)!)) {
+      if (old === undefined || less(nd, old) || (same(nd, old) && u < prev.get(v)!)) {
         dist.set(v, nd);
         prev.set(v, u);
       }
     }
   }
   const routes = new Map<string, Route>();
-  for (const [id, cost] of dist) {
+  for (const [id, [cost, tie]] of dist) {
     if (id === source) continue;
     const hops: string[] = [];
     for (let cur: string | undefined = id; cur !== undefined && cur !== source; cur = prev.get(cur)) hops.unshift(cur);
-    routes.set(id, { nextHop: hops[0]!, hops, cost });
+    routes.set(id, { nextHop: hops[0]!, hops, cost, tie });
   }
   return routes;
 }

@@ -1,8 +1,12 @@
 // Wire encoding of the index's precomputed answers. Every record is encoded
-// once, when the index is built, by dns-packet; owner names become
-// compression pointers into the question, which is always at offset 12 and
-// never compressed, so a response is header + copied question + these bytes.
-import * as packet from 'dns-packet';
+// once, when the index is built (RFC 1035 layout, checked byte for byte against
+// dns-packet in the tests; encoding here keeps dns-packet and its Buffer
+// polyfill out of the router bundle); owner names become compression pointers
+// into the question, which is always at offset 12 and never compressed, so a
+// response is header + copied question + these bytes.
+import { Writer } from '../core/codec.ts';
+import { utf8Encode } from '../core/bytes.ts';
+import { parseIPv4, parseIPv6 } from '../core/ip.ts';
 
 /** Record type numbers (RFC 1035, 3596, 2782, 6891). */
 export const T = { A: 1, NS: 2, SOA: 6, PTR: 12, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, IXFR: 251, AXFR: 252, MAILB: 253, MAILA: 254, ANY: 255 } as const;
@@ -12,7 +16,7 @@ export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP:
 /** The question's name always starts right after the 12-byte header. */
 export const QNAME_OFFSET = 12;
 
-/** One resource record as dns-packet encodes it. */
+/** One resource record (dns-packet's shape, so tests can compare). */
 export type RecordData =
   | { type: 'A' | 'AAAA' | 'PTR' | 'NS'; data: string }
   | { type: 'TXT'; data: string[] }
@@ -52,14 +56,64 @@ export function pointer(offset: number): Uint8Array {
  * the owner is replaced by that 2-byte pointer.
  */
 export function encodeRecord(owner: string, r: Rec, ownerPointer?: Uint8Array): Uint8Array {
-  const wire = packet.encode({ type: 'response', answers: [{ name: owner, type: r.rec.type, class: 'IN', ttl: r.ttl, data: r.rec.data } as packet.Answer] });
-  const full = new Uint8Array(wire.buffer, wire.byteOffset + QNAME_OFFSET, wire.length - QNAME_OFFSET);
-  if (!ownerPointer) return full.slice();
-  const tail = full.subarray(nameWireLength(owner));
-  const out = new Uint8Array(2 + tail.length);
-  out.set(ownerPointer);
-  out.set(tail, 2);
-  return out;
+  const w = new Writer();
+  if (ownerPointer) w.bytes(ownerPointer);
+  else writeName(w, owner);
+  const rdata = encodeRdata(r.rec);
+  w.u16(T[r.rec.type]).u16(CLASS_IN).u32(r.ttl >>> 0).u16(rdata.length).bytes(rdata);
+  return w.finish();
+}
+
+/** An uncompressed name: length-prefixed labels, then the root. */
+function writeName(w: Writer, name: string): void {
+  const trimmed = name.replace(/\.$/, '');
+  if (trimmed !== '') {
+    for (const label of trimmed.split('.')) {
+      const b = utf8Encode(label);
+      if (b.length < 1 || b.length > 63) throw new RangeError(`dns: label "${label}" of ${b.length} bytes in "${name}"`);
+      w.u8(b.length).bytes(b);
+    }
+  }
+  w.u8(0);
+}
+
+function encodeRdata(rec: RecordData): Uint8Array {
+  const w = new Writer();
+  switch (rec.type) {
+    case 'A': {
+      const v = parseIPv4(rec.data);
+      if (v === null) throw new RangeError(`dns: A record with "${rec.data}"`);
+      w.u32(v);
+      break;
+    }
+    case 'AAAA': {
+      const v = parseIPv6(rec.data);
+      if (!v) throw new RangeError(`dns: AAAA record with "${rec.data}"`);
+      w.bytes(v);
+      break;
+    }
+    case 'PTR':
+    case 'NS':
+      writeName(w, rec.data);
+      break;
+    case 'TXT':
+      for (const t of rec.data.length ? rec.data : ['']) {
+        const b = utf8Encode(t);
+        if (b.length > 255) throw new RangeError('dns: TXT string over 255 bytes');
+        w.u8(b.length).bytes(b);
+      }
+      break;
+    case 'SRV':
+      w.u16(rec.data.priority).u16(rec.data.weight).u16(rec.data.port);
+      writeName(w, rec.data.target);
+      break;
+    case 'SOA':
+      writeName(w, rec.data.mname);
+      writeName(w, rec.data.rname);
+      w.u32(rec.data.serial >>> 0).u32(rec.data.refresh).u32(rec.data.retry).u32(rec.data.expire).u32(rec.data.minimum);
+      break;
+  }
+  return w.finish();
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

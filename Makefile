@@ -1,9 +1,12 @@
 # Kith: two commands for a new user — `make demo` and `make test`.
 SHELL := /bin/bash
 NODE_DEPS := node_modules/.package-lock.json
-APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils dnsperf unbound iperf3 conntrack
+# What the tests run against: real WireGuard, NAT, DNS servers and clients.
+APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils
+# What the benchmarks compare with.
+APT_BENCH := dnsperf unbound util-linux
 
-.PHONY: all build deps demo test unit netns qjs sizes bench bench-dns typecheck clean
+.PHONY: all build deps deps-bench demo test unit netns qjs sizes bench bench-mesh bench-dns typecheck ipk image package-test clean
 
 all: build
 
@@ -14,11 +17,18 @@ $(NODE_DEPS): package.json package-lock.json
 build: $(NODE_DEPS)
 	node build/bundle.mjs
 
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing || \
 	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; }; fi
+endef
+
+deps:
+	$(call apt_install,$(APT_PACKAGES))
+
+deps-bench: deps
+	$(call apt_install,$(APT_BENCH))
 
 demo: deps build
 	bash test/netns/demo.sh
@@ -26,10 +36,15 @@ demo: deps build
 typecheck: $(NODE_DEPS)
 	npx tsc --noEmit -p .
 
-unit: $(NODE_DEPS)
+# Unit, codec, QuickJS-ng, package and real-ubusd tests (the last skips without UBUSD).
+unit: $(NODE_DEPS) build
 	npx uvu -r tsx test '\.test\.ts$$' -i netns
 
-netns: build
+qjs: $(NODE_DEPS)
+	node build/qjs-check.mjs
+
+# Real processes in network namespaces; a second run under txiki.js when TJS or tjs is found.
+netns: deps build
 	bash test/netns/run.sh
 
 sizes: build
@@ -37,8 +52,22 @@ sizes: build
 
 test: deps build typecheck unit netns sizes
 
-bench: deps build
-	bash bench/run.sh
+bench: bench-mesh bench-dns
+
+bench-mesh: deps build
+	bash bench/mesh.sh
+
+bench-dns: deps-bench $(NODE_DEPS)
+	bash bench/dns.sh
+
+ipk: build
+	node build/ipk.mjs
+
+image: build
+	node build/image.mjs
+
+package-test: $(NODE_DEPS) build
+	npx uvu -r tsx test/package '\.test\.ts$$'
 
 clean:
 	rm -rf dist

@@ -60,6 +60,12 @@ export function describeProblems(c: LoadedConfig): string[] {
   return [...c.errors.map((p) => `error: ${formatProblem(p)}`), ...c.warnings.map((p) => `warning: ${formatProblem(p)}`)];
 }
 
+/** Logs every problem at its level (the logger adds the level itself). */
+export function logProblems(c: LoadedConfig, log: { error(m: string): void; warn(m: string): void }): void {
+  for (const p of c.errors) log.error(formatProblem(p));
+  for (const p of c.warnings) log.warn(formatProblem(p));
+}
+
 /** A one-line summary of the settings that matter at startup. */
 export function summarize(c: LoadedConfig): string {
   const s = c.settings;

@@ -4,7 +4,7 @@
 // WireGuard interface down, so a restart does not interrupt overlay traffic.
 import type { Platform, Listener, LogLevel } from '../platform/types.ts';
 import type { Service } from '../core/record.ts';
-import { loadConfig, describeProblems, summarize, ConfigError, type ConfigOverrides, type LoadedConfig } from './config.ts';
+import { loadConfig, logProblems, summarize, ConfigError, type ConfigOverrides, type LoadedConfig } from './config.ts';
 import { MeshDns } from './dns.ts';
 import { startUbus, type KithUbus } from './ubus-object.ts';
 import { fromBase64, toBase64, utf8Decode } from '../core/bytes.ts';
@@ -90,8 +90,14 @@ export class Kithd {
       if (!isValidIPv4Or6(e.host)) this.log.warn(`endpoint ${e.host}:${e.port}: only IP addresses are advertised; this one is left out`);
     }
     this.mesh = await Mesh.start(this.p, this.log, this.state!, this.meshOptions(), this.save);
+    await this.restartDns();
+  }
+
+  private async restartDns(): Promise<void> {
+    this.dns?.stop();
+    this.dns = null;
     const s = this.settings.dns;
-    if (!s.enabled) return;
+    if (!s.enabled || !this.mesh) return;
     this.dns = new MeshDns(this.p, this.log, this.mesh.network.params, this.mesh.netmap());
     const self = this.mesh.netmap().self;
     try {
@@ -118,7 +124,7 @@ export class Kithd {
         this.log.error(`reload: ${(e as Error).message}; keeping the running configuration`);
         return;
       }
-      for (const line of describeProblems(next)) this.log[line.startsWith('error') ? 'error' : 'warn'](line);
+      logProblems(next, this.log);
       if (next.errors.length) { this.log.error(`reload: ${next.errors.length} error(s) in ${next.file}; keeping the running configuration`); return; }
       const before = JSON.stringify(this.settings);
       const old = this.settings;
@@ -127,13 +133,19 @@ export class Kithd {
       if (before === JSON.stringify(next.settings)) { this.log.info('reload: configuration unchanged'); return; }
       if (next.settings.stateDir !== old.stateDir) this.log.warn('reload: state_dir changes take effect at the next start');
       this.log.info(`reload: ${summarize(next)}`);
-      if (this.mesh) {
-        const oldIf = old.ifname;
-        this.stopMesh();
-        // The interface stays up across the swap, so established tunnels carry on.
-        await this.startMesh();
-        if (oldIf !== next.settings.ifname) await this.mesh!.applier.removeInterface(oldIf).catch(() => undefined);
+      if (!this.mesh) return;
+      if (next.settings.ifname === old.ifname && next.settings.listenPort === old.listenPort) {
+        // Endpoints, subnets and services change the node's record in place.
+        this.mesh.reconfigure(this.meshOptions());
+        if (JSON.stringify(next.settings.dns) !== JSON.stringify(old.dns)) await this.restartDns();
+        return;
       }
+      const oldIf = old.ifname;
+      await this.mesh.flush().catch(() => undefined);
+      this.stopMesh();
+      // The interface stays up across the swap, so established tunnels carry on.
+      await this.startMesh();
+      if (oldIf !== next.settings.ifname) await this.mesh!.applier.removeInterface(oldIf).catch(() => undefined);
     });
   }
 
@@ -326,7 +338,7 @@ export async function runKithd(p: Platform): Promise<void> {
     p.exit(1);
   }
   const log = makeLogger(p, config!.settings.logLevel);
-  for (const line of describeProblems(config!)) (line.startsWith('error') ? log.error : log.warn)(line);
+  logProblems(config!, log);
   if (config!.errors.length) {
     p.stderr(`kithd: ${config!.errors.length} error(s) in ${config!.file}; fix them (kith config check) and start again\n`);
     p.exit(1);

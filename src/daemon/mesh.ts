@@ -71,8 +71,7 @@ export class Mesh {
       ifname: opts.ifname, privateKey: state.wgPrivate, publicKey: toBase64(x25519Public(wgPriv)), listenPort: opts.listenPort,
       addresses: [`${formatIPv4(leaf.ipv4)}/${net.ipv4Pool.len}`, `${ipv6ForIPv4(net.ula48, leaf.ipv4)}/48`], keyDir: opts.runDir,
     };
-    const configured = [...this.membership.endpoints, ...opts.endpoints].filter((e, i, all) => all.indexOf(e) === i)
-      .map(toEndpoint).filter((e): e is Endpoint => e !== null);
+    const configured = configuredEndpoints(this.membership.endpoints, opts.endpoints);
     this.core = new NodeCore({
       network, chain, signKeys: this.signKeys, relay: opts.relay, configuredEndpoints: configured,
       services: opts.services, subnets: opts.subnets, lastSeq: 0, nowMs: p.clock.nowMs(),
@@ -290,6 +289,14 @@ export class Mesh {
     }
   }
 
+  /** Applies changed endpoints, subnets and services from the config without a restart. */
+  reconfigure(o: MeshOptions): void {
+    const configured = configuredEndpoints(this.membership.endpoints, o.endpoints);
+    Object.assign(this.opts, { services: o.services, subnets: o.subnets, endpoints: o.endpoints, relay: o.relay });
+    const now = this.p.clock.nowMs();
+    this.dispatch([...this.core.setConfigured(configured, o.subnets, o.relay, now), ...this.core.setServices(o.services, now)]);
+  }
+
   setServices(services: Service[]): void {
     this.opts.services = services;
     this.dispatch(this.core.setServices(services, this.p.clock.nowMs()));
@@ -308,6 +315,11 @@ export class Mesh {
   async flush(): Promise<void> {
     await saveRecords(this.p.fs, this.opts.runDir, this.core.allRecords().map((r) => toBase64(r.bytes)));
   }
+}
+
+/** Endpoints given at init and in the config file, without duplicates. */
+function configuredEndpoints(atInit: string[], fromConfig: string[]): Endpoint[] {
+  return [...atInit, ...fromConfig].filter((e, i, all) => all.indexOf(e) === i).map(toEndpoint).filter((e): e is Endpoint => e !== null);
 }
 
 /** A configured endpoint; records carry addresses, so a host name is left out (and logged at start). */

@@ -5,7 +5,9 @@
 // into the question, which is always at offset 12 and never compressed, so a
 // response is header + copied question + these bytes.
 import { Writer } from '../core/codec.ts';
-import { utf8Encode } from '../core/bytes.ts';
+import { utf8Encode, concat as concatAll } from '../core/bytes.ts';
+
+const concat = (parts: Uint8Array[]): Uint8Array => concatAll(...parts);
 import { parseIPv4, parseIPv6 } from '../core/ip.ts';
 
 /** Record type numbers (RFC 1035, 3596, 2782, 6891). */
@@ -116,12 +118,6 @@ function encodeRdata(rec: RecordData): Uint8Array {
   return w.finish();
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
-}
 
 /** Builds a Prepared from encoded records of each section. */
 export function prepare(rcode: number, answers: Uint8Array[], authority: Uint8Array[], additional: Uint8Array[]): Prepared {

@@ -30,6 +30,7 @@
 // render INT8 as true/false.
 import { DecodeError } from '../core/codec.ts';
 import { utf8Decode, utf8Encode } from '../core/bytes.ts';
+import { concat } from '../core/bytes.ts';
 
 /** Remote bytes are not a valid blob / blobmsg / ubus message. */
 export class BlobDecodeError extends DecodeError {
@@ -111,14 +112,8 @@ export function decodeAttrs(buf: Uint8Array, what: string): BlobAttr[] {
   return out;
 }
 
-export function concatBytes(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
-}
+/** Concatenation, shared with the core's byte helpers. */
+export const concatBytes = (parts: Uint8Array[]): Uint8Array => concat(...parts);
 
 // ------------------------------------------------------------ blobmsg encode
 

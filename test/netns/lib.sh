@@ -141,3 +141,10 @@ kt_require() {
   local c
   for c in ip nft wg wireguard-go ping; do command -v $c >/dev/null || { kt_log "missing $c (run: make deps)"; return 1; }; done
 }
+
+# Test reporting: kt_ok / kt_bad count results; kt_check runs a command quietly.
+KT_PASS=0; KT_FAIL=0
+kt_ok() { KT_PASS=$((KT_PASS + 1)); echo "  ok   $*"; }
+kt_bad() { KT_FAIL=$((KT_FAIL + 1)); echo "  FAIL $*"; KT_KEEP=1; }
+kt_check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then kt_ok "$what"; else kt_bad "$what"; fi; }
+kt_summary() { echo "$1 ($KT_RUNTIME): $KT_PASS passed, $KT_FAIL failed"; [ "$KT_FAIL" = 0 ]; }

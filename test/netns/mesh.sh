@@ -6,10 +6,6 @@ set -uo pipefail
 trap kt_cleanup EXIT
 trap 'exit 130' INT TERM
 TSX="$KT_ROOT/node_modules/.bin/tsx"
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "  ok   $*"; }
-bad() { fail=$((fail + 1)); echo "  FAIL $*"; KT_KEEP=1; }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi; }
 json() { node -e "const v=JSON.parse(require('fs').readFileSync(0,'utf8')); const r=($1); if(typeof r==='object') console.log(JSON.stringify(r)); else console.log(r)"; }
 
 kt_topology
@@ -19,21 +15,21 @@ for n in hub home1 home2; do kt_start_node $n; done
 kith hub init demo --node-name hub --endpoint 192.0.2.1:51820 >/dev/null
 for h in home1 home2; do
   code=$(kith hub invite --name $h | tail -n1)
-  check "$h joins with an invite" kith $h join "$code"
+  kt_check "$h joins with an invite" kith $h join "$code"
 done
 cp "$KT_TMP/home1/run/records.json" "$KT_TMP/early-records.json" 2>/dev/null || echo '[]' >"$KT_TMP/early-records.json"
-for n in hub home1 home2; do check "$n sees both other members" kt_wait 30 "$n converged" kt_converged $n 2; done
+for n in hub home1 home2; do kt_check "$n sees both other members" kt_wait 30 "$n converged" kt_converged $n 2; done
 declare -A IP
 for n in hub home1 home2; do IP[$n]=$(kt_ip $n); done
 for a in hub home1 home2; do for b in hub home1 home2; do
-  [ $a = $b ] || check "$a pings $b over the overlay" kt_exec $a ping -c2 -i0.2 -W2 "${IP[$b]}"
+  [ $a = $b ] || kt_check "$a pings $b over the overlay" kt_exec $a ping -c2 -i0.2 -W2 "${IP[$b]}"
 done; done
 path_of() { kith "$1" peers --json | node -e 'const p=JSON.parse(require("fs").readFileSync(0)).find(x=>x.name===process.argv[1]); console.log(p ? p.path + (p.via ? " via " + p.via : "") : "none")' "$2"; }
 direct=""; for i in $(seq 1 60); do [ "$(path_of home1 home2)" = direct ] && { direct=yes; break; }; sleep 0.5; done
-[ -n "$direct" ] && ok "home1 and home2 connect directly through both NATs (designated-opener punch)" || bad "home1-home2 path: $(path_of home1 home2)"
-check "peers --json has the documented fields" bash -c "KITH_STATE_DIR=$KT_TMP/home1 ip netns exec $(kt_ns home1) $(kt_kith_cmd) peers --json | node -e 'const p=JSON.parse(require(\"fs\").readFileSync(0)); const k=[\"name\",\"ipv4\",\"ipv6\",\"path\",\"via\",\"endpoint\",\"rttMs\",\"lastHandshakeSec\",\"rxBytes\",\"txBytes\"]; process.exit(p.length===2 && p.every(x=>k.every(f=>f in x))?0:1)'"
+[ -n "$direct" ] && kt_ok "home1 and home2 connect directly through both NATs (designated-opener punch)" || kt_bad "home1-home2 path: $(path_of home1 home2)"
+kt_check "peers --json has the documented fields" bash -c "KITH_STATE_DIR=$KT_TMP/home1 ip netns exec $(kt_ns home1) $(kt_kith_cmd) peers --json | node -e 'const p=JSON.parse(require(\"fs\").readFileSync(0)); const k=[\"name\",\"ipv4\",\"ipv6\",\"path\",\"via\",\"endpoint\",\"rttMs\",\"lastHandshakeSec\",\"rxBytes\",\"txBytes\"]; process.exit(p.length===2 && p.every(x=>k.every(f=>f in x))?0:1)'"
 st=$(kith home1 status --json)
-check "status --json names node, network and drop counters" bash -c "node -e 'const s=JSON.parse(process.argv[1]); process.exit(s.node.name===\"home1\" && /^100\\./.test(s.node.ipv4) && /^fd/.test(s.node.ipv6) && s.network.name===\"demo\" && s.network.zone===\"demo.internal\" && typeof s.dropped.badSignature===\"number\"?0:1)' '$st'"
+kt_check "status --json names node, network and drop counters" bash -c "node -e 'const s=JSON.parse(process.argv[1]); process.exit(s.node.name===\"home1\" && /^100\\./.test(s.node.ipv4) && /^fd/.test(s.node.ipv6) && s.network.name===\"demo\" && s.network.zone===\"demo.internal\" && typeof s.dropped.badSignature===\"number\"?0:1)' '$st'"
 
 # --- restart without interrupting traffic ------------------------------------
 kt_exec home1 ping -i0.1 -c100 -W1 "${IP[home2]}" >"$KT_TMP/restart-ping.txt" 2>&1 &
@@ -43,8 +39,8 @@ kt_stop_node home1 TERM
 kt_start_node home1
 wait $pingpid
 lost=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$KT_TMP/restart-ping.txt"); lost=$((100 - ${lost:-0}))
-if [ "$lost" -le 2 ]; then ok "restart of kithd on home1 lost $lost of 100 pings"; else bad "restart of kithd on home1 lost $lost of 100 pings (max 2)"; fi
-check "home1 re-converges after restart" kt_wait 30 "home1 converged" kt_converged home1 2
+if [ "$lost" -le 2 ]; then kt_ok "restart of kithd on home1 lost $lost of 100 pings"; else kt_bad "restart of kithd on home1 lost $lost of 100 pings (max 2)"; fi
+kt_check "home1 re-converges after restart" kt_wait 30 "home1 converged" kt_converged home1 2
 
 # --- invites refused ---------------------------------------------------------
 kt_start_node lan2
@@ -52,16 +48,16 @@ used=$(kith hub invite --name reuse | tail -n1)
 kith lan2 join "$used" >/dev/null 2>&1
 kt_start_node lan1
 out=$(kith lan1 join "$used" 2>&1); code=$?
-if [ $code = 1 ] && grep -q 'already used' <<<"$out" && [ "$(wc -l <<<"$out" | tr -d ' ')" -ge 1 ]; then ok "an invite used twice is refused: $(tail -n1 <<<"$out")"; else bad "invite reuse: rc=$code $out"; fi
+if [ $code = 1 ] && grep -q 'already used' <<<"$out" && [ "$(wc -l <<<"$out" | tr -d ' ')" -ge 1 ]; then kt_ok "an invite used twice is refused: $(tail -n1 <<<"$out")"; else kt_bad "invite reuse: rc=$code $out"; fi
 exp=$(kith hub invite --expires 1s | tail -n1); sleep 2
 out=$(kith lan1 join "$exp" 2>&1); code=$?
-if [ $code = 1 ] && grep -q 'expired' <<<"$out"; then ok "an expired invite is refused: $(tail -n1 <<<"$out")"; else bad "expired invite: rc=$code $out"; fi
+if [ $code = 1 ] && grep -q 'expired' <<<"$out"; then kt_ok "an expired invite is refused: $(tail -n1 <<<"$out")"; else kt_bad "expired invite: rc=$code $out"; fi
 fresh=$(kith hub invite | tail -n1)
 out=$(kith lan1 join "${fresh:0:40}" 2>&1); code=$?
-if [ $code = 1 ] && grep -q 'invalid invite code' <<<"$out"; then ok "a truncated code is refused: $(tail -n1 <<<"$out")"; else bad "truncated code: rc=$code $out"; fi
+if [ $code = 1 ] && grep -q 'invalid invite code' <<<"$out"; then kt_ok "a truncated code is refused: $(tail -n1 <<<"$out")"; else kt_bad "truncated code: rc=$code $out"; fi
 alt="${fresh:0:20}$( [ "${fresh:20:1}" = a ] && echo b || echo a )${fresh:21}"
 out=$(kith lan1 join "$alt" 2>&1); code=$?
-if [ $code = 1 ] && grep -q 'checksum' <<<"$out"; then ok "an altered code is refused: $(tail -n1 <<<"$out")"; else bad "altered code: rc=$code $out"; fi
+if [ $code = 1 ] && grep -q 'checksum' <<<"$out"; then kt_ok "an altered code is refused: $(tail -n1 <<<"$out")"; else kt_bad "altered code: rc=$code $out"; fi
 # A second network, founded in the LAN host lan1; its invite re-targeted at the hub.
 other=$(mktemp -d "$KT_TMP/other.XXXX"); mkdir -p "$other"
 ip netns exec "$(kt_ns lan1)" env KITH_STATE_DIR=$other $(kt_kithd_cmd) --ifname "$(kt_if oth)" --listen-port 51999 >"$KT_TMP/other.log" 2>&1 &
@@ -71,11 +67,11 @@ KITH_STATE_DIR=$other kt_exec lan1 $(kt_kith_cmd) init elsewhere --endpoint 198.
 ocode=$(KITH_STATE_DIR=$other kt_exec lan1 $(kt_kith_cmd) invite | tail -n1)
 forged=$("$TSX" "$KT_ROOT/test/netns/tool.ts" recode "$ocode" 192.0.2.1 51820)
 out=$(kith lan1 join "$forged" 2>&1); code=$?
-if [ $code = 1 ] && grep -q 'another network' <<<"$out"; then ok "a code of another network is refused: $(tail -n1 <<<"$out")"; else bad "other network: rc=$code $out"; fi
+if [ $code = 1 ] && grep -q 'another network' <<<"$out"; then kt_ok "a code of another network is refused: $(tail -n1 <<<"$out")"; else kt_bad "other network: rc=$code $out"; fi
 out=$(kith home1 join "$ocode" 2>&1); code=$?
-if [ $code = 1 ] && grep -q 'already a member' <<<"$out"; then ok "a member refuses another network's code: $(tail -n1 <<<"$out")"; else bad "member + other code: rc=$code $out"; fi
-check "lan1 was not admitted" bash -c "! KITH_STATE_DIR=$KT_TMP/lan1 ip netns exec $(kt_ns lan1) $(kt_kith_cmd) status --json | grep -q '\"network\": {'"
-check "hub kept running and admitted only the first user of each invite" bash -c "KITH_STATE_DIR=$KT_TMP/hub ip netns exec $(kt_ns hub) $(kt_kith_cmd) invites --json | node -e 'const l=JSON.parse(require(\"fs\").readFileSync(0)); process.exit(l.filter(i=>i.usedBy).map(i=>i.usedBy).sort().join()===\"home1,home2,reuse\"?0:1)'"
+if [ $code = 1 ] && grep -q 'already a member' <<<"$out"; then kt_ok "a member refuses another network's code: $(tail -n1 <<<"$out")"; else kt_bad "member + other code: rc=$code $out"; fi
+kt_check "lan1 was not admitted" bash -c "! KITH_STATE_DIR=$KT_TMP/lan1 ip netns exec $(kt_ns lan1) $(kt_kith_cmd) status --json | grep -q '\"network\": {'"
+kt_check "hub kept running and admitted only the first user of each invite" bash -c "KITH_STATE_DIR=$KT_TMP/hub ip netns exec $(kt_ns hub) $(kt_kith_cmd) invites --json | node -e 'const l=JSON.parse(require(\"fs\").readFileSync(0)); process.exit(l.filter(i=>i.usedBy).map(i=>i.usedBy).sort().join()===\"home1,home2,reuse\"?0:1)'"
 
 # --- forged and replayed records ---------------------------------------------
 before=$(kith hub status --json)
@@ -88,10 +84,10 @@ sleep 1.5
 after=$(kith hub status --json)
 for c in badSignature unknownSigner oversize malformed stale; do
   b=$(json "v.dropped.$c" <<<"$before"); a=$(json "v.dropped.$c" <<<"$after")
-  if [ "$a" -gt "$b" ]; then ok "a forged record ($c) is dropped and counted ($b → $a)"; else bad "forged record $c not counted ($b → $a)"; fi
+  if [ "$a" -gt "$b" ]; then kt_ok "a forged record ($c) is dropped and counted ($b → $a)"; else kt_bad "forged record $c not counted ($b → $a)"; fi
 done
-check "forged records changed nothing (hub still sees 3 members)" bash -c "[ \"\$(echo '$after' | node -e 'console.log(JSON.parse(require(\"fs\").readFileSync(0)).peers)')\" = 3 ]"
-check "hub still reaches home2" kt_exec hub ping -c1 -W2 "${IP[home2]}"
+kt_check "forged records changed nothing (hub still sees 3 members)" bash -c "[ \"\$(echo '$after' | node -e 'console.log(JSON.parse(require(\"fs\").readFileSync(0)).peers)')\" = 3 ]"
+kt_check "hub still reaches home2" kt_exec hub ping -c1 -W2 "${IP[home2]}"
 
 # --- SIGKILL while saving state ----------------------------------------------
 good=0
@@ -104,18 +100,17 @@ for i in $(seq 1 12); do
   if node -e 'JSON.parse(require("fs").readFileSync(process.argv[1]))' "$KT_TMP/hub/state.json" 2>/dev/null; then good=$((good + 1)); fi
   kt_start_node hub
 done
-if [ $good = 12 ]; then ok "state.json loads after 12 SIGKILLs during saves"; else bad "state.json unreadable after $((12 - good)) of 12 SIGKILLs"; fi
-check "hub serves status after the kills" kith hub status --json
-check "hub reaches home1 after the kills" kt_wait 15 "hub → home1" kt_exec hub ping -c1 -W1 "${IP[home1]}"
+if [ $good = 12 ]; then kt_ok "state.json loads after 12 SIGKILLs during saves"; else kt_bad "state.json unreadable after $((12 - good)) of 12 SIGKILLs"; fi
+kt_check "hub serves status after the kills" kith hub status --json
+kt_check "hub reaches home1 after the kills" kt_wait 15 "hub → home1" kt_exec hub ping -c1 -W1 "${IP[home1]}"
 
 # --- key hygiene --------------------------------------------------------------
 mode=$(stat -c %a "$KT_TMP/home1/state.json")
-[ "$mode" = 600 ] && ok "state.json (private keys) is mode 0600" || bad "state.json mode $mode"
+[ "$mode" = 600 ] && kt_ok "state.json (private keys) is mode 0600" || kt_bad "state.json mode $mode"
 priv=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).wgPrivate)' "$KT_TMP/home1/state.json")
 seed=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).signSeed)' "$KT_TMP/home1/state.json")
 outputs="$(kith home1 status --json; kith home1 peers --json; kith home1 status; cat "$KT_TMP"/*.log)"
-if grep -qF -- "$priv" <<<"$outputs" || grep -qF -- "$seed" <<<"$outputs"; then bad "a private key appears in output or logs"; else ok "private keys never appear in CLI output or logs"; fi
-check "no key file left behind for wg" bash -c "! ls -a $KT_TMP/*/run | grep -q wg-key"
+if grep -qF -- "$priv" <<<"$outputs" || grep -qF -- "$seed" <<<"$outputs"; then kt_bad "a private key appears in output or logs"; else kt_ok "private keys never appear in CLI output or logs"; fi
+kt_check "no key file left behind for wg" bash -c "! ls -a $KT_TMP/*/run | grep -q wg-key"
 
-echo "mesh.sh ($KT_RUNTIME): $pass passed, $fail failed"
-[ $fail = 0 ]
+kt_summary mesh.sh

@@ -6,22 +6,17 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 trap kt_cleanup EXIT
 trap 'exit 130' INT TERM
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "  ok   $*"; }
-bad() { fail=$((fail + 1)); echo "  FAIL $*"; KT_KEEP=1; }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi; }
 
 KT_NAT_MODE=symmetric kt_topology
 for n in hub home1 home2; do kt_start_node $n; done
 kith hub init demo --node-name hub --endpoint 192.0.2.1:51820 >/dev/null
-for h in home1 home2; do kith $h join "$(kith hub invite --name $h | tail -n1)" >/dev/null 2>&1 || bad "$h join"; done
-for n in hub home1 home2; do check "$n sees both other members" kt_wait 30 "$n converged" kt_converged $n 2; done
+for h in home1 home2; do kith $h join "$(kith hub invite --name $h | tail -n1)" >/dev/null 2>&1 || kt_bad "$h join"; done
+for n in hub home1 home2; do kt_check "$n sees both other members" kt_wait 30 "$n converged" kt_converged $n 2; done
 ip2=$(kt_ip home2)
 kt_exec home1 ping -i0.2 -c100 -W1 "$ip2" >"$KT_TMP/sym-ping.txt" 2>&1
 got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$KT_TMP/sym-ping.txt")
-[ "${got:-0}" -ge 99 ] && ok "home1 reaches home2 through 20 s of punch attempts ($got/100 pings)" || bad "relayed pings $got/100"
+[ "${got:-0}" -ge 99 ] && kt_ok "home1 reaches home2 through 20 s of punch attempts ($got/100 pings)" || kt_bad "relayed pings $got/100"
 path=$(kith home1 peers --json | node -e 'const p=JSON.parse(require("fs").readFileSync(0)).find(x=>x.name==="home2"); console.log(p.path+" "+p.via)')
-[ "$path" = "relayed hub" ] && ok "behind symmetric NATs home1 reaches home2 relayed via hub" || bad "path: $path"
-grep -q "punch: opening" "$KT_TMP"/home*.log && ok "a punch was attempted and given up" || bad "no punch attempt logged"
-echo "symmetric.sh ($KT_RUNTIME): $pass passed, $fail failed"
-[ $fail = 0 ]
+[ "$path" = "relayed hub" ] && kt_ok "behind symmetric NATs home1 reaches home2 relayed via hub" || kt_bad "path: $path"
+grep -q "punch: opening" "$KT_TMP"/home*.log && kt_ok "a punch was attempted and given up" || kt_bad "no punch attempt logged"
+kt_summary symmetric.sh

@@ -6,6 +6,7 @@ import {
   exportUci, newSection, parseUci, serializeUci, uciEqual, writeUciAtomic, type UciPackage, type UciSection, type UciValue,
 } from '../../src/uci/index.ts';
 import { MemoryFs, plain } from './support.ts';
+import { mulberry32 } from '../support/rand.ts';
 
 const pkg = (...sections: UciSection[]): UciPackage => ({ sections });
 
@@ -75,18 +76,6 @@ test('writeUciAtomic replaces a malformed file', async () => {
   fs.files.set('/c', new TextEncoder().encode("config kith 'main\n"));
   assert.is(await writeUciAtomic(fs, '/c', pkg(newSection('kith', 'main'))), 'written');
 });
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAME_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_';
 const VALUE_PIECES = ["'", '"', '\\', ';', '#', '\t', '\n', '\r', ' ', '$', '`', "'\\''", '\\\n', 'a', 'Z', '9', 'é', '日本', '😀', '\u00a0', 'option x y', '\\n'];

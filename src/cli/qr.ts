@@ -1,14 +1,20 @@
 // Draws a QR code in a terminal with half-block characters (two rows per line).
 import qrcode from 'qrcode-generator';
 
-export function terminalQr(text: string): string {
+/** The QR matrix of a text (true = dark module). Upper case fits QR's compact alphanumeric mode. */
+export function qrMatrix(text: string): boolean[][] {
   const qr = qrcode(0, 'M');
-  // Upper case makes the code fit QR's compact alphanumeric mode.
   qr.addData(text.toUpperCase(), 'Alphanumeric');
   qr.make();
   const n = qr.getModuleCount();
+  return Array.from({ length: n }, (_, r) => Array.from({ length: n }, (_, c) => qr.isDark(r, c)));
+}
+
+export function terminalQr(text: string): string {
+  const m = qrMatrix(text);
+  const n = m.length;
   const quiet = 2;
-  const dark = (r: number, c: number) => r >= 0 && c >= 0 && r < n && c < n && qr.isDark(r, c);
+  const dark = (r: number, c: number) => r >= 0 && c >= 0 && r < n && c < n && m[r]![c]!;
   const lines: string[] = [];
   for (let r = -quiet; r < n + quiet; r += 2) {
     let line = '';

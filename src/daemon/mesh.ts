@@ -56,7 +56,6 @@ export class Mesh {
   readonly signKeys: SignKeys;
   readonly spec: InterfaceSpec;
   lastApplyError: string | null = null;
-  firstHandshake = new Map<string, number>();
 
   private constructor(
     private readonly p: Platform, private readonly log: Logger, private state: DurableState,
@@ -146,14 +145,24 @@ export class Mesh {
     const now = this.p.clock.nowMs();
     try {
       const st = await this.applier.state(this.spec.ifname);
-      for (const peer of st.peers) {
-        if (peer.latestHandshakeSec > 0 && !this.firstHandshake.has(peer.publicKey)) this.firstHandshake.set(peer.publicKey, now);
-      }
       this.dispatch(this.core.observeWg(st.peers.map((x) => ({
         publicKey: x.publicKey, endpoint: x.endpoint, lastHandshakeMs: x.latestHandshakeSec * 1000, rxBytes: x.rxBytes, txBytes: x.txBytes,
       })), now));
     } catch (e) {
       this.log.limited('wg-state', 'warn', `cannot read WireGuard state: ${(e as Error).message}`);
+      await this.recreateIfGone();
+    }
+  }
+
+  /** The interface vanished (deleted, or wireguard-go died): bring it back and re-apply everything. */
+  private async recreateIfGone(): Promise<void> {
+    if (this.stopped || (await this.applier.exists(this.spec.ifname))) return;
+    this.log.warn(`interface ${this.spec.ifname} is gone; creating it again`);
+    try {
+      await this.applier.ensureInterface(this.spec);
+      this.dirty = true;
+    } catch (e) {
+      this.log.limited('recreate', 'error', `cannot recreate ${this.spec.ifname}: ${(e as Error).message}`);
     }
   }
 

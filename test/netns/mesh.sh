@@ -104,6 +104,10 @@ if [ $good = 12 ]; then kt_ok "state.json loads after 12 SIGKILLs during saves";
 kt_check "hub serves status after the kills" kith hub status --json
 kt_check "hub reaches home1 after the kills" kt_wait 15 "hub → home1" kt_exec hub ping -c1 -W1 "${IP[home1]}"
 
+# --- the data plane dies under kithd ----------------------------------------
+pkill -9 -f "^wireguard-go $(kt_if home2)\$"
+kt_check "home2's interface is recreated after wireguard-go dies, and traffic resumes" kt_wait 30 "home1 → home2 again" kt_exec home1 ping -c1 -W1 "${IP[home2]}"
+
 # --- key hygiene --------------------------------------------------------------
 mode=$(stat -c %a "$KT_TMP/home1/state.json")
 [ "$mode" = 600 ] && kt_ok "state.json (private keys) is mode 0600" || kt_bad "state.json mode $mode"

@@ -1,6 +1,6 @@
 /// <reference types="node" />
 // Golden tests against the real ubusd / ubus CLI / example-server captures in
-// /work/shared/fixtures/ubus: every frame decodes to what the capture says,
+// the shared fixtures directory (shared/fixtures/ubus): every frame decodes to what the capture says,
 // client frames re-encode byte for byte, and the protocol state machine
 // replays the caller, server, listener and sender sides of the captures and
 // emits the exact bytes libubus sent.

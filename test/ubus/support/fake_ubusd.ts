@@ -2,7 +2,7 @@
 // An in-memory stand-in for ubusd (HELLO, LOOKUP, ADD/REMOVE_OBJECT, INVOKE
 // forwarding with peer rewriting, events, PING) and the in-memory unix socket
 // platform the client connects through. It follows the behaviour recorded in
-// /work/shared/fixtures/ubus; the real-ubusd test (ubusd.test.ts) checks the
+// the shared fixtures directory (shared/fixtures/ubus); the real-ubusd test (ubusd.test.ts) checks the
 // client against the real thing.
 import type { Stream, Platform } from '../../../src/platform/types.ts';
 import {

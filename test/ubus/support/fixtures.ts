@@ -1,5 +1,5 @@
 /// <reference types="node" />
-// Loading the ubus wire captures in /work/shared/fixtures/ubus (read in place).
+// Loading the ubus wire captures in the shared fixtures directory (shared/fixtures/ubus) (read in place).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

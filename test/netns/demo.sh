@@ -33,21 +33,27 @@ done
 
 say "waiting for the mesh to converge"
 for n in hub home1 home2; do kt_wait 30 "$n to see both other members" kt_converged $n 2; done
+direct_both() {
+  kith home1 peers --json | grep -A3 '"home2"' | grep -q '"direct"' && kith home2 peers --json | grep -A3 '"home1"' | grep -q '"direct"'
+}
+say "the homes punch through both NATs for a direct path (relayed via the hub until then)"
+kt_wait 20 "a direct path between the homes" direct_both || echo "   (still relayed: the NATs did not let a punch through)"
 
-say "every node pings every other node over the overlay"
-declare -A IP
-for n in hub home1 home2; do IP[$n]=$(kt_ip $n); done
-printf '%-6s %-6s %-15s %-22s %s\n' FROM TO ADDRESS PATH RTT
+say "every node resolves every other node's name and pings it over the overlay"
+printf '%-6s %-22s %-15s %-22s %s\n' FROM NAME "RESOLVED TO" PATH RTT
 fail=0
 for a in hub home1 home2; do
   peers=$(kith $a peers --json)
   for b in hub home1 home2; do
     [ $a = $b ] && continue
+    name="$b.demo.internal"
+    addr=$(kt_exec $a dig +short +time=2 @127.0.0.1 "$name" A)
+    [ -n "$addr" ] || { addr="(no answer)"; fail=1; }
     path=$(node -e 'const p=JSON.parse(process.argv[1]).find(x=>x.name===process.argv[2]); console.log(p.path==="relayed"?"relayed via "+p.via:p.path)' "$peers" $b)
-    if out=$(kt_exec $a ping -c3 -i0.2 -W2 "${IP[$b]}" 2>&1); then
+    if out=$(kt_exec $a ping -c3 -i0.2 -W2 "$addr" 2>&1); then
       rtt=$(sed -n 's/.*= [0-9.]*\/\([0-9.]*\)\/.*/\1 ms/p' <<<"$out")
     else rtt="FAILED"; fail=1; fi
-    printf '%-6s %-6s %-15s %-22s %s\n' $a $b "${IP[$b]}" "$path" "$rtt"
+    printf '%-6s %-22s %-15s %-22s %s\n' $a "$name" "$addr" "$path" "$rtt"
   done
 done
 echo

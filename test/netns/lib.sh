@@ -139,7 +139,7 @@ kt_cleanup() {
 kt_require() {
   [ "$(id -u)" = 0 ] || { kt_log "network namespace tests need root"; return 1; }
   local c
-  for c in ip nft wg wireguard-go ping; do command -v $c >/dev/null || { kt_log "missing $c (run: make deps)"; return 1; }; done
+  for c in ip nft wg wireguard-go ping dig; do command -v $c >/dev/null || { kt_log "missing $c (run: make deps)"; return 1; }; done
 }
 
 # Test reporting: kt_ok / kt_bad count results; kt_check runs a command quietly.

@@ -87,6 +87,8 @@ export class NodeCore {
   private reportedEndpoint = new Map<string, string>();
   private cachedNetmap: Netmap | null = null;
   private punches = new Map<string, PunchState>();
+  /** Set when a copy of our own record newer than ours was seen: re-sign at the next tick. */
+  private resignNeeded = false;
   readonly dropped: DropCounters = { malformed: 0, badSignature: 0, stale: 0, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0 };
 
   constructor(o: NodeCoreOptions) {
@@ -217,7 +219,11 @@ export class NodeCore {
     if (rec.id === this.selfId) {
       // Our own record echoed back: if it is newer (a state restored from an
       // old backup), jump past it so our next record wins.
-      if (rec.seq > this.body.seq && bytesEqual(rec.chain[0]!.signPub, this.signKeys.publicKey)) this.body = { ...this.body, seq: rec.seq };
+      // (A router that booted with its clock behind, before NTP, does this too.)
+      if (rec.seq >= this.body.seq && bytesEqual(rec.chain[0]!.signPub, this.signKeys.publicKey)) {
+        this.body = { ...this.body, seq: rec.seq };
+        this.resignNeeded = true;
+      }
       return false;
     }
     const old = this.records.get(rec.id);
@@ -360,7 +366,8 @@ export class NodeCore {
       }
     }
     out.push(...this.punchTick(nowMs));
-    out.push(...this.resign(nowMs));
+    out.push(...this.resign(nowMs, this.resignNeeded));
+    this.resignNeeded = false;
     return out;
   }
 

@@ -5,10 +5,10 @@
 // /etc/rc.d links that enabling the init script makes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
 import { formatProblem, readKithSettings } from '../../src/uci/index.ts';
-import { EPOCH, ensureBundles, kithIpk, listTar, mustRun, ROOT, run, tempDir } from './support/package.ts';
+import { EPOCH, ensureBundles, kithIpk, listTar, mustRun, ROOT, run, tempDir, unpackIpk } from './support/package.ts';
 
 function walkFiles(dir: string): string[] {
   return readdirSync(dir).sort().flatMap((name) => {
@@ -61,7 +61,12 @@ test('build/image.mjs: the package tree plus the rc.d links, owned by 0/0, repro
   };
   const file = build();
   const overlay = listTar(file);
-  const pkg = kithIpk().pkg.data;
+  // The overlay holds everything both packages install (luci-app-kith once luci-app/ has files).
+  const { file: kithFile, pkg: kithPkg } = kithIpk();
+  const luciFile = join(dirname(kithFile), basename(kithFile).replace(/^kith_/, 'luci-app-kith_'));
+  const byPath = new Map(kithPkg.data.map((m) => [m.path, m]));
+  if (existsSync(luciFile)) for (const m of unpackIpk(luciFile).data) if (!byPath.has(m.path)) byPath.set(m.path, m);
+  const pkg = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const init = readFileSync(join(ROOT, 'rootfs/etc/init.d/kith'), 'utf8');
   const start = /^START=(\d+)$/m.exec(init)![1];
   const stopAt = /^STOP=(\d+)$/m.exec(init)![1];
@@ -70,7 +75,8 @@ test('build/image.mjs: the package tree plus the rc.d links, owned by 0/0, repro
     ['d', './etc/rc.d/', undefined], ['l', `./etc/rc.d/K${stopAt}kith`, '../init.d/kith'], ['l', `./etc/rc.d/S${start}kith`, '../init.d/kith'],
   ]);
   const rest = overlay.filter((m) => !m.path.startsWith('./etc/rc.d/'));
-  assert.equal(rest.map((m) => [m.mode, m.path, m.size]), pkg.map((m) => [m.mode, m.path, m.size]));
+  const sorted = [...rest].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  assert.equal(sorted.map((m) => [m.mode, m.path, m.size]), pkg.map((m) => [m.mode, m.path, m.size]));
   for (const m of overlay) assert.is(m.owner, '0/0', m.path);
   assert.is(readFileSync(build()).compare(readFileSync(file)), 0, 'same bytes on a second build');
 });

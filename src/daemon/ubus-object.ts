@@ -62,7 +62,11 @@ export async function startUbus(p: Platform, log: Logger, socketPath: string, ap
     if (closed) return;
     try {
       await client.addObject(UBUS_OBJECT, methods);
-      await client.listen('network.interface', (_name, data) => { if (data['interface'] === 'wan') onWanChange(); });
+      await client.listen('network.interface', (_name, data) => {
+        if (data['interface'] !== 'wan') return;
+        log.info(`ubus: wan ${typeof data['action'] === 'string' ? data['action'] : 'changed'}: refreshing endpoints`);
+        onWanChange();
+      });
       log.info(`ubus: object "${UBUS_OBJECT}" registered on ${socketPath}`);
     } catch (e) {
       log.limited('ubus-register', 'warn', `ubus: cannot register on ${socketPath}: ${(e as Error).message}; retrying`);

@@ -70,6 +70,15 @@ if (!UBUSD || !UBUS || !existsSync(UBUSD) || !existsSync(UBUS)) {
     assert.is(unknown.status, 253 /* METHOD_NOT_FOUND */);
   });
 
+  test('a network.interface event for wan makes kithd refresh its endpoints', async () => {
+    const r = ubus('send', 'network.interface', '{"action":"ifup","interface":"wan"}');
+    assert.is(r.status, 0, r.stderr);
+    await until('the wan event', () => /wan ifup: refreshing endpoints/.test(log));
+    ubus('send', 'network.interface', '{"action":"ifup","interface":"lan"}');
+    await sleep(300);
+    assert.is(log.match(/refreshing endpoints/g)?.length, 1, 'a lan event changes nothing');
+  });
+
   test('the object is registered again after ubusd restarts', async () => {
     procs[0]!.kill('SIGKILL');
     await sleep(300);

@@ -19,6 +19,8 @@ export interface NetNode {
   subnets: string[];
   services: Service[];
   relay: boolean;
+  /** When its certificate was issued: the earlier of two nodes with one name keeps it. */
+  issuedAtMs: number;
   /** How this node reaches it. */
   path: 'self' | 'direct' | 'relayed' | 'unreachable';
   /** Next hop's name when relayed. */
@@ -63,7 +65,7 @@ function toNetNode(r: NodeRecord, ula48: Uint8Array): Omit<NetNode, 'path' | 'vi
   const c = r.chain[0]!;
   return {
     id: r.id, name: c.name, ipv4: formatIPv4(c.ipv4), ipv6: ipv6ForIPv4(ula48, c.ipv4), wgPub: toBase64(c.wgPub),
-    endpoints: r.endpoints, subnets: r.subnets, services: r.services, relay: r.relay,
+    endpoints: r.endpoints, subnets: r.subnets, services: r.services, relay: r.relay, issuedAtMs: c.issuedAtMs,
   };
 }
 

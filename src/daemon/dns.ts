@@ -14,7 +14,9 @@ import type { Logger } from './log.ts';
 export function zoneInput(nm: Netmap, net: NetworkParams, serial: number): ZoneInput {
   return {
     zone: net.zone, ula48: ula48Text(net.ula48), ipv4Pool: formatPrefix4(net.ipv4Pool), soaSerial: serial, self: nm.self.name,
-    nodes: nm.nodes.map((n) => ({
+    // Names are bound at admission, but two admins could admit one name at once:
+    // the node admitted first keeps it (the index drops later duplicates).
+    nodes: [...nm.nodes].sort((a, b) => a.issuedAtMs - b.issuedAtMs || (a.id < b.id ? -1 : 1)).map((n) => ({
       name: n.name, ipv4: n.ipv4, ipv6: n.ipv6,
       // Services come from the node's own signed record, so the node is their owner.
       services: n.services.map((s) => ({ name: s.name, port: s.port, proto: s.proto, ...(s.type ? { type: s.type } : {}), owner: n.name })),

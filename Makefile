@@ -4,9 +4,9 @@ NODE_DEPS := node_modules/.package-lock.json
 # What the tests run against: real WireGuard, NAT, DNS servers and clients.
 APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils zbar-tools
 # What the benchmarks compare with.
-APT_BENCH := dnsperf unbound util-linux
+APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench demo test unit netns qjs sizes bench bench-mesh bench-dns typecheck ipk image package-test clean
+.PHONY: all build deps deps-bench demo test unit netns qjs sizes bench bench-mesh bench-dns bench-tinc typecheck ipk image package-test clean
 
 all: build
 
@@ -52,7 +52,7 @@ sizes: build
 
 test: deps build typecheck unit netns sizes
 
-bench: bench-mesh bench-dns
+bench: bench-mesh bench-dns bench-tinc
 
 bench-mesh: deps build
 	bash bench/mesh.sh
@@ -71,3 +71,6 @@ package-test: $(NODE_DEPS) build
 
 clean:
 	rm -rf dist
+
+bench-tinc: deps-bench build
+	bash bench/vs-tinc.sh

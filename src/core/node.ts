@@ -65,6 +65,17 @@ export interface NodeCoreOptions {
   nowMs: number;
 }
 
+/**
+ * The RTT a record publishes for a link: bucketed, and kept while a new
+ * measurement stays within a bucket and a half of it. Jitter around a bucket
+ * edge would otherwise re-sign and re-gossip the record (a signature check costs
+ * tens of milliseconds on a router) and could move paths back and forth.
+ */
+export function publishedRtt(previous: number | undefined, measuredMs: number): number {
+  if (previous !== undefined && Math.abs(measuredMs - (previous + RTT_BUCKET_MS / 2)) < RTT_BUCKET_MS * 1.5) return previous;
+  return Math.floor(measuredMs / RTT_BUCKET_MS) * RTT_BUCKET_MS;
+}
+
 export class NodeCore {
   readonly network: SignedNetwork;
   readonly selfId: string;
@@ -141,7 +152,7 @@ export class NodeCore {
       if (!id || id === this.selfId || obs.lastHandshakeMs === 0 || nowMs - obs.lastHandshakeMs > LINK_ALIVE_MS) continue;
       // Until a ping has measured it, a new link counts as fast: a fresh direct path beats a relay.
       const rtt = this.linkRtt.get(id) ?? 0;
-      links.push({ peer: id, rttMs: Math.floor(rtt / RTT_BUCKET_MS) * RTT_BUCKET_MS });
+      links.push({ peer: id, rttMs: publishedRtt(this.body.links.find((l) => l.peer === id)?.rttMs, rtt) });
     }
     links.sort((a, b) => (a.peer < b.peer ? -1 : 1));
     const next: RecordBody = { ...this.body, endpoints, links: links.slice(0, 64) };

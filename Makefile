@@ -16,6 +16,7 @@ $(NODE_DEPS): package.json package-lock.json
 
 build: $(NODE_DEPS)
 	node build/bundle.mjs
+	node build/native.mjs
 
 define apt_install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -57,7 +58,7 @@ bench: bench-mesh bench-dns bench-tinc
 bench-mesh: deps build
 	bash bench/mesh.sh
 
-bench-dns: deps-bench $(NODE_DEPS)
+bench-dns: deps-bench build
 	bash bench/dns.sh
 
 ipk: build

@@ -51,6 +51,10 @@ start_server() {
 }
 
 start_server kithd-node $((PORT + 0)) node --import tsx test/dns/serve-zone.ts --port $((PORT + 0)) --zone-json "$WORK/zone.json"
+# The same server on Node's dgram, without the batched UDP addon.
+start_server kithd-node-dgram $((PORT + 4)) env KITH_NATIVE_UDP=0 node --import tsx test/dns/serve-zone.ts --port $((PORT + 4)) --zone-json "$WORK/zone.json"
+if [ -f src/platform/native/build/Release/kith_udp.node ]; then NATIVE_NOTE="kithd-node: batched UDP addon (recvmmsg/sendmmsg); kithd-node-dgram: Node's dgram"
+else NATIVE_NOTE="kithd-node: the batched UDP addon is not built (make build), so both kithd-node rows use dgram"; fi
 start_server dnsmasq $((PORT + 1)) dnsmasq -k -C "$WORK/dnsmasq.conf" --port=$((PORT + 1)) --user="$(id -un)"
 sed "s/@PORT@/$((PORT + 2))/" "$WORK/unbound.conf.in" >"$WORK/unbound.conf"
 start_server unbound $((PORT + 2)) unbound -d -c "$WORK/unbound.conf"
@@ -115,6 +119,7 @@ for name in "${SERVERS[@]}"; do
   read -r qps lat lost cpu <<<"$(median_line "$name")"
   printf '%-14s %10s %16s %8s %14s\n' "$name" "$qps" "$lat" "$lost" "$cpu"
 done
+echo "$NATIVE_NOTE"
 [ -n "$TXIKI_NOTE" ] && echo "$TXIKI_NOTE"
 # The resolver alone, without sockets: how much of the per-query cost is ours.
 taskset -c "$SERVER_CPU" node --import tsx bench/dns/resolve-loop.ts 2>/dev/null || echo "resolve-loop (node): failed"

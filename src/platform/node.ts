@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { spawn as cpSpawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type {
   Platform, UdpSocket, UdpAddr, Stream, Listener, FileSystem, Processes, ProcessResult,
   Spawned, Clock, SignalName,
@@ -40,7 +41,111 @@ export function wrapSocket(sock: net.Socket, remote: string): Stream {
   };
 }
 
+/** The batched-UDP addon (src/platform/native): recvmmsg/sendmmsg, one JavaScript call per batch. */
+interface NativeUdp {
+  BATCH: number;
+  SLOT: number;
+  bind(address: string, port: number, v6: boolean, onBatch: (n: number) => void): {
+    handle: unknown; rx: ArrayBuffer; tx: ArrayBuffer; rx6: ArrayBuffer; meta: ArrayBuffer; port: number;
+  };
+  flush(handle: unknown): void;
+  close(handle: unknown): void;
+}
+
+/** Loads the addon if it was built (make build), unless KITH_NATIVE_UDP=0; null means plain dgram. */
+function loadNativeUdp(): NativeUdp | null {
+  const setting = process.env['KITH_NATIVE_UDP'];
+  if (setting === '0') return null;
+  const req = createRequire(import.meta.url);
+  for (const candidate of [setting, './kith_udp.node', './native/build/Release/kith_udp.node']) {
+    if (!candidate) continue;
+    try {
+      return req(candidate.startsWith('.') ? new URL(candidate, import.meta.url).pathname : candidate) as NativeUdp;
+    } catch { /* try the next place */ }
+  }
+  return null;
+}
+
+let nativeUdp: NativeUdp | null | undefined;
+const GEN = Symbol('batch');
+
+/** An IPv4 UDP socket on the addon; the same contract as the dgram one. */
+function nativeUdpBind(mod: NativeUdp, address: string, port: number): UdpSocket {
+  const B = mod.BATCH;
+  const SLOT = mod.SLOT;
+  const RX_LEN = 0, RX_IP = B, RX_PORT = 2 * B, TX_COUNT = 3 * B, TX_LEN = TX_COUNT + 1, TX_SRC = TX_LEN + B, TX_IP = TX_SRC + B, TX_PORT = TX_IP + B;
+  const handlers: ((data: Uint8Array, from: UdpAddr) => void)[] = [];
+  const names = new Map<number, string>();
+  const name = (ip: number) => {
+    let n = names.get(ip);
+    if (n === undefined) {
+      if (names.size > 4096) names.clear();
+      n = `${(ip >>> 24) & 255}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
+      names.set(ip, n);
+    }
+    return n;
+  };
+  let gen = 0;
+  let inBatch = false;
+  let s: ReturnType<NativeUdp['bind']>;
+  const onBatch = (n: number) => {
+    const meta = new Int32Array(s.meta);
+    const rx = new Uint8Array(s.rx);
+    gen++;
+    inBatch = true;
+    try {
+      for (let i = 0; i < n; i++) {
+        const from = { address: name(meta[RX_IP + i]! >>> 0), port: meta[RX_PORT + i]!, [GEN]: gen * B + i };
+        const data = rx.slice(i * SLOT, i * SLOT + meta[RX_LEN + i]!);
+        for (const h of handlers) h(data, from);
+      }
+    } finally {
+      inBatch = false;
+    }
+  };
+  s = mod.bind(address, port, false, onBatch);
+  const meta = new Int32Array(s.meta);
+  const tx = new Uint8Array(s.tx);
+  const done = Promise.resolve();
+  let closed = false;
+  return {
+    local: { address, port: s.port },
+    send(data: Uint8Array, to: UdpAddr) {
+      if (closed) return Promise.reject(new Error(`send on closed udp socket ${address}:${s.port}`));
+      if (data.length > SLOT) return Promise.reject(new Error(`udp datagram of ${data.length} bytes exceeds ${SLOT}`));
+      let k = meta[TX_COUNT]!;
+      if (k >= B) { mod.flush(s.handle); k = 0; }
+      tx.set(data, k * SLOT);
+      meta[TX_LEN + k] = data.length;
+      const tag = (to as { [GEN]?: number })[GEN];
+      if (inBatch && tag !== undefined && Math.floor(tag / B) === gen) {
+        meta[TX_SRC + k] = tag % B;
+      } else {
+        const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(to.address);
+        if (!m) return Promise.reject(new Error(`udp send to "${to.address}": not an IPv4 address`));
+        meta[TX_SRC + k] = -1;
+        meta[TX_IP + k] = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) | 0;
+        meta[TX_PORT + k] = to.port;
+      }
+      meta[TX_COUNT] = k + 1;
+      // Inside a batch the addon sends everything at once when the batch returns.
+      if (!inBatch) mod.flush(s.handle);
+      return done;
+    },
+    onMessage(handler) { handlers.push(handler); },
+    close() { if (!closed) { closed = true; mod.close(s.handle); } },
+  };
+}
+
 async function udpBind(address: string, port: number): Promise<UdpSocket> {
+  if (nativeUdp === undefined) nativeUdp = loadNativeUdp();
+  if (nativeUdp && !address.includes(':')) {
+    try {
+      return nativeUdpBind(nativeUdp, address, port);
+    } catch (e) {
+      throw new Error(`bind ${address}:${port}: ${(e as Error).message}`);
+    }
+  }
   const sock = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
   await new Promise<void>((resolve, reject) => {
     sock.once('error', reject);

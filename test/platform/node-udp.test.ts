@@ -1,0 +1,59 @@
+// The Node.js adapter's UDP: the batched addon (when built) and dgram keep the
+// same contract — echo, replies to the sender within a batch, explicit
+// destinations outside one, data that outlives its batch, bursts, close.
+/// <reference types="node" />
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { nodePlatform } from '../../src/platform/node.ts';
+import type { UdpSocket } from '../../src/platform/types.ts';
+
+const addon = fileURLToPath(new URL('../../src/platform/native/build/Release/kith_udp.node', import.meta.url));
+const here = fileURLToPath(import.meta.url);
+
+async function scenario(): Promise<string[]> {
+  const p = nodePlatform();
+  const server = await p.udp.bind('127.0.0.1', 0);
+  const client = await p.udp.bind('127.0.0.1', 0);
+  const kept: Uint8Array[] = [];
+  server.onMessage((d, from) => { kept.push(d); void server.send(Uint8Array.of(d[0]! + 1), from); });
+  const got: number[] = [];
+  const all = new Promise<void>((resolve) => client.onMessage((d) => { got.push(d[0]!); if (got.length === 200) resolve(); }));
+  for (let i = 0; i < 200; i++) await client.send(Uint8Array.of(i % 250, 7, 7), server.local);
+  await Promise.race([all, new Promise((r) => setTimeout(r, 3000))]);
+  const out: string[] = [];
+  out.push(`replies ${got.length}`, `sum ${got.reduce((a, b) => a + b, 0)}`);
+  out.push(`kept intact ${kept.every((d, i) => d.length === 3 && d[0] === i % 250 && d[2] === 7)}`);
+  // An explicit destination, outside any batch (as a forwarded DNS answer is sent).
+  const third: UdpSocket = await p.udp.bind('127.0.0.1', 0);
+  const late = new Promise<number>((resolve) => third.onMessage((d) => resolve(d[0]!)));
+  await server.send(Uint8Array.of(42), { address: '127.0.0.1', port: third.local.port });
+  out.push(`explicit ${await Promise.race([late, new Promise((r) => setTimeout(() => r(-1), 2000))])}`);
+  for (const s of [server, client, third]) s.close();
+  return out;
+}
+
+if (process.env['KITH_UDP_CHILD']) {
+  // Child mode: print the scenario's results for the parent to compare.
+  void scenario().then((r) => console.log(JSON.stringify(r)));
+} else {
+  const expected = ['replies 200', `sum ${Array.from({ length: 200 }, (_, i) => (i % 250) + 1).reduce((a, b) => a + b, 0)}`, 'kept intact true', 'explicit 42'];
+  const run = (env: Record<string, string>) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', here], { env: { ...process.env, KITH_UDP_CHILD: '1', ...env }, encoding: 'utf8', timeout: 20000 });
+    assert.is(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as string[];
+  };
+
+  test('dgram: echo, bursts, explicit destinations', () => {
+    assert.equal(run({ KITH_NATIVE_UDP: '0' }), expected);
+  });
+
+  test('batched addon: the same results', () => {
+    if (!existsSync(addon)) { console.log('  skipped: the native UDP addon is not built (make build)'); return; }
+    assert.equal(run({ KITH_NATIVE_UDP: addon }), expected);
+  });
+
+  test.run();
+}

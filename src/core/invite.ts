@@ -7,7 +7,7 @@
 //   u8 version | 12 networkId | 16 secret | u8 nEndpoints (1..4)
 //   × (u8 family 4|6, 4|16 addr, u16 port) | u16 crc16 of everything before
 import { Reader, Writer, DecodeError } from './codec.ts';
-import { fromBase32, toBase32, bytesEqual } from './bytes.ts';
+import { fromBase32, toBase32 } from './bytes.ts';
 import { hashTo, x25519Public } from './crypto.ts';
 import { NETWORK_ID_BYTES } from './network.ts';
 import { parseIPv4, parseIPv6, formatIPv4, formatIPv6 } from './ip.ts';
@@ -102,8 +102,4 @@ export function inviteKeys(secret: Uint8Array): { publicKey: Uint8Array; secretK
   const secretKey = hashTo('kith invite key', secret, 32);
   const publicKey = x25519Public(secretKey);
   return { publicKey, secretKey, id: hashTo('kith invite id', publicKey, INVITE_ID_BYTES) };
-}
-
-export function sameInviteId(a: Uint8Array, b: Uint8Array): boolean {
-  return bytesEqual(a, b);
 }

@@ -2,7 +2,7 @@
 // computed from the verified records. Data flows one way: records in, netmap
 // out, then WireGuard peers, routes and DNS zone derived from it.
 import { toBase64 } from './bytes.ts';
-import { formatIPv4 } from './ip.ts';
+import { formatHostPort, formatIPv4 } from './ip.ts';
 import { ipv6ForIPv4, type NetworkParams } from './network.ts';
 import { shortestPaths, mutualEdges, type GraphNode } from './paths.ts';
 import type { Endpoint, NodeRecord, Service } from './record.ts';
@@ -90,7 +90,7 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
     let p = peerOf.get(r.id);
     if (!p) {
       const ep = dialEndpoint(me, r) ?? (punched.has(r.id) ? r.endpoints.find((e) => e.kind === 'public') ?? null : null);
-      p = { publicKey: toBase64(r.chain[0]!.wgPub), endpoint: ep ? (ep.host.includes(':') ? `[${ep.host}]:${ep.port}` : `${ep.host}:${ep.port}`) : null, allowedIPs: [], keepaliveSec: PERSISTENT_KEEPALIVE_SEC };
+      p = { publicKey: toBase64(r.chain[0]!.wgPub), endpoint: ep ? formatHostPort(ep.host, ep.port) : null, allowedIPs: [], keepaliveSec: PERSISTENT_KEEPALIVE_SEC };
       peerOf.set(r.id, p);
     }
     return p;

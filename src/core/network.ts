@@ -6,7 +6,7 @@
 //   | 6 ula48 | u16 controlPort | u8 policy | u64 createdAtMs | 64 signature
 import { Reader, Writer, DecodeError } from './codec.ts';
 import { hashTo, signDetached, verifyDetached, type SignKeys } from './crypto.ts';
-import { formatIPv6, formatIPv4, type Prefix4, prefix4Size } from './ip.ts';
+import { formatIPv6, type Prefix4 } from './ip.ts';
 
 export const NETWORK_VERSION = 1;
 export const NETWORK_ID_BYTES = 12;
@@ -101,8 +101,4 @@ export function decodeNetwork(bytes: Uint8Array): SignedNetwork {
   if (!isDnsLabel(name) || !isDnsName(zone)) throw new DecodeError(`network parameters: invalid name "${name}" or zone "${zone}"`);
   if (ipv4Pool.len < 8 || ipv4Pool.len > 24) throw new DecodeError(`network parameters: ipv4 pool /${ipv4Pool.len} out of range /8../24`);
   return { params: { networkPub, name, zone, ipv4Pool, ula48, controlPort, policy, createdAtMs }, bytes };
-}
-
-export function describePool(p: Prefix4): string {
-  return `${formatIPv4(p.base)}/${p.len} (${prefix4Size(p)} addresses)`;
 }

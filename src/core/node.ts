@@ -79,7 +79,7 @@ export function publishedRtt(previous: number | undefined, measuredMs: number): 
 export class NodeCore {
   readonly network: SignedNetwork;
   readonly selfId: string;
-  private chain: Cert[];
+  private readonly chain: Cert[];
   private readonly signKeys: SignKeys;
   private records = new Map<string, NodeRecord>();
   private byIPv4 = new Map<string, string>();
@@ -126,11 +126,6 @@ export class NodeCore {
     return this.cachedNetmap;
   }
 
-  /** The node whose overlay IPv4 is `ip`, if any. */
-  nodeByIPv4(ip: string): NodeRecord | undefined {
-    const id = this.byIPv4.get(ip);
-    return id ? this.records.get(id) : undefined;
-  }
 
   nodeById(id: string): NodeRecord | undefined { return this.records.get(id); }
 
@@ -431,16 +426,6 @@ export class NodeCore {
     return [{ type: 'send', to: formatIPv4(r.chain[0]!.ipv4), bytes: encodeControl({ type: 'punch', attempt: st.attempts }) }];
   }
 
-  /** Punch states, for status output. */
-  punchStates(): Map<string, PunchState> { return this.punches; }
 
-  nextDeadlineMs(): number {
-    return Math.min(this.lastGossipMs + GOSSIP_INTERVAL_MS, this.lastPingMs + PING_INTERVAL_MS);
-  }
 
-  /** Replaces the certificate chain (e.g. renewed), keeping records. */
-  setChain(chain: Cert[], nowMs: number): Action[] {
-    this.chain = chain;
-    return this.resign(nowMs, true);
-  }
 }

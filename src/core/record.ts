@@ -11,9 +11,9 @@
 //   | 64 signature by the leaf certificate's key over everything before
 import { Reader, Writer, DecodeError } from './codec.ts';
 import { signDetached, verifyDetached, type SignKeys } from './crypto.ts';
-import { bytesEqual, toHex } from './bytes.ts';
+import { toHex } from './bytes.ts';
 import { decodeChain, encodeChain, type Cert } from './cert.ts';
-import { parseIPv4, parseIPv6, formatIPv4, formatIPv6, formatHostPort } from './ip.ts';
+import { parseIPv4, parseIPv6, formatIPv4, formatIPv6 } from './ip.ts';
 import { isDnsLabel } from './network.ts';
 
 export const RECORD_VERSION = 1;
@@ -179,12 +179,4 @@ export function verifyRecordSignature(rec: NodeRecord): void {
 export function sameBody(a: RecordBody, b: RecordBody): boolean {
   const key = (x: RecordBody) => JSON.stringify([x.endpoints, x.links, x.subnets, x.relay, x.exitCapacityMbit, x.services]);
   return key(a) === key(b);
-}
-
-export function endpointText(e: Endpoint): string {
-  return formatHostPort(e.host, e.port);
-}
-
-export function sameKey(a: NodeRecord, b: NodeRecord): boolean {
-  return bytesEqual(a.chain[0]!.signPub, b.chain[0]!.signPub);
 }

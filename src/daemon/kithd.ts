@@ -79,8 +79,9 @@ export class Kithd {
       await this.save(this.state);
       this.log.info(`new node identity created in ${this.stateDir}`);
     }
-    this.api = await serveApi(this.p, this.socketPath, this.handlers(), this.log);
-    this.ubus = await startUbus(this.p, this.log, this.settings.ubusSocket, this.handlers(), () => void this.mesh?.refreshEndpoints());
+    const handlers = this.handlers();
+    this.api = await serveApi(this.p, this.socketPath, handlers, this.log);
+    this.ubus = await startUbus(this.p, this.log, this.settings.ubusSocket, handlers, () => void this.mesh?.refreshEndpoints());
     if (this.state.membership) await this.startMesh();
     else this.log.info(`not a member of any network yet: run "kith init <name>" or "kith join <code>" (api ${this.socketPath})`);
   }

@@ -50,9 +50,10 @@ export function peerList(d: Kithd): PeerView[] {
   const mesh = d.mesh;
   if (!mesh) return [];
   const nowSec = d.p.clock.nowMs() / 1000;
-  return mesh.netmap().nodes.filter((n) => n.path !== 'self').map((n) => {
+  const nodes = mesh.netmap().nodes;
+  return nodes.filter((n) => n.path !== 'self').map((n) => {
     const obs = mesh.core.wgObservation(n.wgPub);
-    const hop = n.path === 'relayed' ? mesh.netmap().nodes.find((x) => x.name === n.via) : n;
+    const hop = n.path === 'relayed' ? nodes.find((x) => x.name === n.via) : n;
     const hopObs = hop ? mesh.core.wgObservation(hop.wgPub) : undefined;
     const rtt = hop ? mesh.core.rttTo(hop.id) : undefined;
     return {

@@ -241,28 +241,26 @@ static napi_value js_bind(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static sock_t *sock_of(napi_env env, napi_value v) {
+/* The socket named by a call's first argument (the handle from bind), or NULL. */
+static sock_t *sock_arg(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
   void *p = NULL;
-  napi_get_value_external(env, v, &p);
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
+  napi_get_value_external(env, argv[0], &p);
   return p;
 }
 
 // flush(handle): sends the replies queued outside a batch callback.
 static napi_value js_flush(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  sock_t *s = sock_of(env, argv[0]);
-  if (s && !s->closed) flush(s);
+  sock_t *s = sock_arg(env, info);
+  if (s) flush(s);
   return NULL;
 }
 
 // close(handle)
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  sock_t *s = sock_of(env, argv[0]);
+  sock_t *s = sock_arg(env, info);
   if (s) shut(env, s);
   return NULL;
 }

@@ -218,7 +218,7 @@ const nodeFs: FileSystem = {
 const nodeProc: Processes = {
   run(argv, opts = {}) {
     return new Promise<ProcessResult>((resolve) => {
-      const child = cpSpawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = cpSpawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       let done = false;
@@ -228,8 +228,6 @@ const nodeProc: Processes = {
       child.stderr.on('data', (d) => { stderr += d; });
       child.on('error', (e) => finish({ code: 127, stdout, stderr: `${argv[0]}: ${e.message}` }));
       child.on('close', (code) => finish({ code: code ?? 1, stdout, stderr }));
-      child.stdin.on('error', () => { /* child may exit before reading */ });
-      child.stdin.end(opts.stdin ?? '');
     });
   },
   spawn(argv): Spawned {

@@ -401,7 +401,7 @@ const txikiProc: Processes = {
     return new Promise<ProcessResult>((resolve) => {
       let p: TjsProcess;
       try {
-        p = tjs.spawn(argv, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
+        p = tjs.spawn(argv, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
       } catch (e) {
         resolve({ code: 127, stdout: '', stderr: `${argv[0]}: ${errMessage(e)}` });
         return;
@@ -445,13 +445,6 @@ const txikiProc: Processes = {
       track(p.stdout, (s) => { stdout += s; });
       track(p.stderr, (s) => { stderr += s; });
       p.wait().then((s) => { status = s; maybeDone(); }, () => { status = { exit_status: 1, term_signal: null }; maybeDone(); });
-      if (p.stdin) {
-        // The child may exit without reading: the write then fails with EPIPE, which is fine.
-        const w = p.stdin.getWriter();
-        w.closed.catch(noop);
-        if (opts.stdin) w.write(new TextEncoder().encode(opts.stdin)).catch(noop);
-        w.close().catch(noop);
-      }
     });
   },
   spawn(argv): Spawned {

@@ -69,8 +69,13 @@ export interface Spawned {
 }
 
 export interface Processes {
-  /** Runs argv to completion, collecting its output. Never throws for a non-zero exit. */
-  run(argv: string[], opts?: { stdin?: string; timeoutMs?: number }): Promise<ProcessResult>;
+  /**
+   * Runs argv to completion with stdin at end of file, collecting its output.
+   * Never throws for a non-zero exit. (No input on stdin: txiki.js v26 never
+   * settles a small write to a child's stdin pipe, so the close after it never
+   * happens and the child waits for end of input; pass input in a file.)
+   */
+  run(argv: string[], opts?: { timeoutMs?: number }): Promise<ProcessResult>;
   /** Starts argv detached from our stdio (output discarded). */
   spawn(argv: string[]): Spawned;
 }

@@ -8,7 +8,8 @@
 //   4 PING     u32 nonce | u64 sentMs
 //   5 PONG     u32 nonce | u64 sentMs (echoed)
 //   6 OBSERVED u8 family | 4|16 addr | u16 port      your endpoint as I see it
-//   7 PUNCH    u8 attempt                            I opened my NAT toward you: dial me now
+//   7 PUNCH    u8 attempt | u8 family | 4|16 addr | u16 port
+//                                                   I opened my NAT toward you: dial me now, here
 import { Reader, Writer, DecodeError } from './codec.ts';
 import { fromHex, toHex } from './bytes.ts';
 import { parseIPv4, parseIPv6, formatIPv4, formatIPv6 } from './ip.ts';
@@ -26,7 +27,7 @@ export type ControlMessage =
   | { type: 'ping'; nonce: number; sentMs: number }
   | { type: 'pong'; nonce: number; sentMs: number }
   | { type: 'observed'; host: string; port: number }
-  | { type: 'punch'; attempt: number };
+  | { type: 'punch'; attempt: number; host: string; port: number };
 
 const TYPES = { digest: 1, records: 2, want: 3, ping: 4, pong: 5, observed: 6, punch: 7 } as const;
 
@@ -51,14 +52,11 @@ export function encodeControl(m: ControlMessage): Uint8Array {
       break;
     case 'punch':
       w.u8(m.attempt);
+      writeEndpoint(w, m.host, m.port);
       break;
-    case 'observed': {
-      const v4 = parseIPv4(m.host);
-      if (v4 !== null) w.u8(4).u32(v4);
-      else w.u8(6).bytes(parseIPv6(m.host) ?? new Uint8Array(16));
-      w.u16(m.port);
+    case 'observed':
+      writeEndpoint(w, m.host, m.port);
       break;
-    }
   }
   return w.finish();
 }
@@ -98,19 +96,33 @@ export function decodeControl(b: Uint8Array): ControlMessage {
     case 5:
       m = { type: type === 4 ? 'ping' : 'pong', nonce: r.u32('nonce'), sentMs: r.u64('sent') };
       break;
-    case 6: {
-      const fam = r.u8('family');
-      const host = fam === 4 ? formatIPv4(r.u32('addr')) : fam === 6 ? formatIPv6(r.bytes(16, 'addr')) : null;
-      if (host === null) throw new DecodeError(`observed: family ${fam}`);
-      m = { type: 'observed', host, port: r.u16('port') };
+    case 6:
+      m = { type: 'observed', ...readEndpoint(r, 'observed') };
+      break;
+    case 7: {
+      const attempt = r.u8('attempt');
+      m = { type: 'punch', attempt, ...readEndpoint(r, 'punch') };
       break;
     }
-    case 7:
-      m = { type: 'punch', attempt: r.u8('attempt') };
-      break;
     default:
       throw new DecodeError(`control message: unknown type ${type}`);
   }
   r.end();
   return m;
+}
+
+function writeEndpoint(w: Writer, host: string, port: number): void {
+  const v4 = parseIPv4(host);
+  if (v4 !== null) w.u8(4).u32(v4);
+  else w.u8(6).bytes(parseIPv6(host) ?? new Uint8Array(16));
+  w.u16(port);
+}
+
+function readEndpoint(r: Reader, what: string): { host: string; port: number } {
+  const fam = r.u8('family');
+  const host = fam === 4 ? formatIPv4(r.u32('addr')) : fam === 6 ? formatIPv6(r.bytes(16, 'addr')) : null;
+  if (host === null) throw new DecodeError(`${what}: family ${fam}`);
+  const port = r.u16('port');
+  if (port === 0) throw new DecodeError(`${what}: port 0`);
+  return { host, port };
 }

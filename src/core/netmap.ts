@@ -71,11 +71,11 @@ function toNetNode(r: NodeRecord, ula48: Uint8Array): Omit<NetNode, 'path' | 'vi
 
 /**
  * Computes the netmap for `selfId` from the verified records (self included);
- * `punched` names members behind NAT this node dials at their public endpoint.
+ * `punched` maps members behind NAT this node dials (a punch) to the endpoint to dial.
  * Direct candidates (one side dialable, or a live link) become WireGuard peers;
  * every other member's addresses go to the first hop of its shortest path.
  */
-export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, net: NetworkParams, punched: ReadonlySet<string> = new Set()): Netmap {
+export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, net: NetworkParams, punched: ReadonlyMap<string, Endpoint> = new Map()): Netmap {
   const me = records.get(selfId);
   if (!me) throw new Error(`computeNetmap: no record for self ${selfId}`);
   const graph = new Map<string, GraphNode>();
@@ -89,7 +89,7 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
   const addPeer = (r: NodeRecord) => {
     let p = peerOf.get(r.id);
     if (!p) {
-      const ep = dialEndpoint(me, r) ?? (punched.has(r.id) ? r.endpoints.find((e) => e.kind === 'public') ?? null : null);
+      const ep = dialEndpoint(me, r) ?? punched.get(r.id) ?? null;
       p = { publicKey: toBase64(r.chain[0]!.wgPub), endpoint: ep ? formatHostPort(ep.host, ep.port) : null, allowedIPs: [], keepaliveSec: PERSISTENT_KEEPALIVE_SEC };
       peerOf.set(r.id, p);
     }

@@ -15,7 +15,7 @@ import { formatIPv4 } from './ip.ts';
 import { toBase64 } from './bytes.ts';
 import type { SignedNetwork } from './network.ts';
 import { RTT_BUCKET_MS } from './paths.ts';
-import { dueForAttempt, isOpener, needsPunch, publicEndpoint, ttlFor, PUNCH_TIMEOUT_MS, type PunchState } from './punch.ts';
+import { Punches, type PunchAction, type PunchState, type PunchView } from './punch.ts';
 
 export const GOSSIP_INTERVAL_MS = 2000;
 export const PING_INTERVAL_MS = 5000;
@@ -24,11 +24,15 @@ export const OBSERVE_REPORT_INTERVAL_MS = 30000;
 export const LINK_ALIVE_MS = 180_000;
 export const MAX_RECORDS = 1024;
 export const MAX_PENDING_PINGS = 64;
+/** A link's RTT is the minimum of this many recent samples (one per PING_INTERVAL_MS). */
+export const RTT_SAMPLES = 4;
 
 export type Action =
   | { type: 'send'; to: string; bytes: Uint8Array }
-  /** Open our NAT toward a member behind NAT: send WireGuard to host:port with this TTL, then call punchOpened. */
+  /** Open our NAT toward a member behind NAT: install the TTL rule for initiations to host:port, then call punchOpened. */
   | { type: 'punch-open'; peer: string; host: string; port: number; ttl: number }
+  /** The attempt toward this peer is over: apply the netmap, then remove its TTL rule. */
+  | { type: 'punch-close'; peer: string }
   | { type: 'netmap' }
   | { type: 'persist' };
 
@@ -88,16 +92,20 @@ export class NodeCore {
   private lanEndpoints: Endpoint[] = [];
   private observed: Endpoint | null = null;
   private configured: Endpoint[];
+  /** Link RTT: the smallest of the last few direct samples (scheduling delays only ever add). */
   private linkRtt = new Map<string, number>();
+  private rttSamples = new Map<string, number[]>();
   private wg = new Map<string, WgObservation>();
-  private pings = new Map<number, string>();
+  /** Pings in flight: to whom, when (our own clock: an echoed time is not trusted), and whether the path was direct. */
+  private pings = new Map<number, { id: string; sentMs: number; direct: boolean }>();
   private nonce = 1;
   private lastGossipMs = 0;
   private lastPingMs = 0;
   private lastObserveReportMs = 0;
   private reportedEndpoint = new Map<string, string>();
   private cachedNetmap: Netmap | null = null;
-  private punches = new Map<string, PunchState>();
+  private punches = new Punches();
+  private readonly punchView: PunchView;
   /** Set when a copy of our own record newer than ours was seen: re-sign at the next tick. */
   private resignNeeded = false;
   readonly dropped: DropCounters = { malformed: 0, badSignature: 0, stale: 0, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0 };
@@ -109,6 +117,16 @@ export class NodeCore {
     this.selfId = nodeIdOf(o.chain[0]!.signPub);
     this.configured = o.configuredEndpoints;
     this.body = { seq: o.lastSeq, endpoints: [], links: [], subnets: o.subnets, relay: o.relay, exitCapacityMbit: 0, services: o.services };
+    const core = this;
+    this.punchView = {
+      selfId: this.selfId,
+      get selfRecord() { return core.selfRecord; },
+      record: (id) => this.records.get(id),
+      records: () => this.records.values(),
+      mutualLink: (a, b) => this.mutualLink(a, b),
+      handshakeSince: (r, sinceMs) => this.handshakeSince(r, sinceMs),
+      relayed: (id) => this.netmap().nodes.some((n) => n.id === id && n.path === 'relayed'),
+    };
     this.resign(o.nowMs, true);
   }
 
@@ -120,8 +138,7 @@ export class NodeCore {
 
   netmap(): Netmap {
     if (!this.cachedNetmap) {
-      const open = new Set([...this.punches].filter(([, st]) => st.phase === 'open').map(([id]) => id));
-      this.cachedNetmap = computeNetmap(this.selfId, this.records, this.network.params, open);
+      this.cachedNetmap = computeNetmap(this.selfId, this.records, this.network.params, this.punches.dialTargets());
     }
     return this.cachedNetmap;
   }
@@ -319,23 +336,22 @@ export class NodeCore {
       case 'ping':
         return [reply({ type: 'pong', nonce: m.nonce, sentMs: m.sentMs })];
       case 'pong': {
-        const id = this.pings.get(m.nonce);
-        if (!id || id !== fromId) return [];
+        const sent = this.pings.get(m.nonce);
+        if (!sent || sent.id !== fromId) return [];
         this.pings.delete(m.nonce);
-        const rtt = Math.max(0, nowMs - m.sentMs);
-        const old = this.linkRtt.get(id);
-        this.linkRtt.set(id, old === undefined ? rtt : Math.round(old * 0.7 + rtt * 0.3));
+        const id = sent.id;
+        // A ping that travelled through a relay measures the relay, not the link:
+        // counting it would make a fresh direct link look as slow as the relay
+        // and keep traffic on the relay. Until a direct ping measures it, a link counts as fast.
+        if (!sent.direct || !this.isDirect(id)) return [];
+        const rtt = Math.max(0, nowMs - sent.sentMs);
+        const samples = [...(this.rttSamples.get(id) ?? []), rtt].slice(-RTT_SAMPLES);
+        this.rttSamples.set(id, samples);
+        this.linkRtt.set(id, Math.min(...samples));
         return this.resign(nowMs);
       }
-      case 'punch': {
-        const them = fromId ? this.records.get(fromId) : undefined;
-        if (!them || isOpener(this.selfId, them.id) || !needsPunch(this.selfRecord, them)) return [];
-        const st = this.punches.get(them.id);
-        this.punches.set(them.id, { phase: 'open', sinceMs: nowMs, attempts: m.attempt, lastAttemptMs: nowMs });
-        if (st?.phase === 'open') return [];
-        this.cachedNetmap = null;
-        return [{ type: 'netmap' }];
-      }
+      case 'punch':
+        return this.fromPunch(this.punches.onPunch(this.punchView, fromId, { kind: 'public', host: m.host, port: m.port }, nowMs));
       case 'observed': {
         if (!fromId) return [];
         const ep: Endpoint = { kind: 'public', host: m.host, port: m.port };
@@ -367,65 +383,43 @@ export class NodeCore {
       for (const to of nbrs) {
         const id = this.byIPv4.get(to)!;
         const nonce = this.nonce++ >>> 0;
-        this.pings.set(nonce, id);
+        this.pings.set(nonce, { id, sentMs: nowMs, direct: this.isDirect(id) });
         out.push({ type: 'send', to, bytes: encodeControl({ type: 'ping', nonce, sentMs: nowMs }) });
       }
     }
-    out.push(...this.punchTick(nowMs));
+    out.push(...this.fromPunch(this.punches.tick(this.punchView, nowMs)));
     out.push(...this.resign(nowMs, this.resignNeeded));
     this.resignNeeded = false;
     return out;
+  }
+
+  /** Whether our traffic to this member goes straight to it (not through a relay). */
+  private isDirect(id: string): boolean {
+    return this.netmap().nodes.some((n) => n.id === id && n.path === 'direct');
   }
 
   private mutualLink(a: NodeRecord, b: NodeRecord): boolean {
     return a.links.some((l) => l.peer === b.id) && b.links.some((l) => l.peer === a.id);
   }
 
-  /** Starts, refreshes and expires punches (see punch.ts). */
-  private punchTick(nowMs: number): Action[] {
-    const out: Action[] = [];
-    const me = this.selfRecord;
-    let changed = false;
-    for (const r of this.records.values()) {
-      if (r.id === this.selfId) continue;
-      const st = this.punches.get(r.id);
-      const edge = this.mutualLink(me, r);
-      if (st?.phase === 'open') {
-        if (edge) st.sinceMs = nowMs;
-        else if (nowMs - st.sinceMs > PUNCH_TIMEOUT_MS) { st.phase = 'idle'; changed = true; }
-        continue;
-      }
-      if (st?.phase === 'opening' && nowMs - st.sinceMs > PUNCH_TIMEOUT_MS) st.phase = 'idle';
-      if (edge || !needsPunch(me, r) || !isOpener(this.selfId, r.id) || !dueForAttempt(st, nowMs)) continue;
-      // The other side is told through the overlay, so it must be reachable (relayed) first.
-      if (!this.netmap().nodes.some((n) => n.id === r.id && n.path === 'relayed')) continue;
-      const ep = publicEndpoint(r)!;
-      const attempts = st?.attempts ?? 0;
-      this.punches.set(r.id, { phase: 'opening', sinceMs: nowMs, attempts: attempts + 1, lastAttemptMs: nowMs });
-      out.push({ type: 'punch-open', peer: r.id, host: ep.host, port: ep.port, ttl: ttlFor(attempts) });
-    }
-    if (changed) { this.cachedNetmap = null; out.push({ type: 'netmap' }); }
-    return out;
+  /** Whether WireGuard reports a handshake with this member since `sinceMs` (it counts in seconds). */
+  private handshakeSince(r: NodeRecord, sinceMs: number): boolean {
+    const obs = this.wg.get(toBase64(r.chain[0]!.wgPub));
+    return !!obs && obs.lastHandshakeMs > 0 && obs.lastHandshakeMs >= sinceMs - 1000;
   }
 
-  /** The daemon has installed the TTL rule: dial the peer now (the netmap adds it with its public endpoint). */
-  punchOpened(peer: string, nowMs: number): Action[] {
-    const st = this.punches.get(peer);
-    if (!st || st.phase !== 'opening') return [];
-    st.phase = 'open';
-    st.sinceMs = nowMs;
-    this.cachedNetmap = null;
-    return [{ type: 'netmap' }];
+  /** Punch actions as node actions; a netmap change among them drops the cached netmap. */
+  private fromPunch(actions: PunchAction[]): Action[] {
+    if (actions.some((a) => a.type === 'netmap')) this.cachedNetmap = null;
+    return actions;
   }
 
-  /** The opening packets have left: tell the other side to dial back. */
-  punchSignal(peer: string): Action[] {
-    const st = this.punches.get(peer);
-    const r = this.records.get(peer);
-    if (!st || st.phase !== 'open' || !r) return [];
-    return [{ type: 'send', to: formatIPv4(r.chain[0]!.ipv4), bytes: encodeControl({ type: 'punch', attempt: st.attempts }) }];
-  }
+  /** The daemon has installed the TTL rule (see punch.ts). */
+  punchOpened(peer: string, nowMs: number): Action[] { return this.fromPunch(this.punches.opened(peer, nowMs)); }
 
+  /** Our first initiation has left: tell the other side to dial back. */
+  punchSignal(peer: string, nowMs: number): Action[] { return this.fromPunch(this.punches.signal(this.punchView, peer, nowMs)); }
 
-
+  /** Punch states for status output, by node id. */
+  punchStates(): ReadonlyMap<string, Readonly<PunchState>> { return this.punches.all; }
 }

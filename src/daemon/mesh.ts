@@ -4,13 +4,12 @@
 import type { Platform, Stream, UdpSocket, Listener, Timer } from '../platform/types.ts';
 import { NodeCore, type Action } from '../core/node.ts';
 import { signKeysFromSeed, x25519Public, type SignKeys } from '../core/crypto.ts';
-import { fromBase64, toBase64, toHex } from '../core/bytes.ts';
+import { fromBase64, toBase64, toHex, utf8Encode } from '../core/bytes.ts';
 import { decodeCert, type Cert } from '../core/cert.ts';
 import { decodeNetwork, ipv6ForIPv4, networkId, ula48Text, type SignedNetwork } from '../core/network.ts';
 import { admit, newInvite, pruneInvites } from '../core/admit.ts';
 import { encodeInvite } from '../core/invite.ts';
 import { frameJoin, parseJoinRecord } from '../core/join.ts';
-import { PUNCH_OPEN_MS } from '../core/punch.ts';
 import { formatIPv4, isValidIPv4Or6, parseHostPort, parseIPv4 } from '../core/ip.ts';
 import type { Endpoint, Service } from '../core/record.ts';
 import type { Netmap } from '../core/netmap.ts';
@@ -25,6 +24,9 @@ export const JOIN_TIMEOUT_MS = 10_000;
 export const MAX_JOIN_CONNECTIONS = 8;
 export const RECORD_SAVE_DELAY_MS = 2000;
 export const DEFAULT_INVITE_TTL_MS = 24 * 3600_000;
+/** How long a punch opener waits for its first initiation to leave before telling the other side anyway. */
+export const PUNCH_SENT_WAIT_MS = 2000;
+const PUNCH_POLL_MS = 50;
 
 export interface MeshOptions {
   ifname: string;
@@ -49,6 +51,9 @@ export class Mesh {
   private timers: Timer[] = [];
   private dirty = true;
   private applying = false;
+  private applyRun: Promise<void> = Promise.resolve();
+  /** The path to each member as last applied ("direct", "relayed via X"), for logging changes. */
+  private paths = new Map<string, string>();
   private saveTimer: Timer | null = null;
   private joinConns = 0;
   private stopped = false;
@@ -95,6 +100,7 @@ export class Mesh {
     const net = this.network.params;
     await this.p.fs.mkdirp(this.opts.runDir, 0o700);
     await this.applier.ensureInterface(this.spec);
+    await this.clearPunchRules();
     if (this.opts.relay) {
       for (const k of ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']) {
         const r = await this.p.proc.run(['sysctl', '-q', '-w', k]);
@@ -177,6 +183,8 @@ export class Mesh {
         this.scheduleRecordSave();
       } else if (a.type === 'punch-open') {
         void this.punchOpen(a).catch((e: Error) => this.log.limited('punch', 'warn', `punch toward ${a.host}:${a.port} failed: ${e.message}`));
+      } else if (a.type === 'punch-close') {
+        void this.punchClose(a.peer).catch((e: Error) => this.log.limited('punch', 'warn', `punch: cannot remove the TTL rule: ${e.message}`));
       }
     }
     if (this.dirty && !this.applying && this.ready) void this.apply();
@@ -192,9 +200,21 @@ export class Mesh {
   }
 
   /** Applies the netmap to WireGuard and routes; serialised, re-run while dirty. */
-  async apply(): Promise<void> {
-    if (this.applying || this.stopped || !this.ready) return;
+  apply(): Promise<void> {
+    if (this.applying || this.stopped || !this.ready) return this.applyRun;
     this.applying = true;
+    this.applyRun = this.applyLoop();
+    return this.applyRun;
+  }
+
+  /** Returns once the netmap as it is now has been applied (or applying it failed). */
+  async settle(): Promise<void> {
+    for (let i = 0; i < 8 && (this.applying || this.dirty) && !this.stopped; i++) {
+      await (this.applying ? this.applyRun : this.apply());
+    }
+  }
+
+  private async applyLoop(): Promise<void> {
     try {
       for (let i = 0; i < 3 && this.dirty; i++) {
         this.dirty = false;
@@ -202,6 +222,7 @@ export class Mesh {
         const n = await this.applier.applyPeers(this.spec, nm.peers, Math.floor(this.p.clock.nowMs() / 1000));
         await this.applier.applyRoutes(this.spec.ifname, nm.routes);
         if (n) this.log.debug(`applied WireGuard peers (${nm.peers.length})`);
+        this.logPathChanges(nm);
         this.opts.onNetmap?.(nm);
       }
       this.lastApplyError = null;
@@ -216,27 +237,79 @@ export class Mesh {
 
   netmap(): Netmap { return this.core.netmap(); }
 
+  private logPathChanges(nm: Netmap): void {
+    const seen = new Set<string>();
+    for (const n of nm.nodes) {
+      if (n.path === 'self') continue;
+      seen.add(n.id);
+      const now = n.path === 'relayed' ? `relayed via ${n.via}` : n.path;
+      const before = this.paths.get(n.id);
+      if (before !== now) {
+        if (before !== undefined || n.path !== 'unreachable') this.log.info(`path to ${n.name}: ${before ?? 'new'} → ${now}`);
+        this.paths.set(n.id, now);
+      }
+    }
+    for (const id of this.paths.keys()) if (!seen.has(id)) this.paths.delete(id);
+  }
+
+  /** The nftables table of the punch TTL rule toward one peer (per listen port: several kithd may share a host). */
+  private punchTable(peer: string): string { return `kithp_${this.opts.listenPort}_${peer.slice(0, 8)}`; }
+
   /**
-   * The opener's side of a punch (see core/punch.ts): a short-lived nftables
-   * rule lowers the TTL of our WireGuard packets to the peer's public endpoint,
-   * the peer is dialled, and once the first packets have left the rule goes and
-   * the peer is told to dial back.
+   * The opener's side of a punch (see core/punch.ts): an nftables rule lowers
+   * the TTL of our WireGuard handshake initiations to the peer's public
+   * endpoint (and only those: the handshake response and data must reach the
+   * far NAT), the peer is dialled, and once an initiation has left — our NAT
+   * now holds the mapping — the other side is told to dial back. The rule
+   * stays until the session is up or the attempt fails (punch-close).
    */
   private async punchOpen(a: { peer: string; host: string; port: number; ttl: number }): Promise<void> {
     const v6 = a.host.includes(':');
-    const table = `kithp_${a.peer.slice(0, 8)}`;
     const fam = v6 ? 'ip6' : 'ip';
+    const table = this.punchTable(a.peer);
     const rule = `table ${fam} ${table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n`
-      + `  ${fam} daddr ${a.host} udp sport ${this.opts.listenPort} udp dport ${a.port} ${v6 ? 'ip6 hoplimit' : 'ip ttl'} set ${a.ttl}\n }\n}\n`;
+      + `  ${fam} daddr ${a.host} udp sport ${this.opts.listenPort} udp dport ${a.port} @th,64,8 1 ${v6 ? 'ip6 hoplimit' : 'ip ttl'} set ${a.ttl}\n }\n}\n`;
     const name = this.core.nodeById(a.peer)?.chain[0]!.name ?? a.peer;
-    const added = await this.p.proc.run(['nft', '-f', '-'], { stdin: rule });
+    await this.p.proc.run(['nft', 'delete', 'table', fam, table]);
+    const file = `${this.opts.runDir}/${table}.nft`;
+    await this.p.fs.writeFileAtomic(file, utf8Encode(rule), 0o600);
+    const added = await this.p.proc.run(['nft', '-f', file]);
+    await this.p.fs.remove(file).catch(() => undefined);
     if (added.code !== 0) this.log.limited('punch-nft', 'warn', `punch: cannot add the TTL rule (${added.stderr.trim()}); trying without it`);
     this.log.info(`punch: opening toward ${name} at ${a.host}:${a.port} (ttl ${a.ttl})`);
     this.dispatch(this.core.punchOpened(a.peer, this.p.clock.nowMs()));
-    await this.apply();
-    await new Promise<void>((resolve) => this.p.clock.after(PUNCH_OPEN_MS, resolve));
-    if (added.code === 0) await this.p.proc.run(['nft', 'delete', 'table', fam, table]);
-    this.dispatch(this.core.punchSignal(a.peer));
+    await this.settle();
+    const sent = await this.initiationSent(a.peer);
+    this.log.debug(`punch: ${sent ? 'first initiation left' : 'no initiation seen yet'}; telling ${name} to dial`);
+    this.dispatch(this.core.punchSignal(a.peer, this.p.clock.nowMs()));
+  }
+
+  /** Waits (bounded) until WireGuard reports bytes sent to the peer: its first initiation has left. */
+  private async initiationSent(peer: string): Promise<boolean> {
+    const pub = this.core.nodeById(peer);
+    if (!pub) return false;
+    const key = toBase64(pub.chain[0]!.wgPub);
+    for (let waited = 0; waited <= PUNCH_SENT_WAIT_MS && !this.stopped; waited += PUNCH_POLL_MS) {
+      const st = await this.applier.state(this.spec.ifname).catch(() => null);
+      if (st?.peers.some((x) => x.publicKey === key && x.txBytes > 0)) return true;
+      await new Promise<void>((resolve) => this.p.clock.after(PUNCH_POLL_MS, resolve));
+    }
+    return false;
+  }
+
+  /** After the attempt: the netmap first (a failed attempt's peer goes), then the TTL rule. */
+  private async punchClose(peer: string): Promise<void> {
+    await this.settle();
+    for (const fam of ['ip', 'ip6']) await this.p.proc.run(['nft', 'delete', 'table', fam, this.punchTable(peer)]);
+  }
+
+  /** Removes TTL rules a previous kithd left (it stopped mid-punch). */
+  private async clearPunchRules(): Promise<void> {
+    const r = await this.p.proc.run(['nft', 'list', 'tables']);
+    if (r.code !== 0) return;
+    for (const m of r.stdout.matchAll(/^table (ip6?) (kithp_(\d+)_[0-9a-f]+)$/gm)) {
+      if (Number(m[3]) === this.opts.listenPort) await this.p.proc.run(['nft', 'delete', 'table', m[1]!, m[2]!]);
+    }
   }
 
   // ---- invites and admission ----
@@ -322,6 +395,7 @@ export class Mesh {
 
   /** Saves the record cache now (on shutdown). */
   async flush(): Promise<void> {
+    await this.clearPunchRules();
     await saveRecords(this.p.fs, this.opts.runDir, this.core.allRecords().map((r) => toBase64(r.bytes)));
   }
 }

@@ -38,6 +38,9 @@ export class MeshSim {
   delivered = 0;
   /** Sends to an overlay address no simulated node holds. */
   undeliverable = 0;
+  /** Datagrams for which this returns true are lost in flight (counted in `lost`). */
+  dropIf: ((from: string, to: string, bytes: Uint8Array) => boolean) | null = null;
+  lost = 0;
   /** Every action each node emitted, for tests that inspect them. */
   readonly log: { atMs: number; from: string; action: Action }[] = [];
 
@@ -120,6 +123,7 @@ export class MeshSim {
       if (best < 0) return;
       const m = this.queue.splice(best, 1)[0]!;
       this.nowMs = Math.max(this.nowMs, m.atMs);
+      if (this.dropIf?.(m.from, m.to, m.bytes)) { this.lost++; continue; }
       const to = this.nodes.get(m.to);
       if (!to) { this.undeliverable++; continue; }
       this.delivered++;

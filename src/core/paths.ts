@@ -12,13 +12,17 @@ import { utf8Encode } from './bytes.ts';
 export const RTT_BUCKET_MS = 20;
 /**
  * A path's cost is (weight, tie), compared in that order. weight = buckets ×
- * BUCKET_UNIT + hops × HOP_UNIT, so fewer RTT buckets win, then fewer hops
- * (up to 255 hops fit under one bucket). tie is a sum of 40-bit per-edge
- * hashes: symmetric, and equal for two different paths with negligible odds,
- * so both ends of a path pick the same one among equal weights.
+ * BUCKET_UNIT + hops × HOP_UNIT: every hop costs as much as two RTT buckets
+ * (40 ms), so traffic goes through a relay only when that saves more than
+ * 40 ms per extra hop. Relaying spends a neighbour's uplink and CPU, and
+ * RTTs measured by a daemon carry its scheduling jitter: without a real hop
+ * cost a direct link measured a little high on a busy router lost to the relay
+ * it was meant to replace. tie is a sum of 40-bit per-edge hashes: symmetric,
+ * and equal for two different paths with negligible odds, so both ends of a
+ * path pick the same one among equal weights.
  */
-export const HOP_UNIT = 2 ** 22;
 export const BUCKET_UNIT = 2 ** 30;
+export const HOP_UNIT = 2 * BUCKET_UNIT;
 const TIE_BITS = 40;
 
 export interface GraphNode {

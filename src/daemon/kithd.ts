@@ -338,7 +338,7 @@ export async function runKithd(p: Platform): Promise<void> {
     p.stderr(`kithd: ${(e as Error).message}\n`);
     p.exit(1);
   }
-  const log = makeLogger(p, config!.settings.logLevel);
+  const log = makeLogger(p, config!.settings.logLevel, p.env('KITH_LOG_TIME') === '1');
   logProblems(config!, log);
   if (config!.errors.length) {
     p.stderr(`kithd: ${config!.errors.length} error(s) in ${config!.file}; fix them (kith config check) and start again\n`);

@@ -15,10 +15,17 @@ export interface Logger {
   level: LogLevel;
 }
 
-export function makeLogger(p: Platform, level: LogLevel = 'info'): Logger {
+/**
+ * A logger on stdout. procd and systemd stamp each line themselves; with
+ * `timestamps` (KITH_LOG_TIME=1, for a shell or a test harness) lines start
+ * with the UTC time to the millisecond.
+ */
+export function makeLogger(p: Platform, level: LogLevel = 'info', timestamps = false): Logger {
   const last = new Map<string, number>();
   const emit = (lvl: LogLevel, msg: string) => {
-    if (ORDER[lvl] >= ORDER[log.level]) p.stdout(`${lvl}: ${msg}\n`);
+    if (ORDER[lvl] < ORDER[log.level]) return;
+    const at = timestamps ? `${new Date(p.clock.nowMs()).toISOString().slice(11, 23)} ` : '';
+    p.stdout(`${at}${lvl}: ${msg}\n`);
   };
   const log: Logger = {
     level,

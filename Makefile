@@ -2,11 +2,11 @@
 SHELL := /bin/bash
 NODE_DEPS := node_modules/.package-lock.json
 # What the tests run against: real WireGuard, NAT, DNS servers and clients.
-APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils zbar-tools
+APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils zbar-tools conntrack
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench demo test unit netns qjs sizes bench bench-mesh bench-dns bench-tinc typecheck ipk image package-test clean
+.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch typecheck ipk image package-test clean
 
 all: build
 
@@ -44,19 +44,28 @@ unit: $(NODE_DEPS) build
 qjs: $(NODE_DEPS)
 	node build/qjs-check.mjs
 
-# Real processes in network namespaces; a second run under txiki.js when TJS or tjs is found.
+# Real processes in network namespaces, under Node.js and txiki.js (TJS, ../shared/router/bin/tjs or tjs on PATH).
 netns: deps build
 	bash test/netns/run.sh
+
+# The namespace suite N times in a row; prints how many runs passed per runtime.
+N ?= 10
+test-repeat: deps build
+	bash test/netns/repeat.sh $(N)
 
 sizes: build
 	@node build/sizes.mjs
 
 test: deps build typecheck unit netns sizes
 
-bench: bench-mesh bench-dns bench-tinc
+bench: bench-mesh bench-punch bench-dns bench-tinc
 
 bench-mesh: deps build
 	bash bench/mesh.sh
+
+# Cone NAT ↔ cone NAT punch: success rate, median and worst time to a direct path (KITH_PUNCH_TRIALS, default 20).
+bench-punch: deps build
+	bash bench/punch.sh
 
 bench-dns: deps-bench build
 	bash bench/dns.sh

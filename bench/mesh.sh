@@ -9,13 +9,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 kt_require || exit 1
 RUNS=${KITH_BENCH_RUNS:-5}
 runtimes=(node)
-TJS=${TJS:-$(command -v tjs || true)}
-[ -n "$TJS" ] && [ -x "$TJS" ] && runtimes+=(txiki) && export TJS
+[ -n "$TJS" ] && runtimes+=(txiki)  # lib.sh found one (TJS, ../shared/router/bin/tjs, or PATH)
 
 now_ms() { date +%s%3N; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 stats() { sort -n | awk '{a[NR]=$1; s+=$1} END {printf "%d / %d / %d", a[1], a[int((NR+1)/2)], a[NR]}'; }
 
+out=$(mktemp -d /tmp/kith-bench.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+trap 'exit 130' INT TERM
 results=()
 for rt in "${runtimes[@]}"; do
   joins=()
@@ -25,6 +27,7 @@ for rt in "${runtimes[@]}"; do
       KT_RUNTIME=$rt KT_ID=$(( ($$ + run) % 10000 )) KT_TMP=$(mktemp -d /tmp/kith-bench.XXXXXX)
       KT_NAMESPACES=(); KT_NODES=(); KT_PIDS=()
       trap kt_cleanup EXIT
+      trap 'exit 130' INT TERM
       kt_topology
       kt_start_node hub; kt_start_node home1
       kith hub init bench --node-name hub --endpoint 192.0.2.1:51820 >/dev/null
@@ -35,13 +38,13 @@ for rt in "${runtimes[@]}"; do
       t1=$(now_ms)
       sleep 5  # settle, then read memory in steady state
       echo "$((t1 - t0)) $(rss_kb "$KT_PID_hub") $(rss_kb "$KT_PID_home1")"
-    ) >"/tmp/kith-bench-$rt-$run.txt" 2>/dev/null
+    ) >"$out/$rt-$run.txt" 2>/dev/null
   done
-  j=$(cat /tmp/kith-bench-$rt-*.txt | awk '{print $1}' | stats)
-  h=$(cat /tmp/kith-bench-$rt-*.txt | awk '{print $2}' | stats)
-  m=$(cat /tmp/kith-bench-$rt-*.txt | awk '{print $3}' | stats)
+  j=$(cat "$out"/$rt-*.txt | awk '{print $1}' | stats)
+  h=$(cat "$out"/$rt-*.txt | awk '{print $2}' | stats)
+  m=$(cat "$out"/$rt-*.txt | awk '{print $3}' | stats)
   results+=("$(printf '%-8s %-28s %-24s %-24s' "$rt" "$j" "$h" "$m")")
-  rm -f /tmp/kith-bench-$rt-*.txt
+  rm -f "$out"/$rt-*.txt
 done
 
 echo

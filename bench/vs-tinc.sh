@@ -19,6 +19,12 @@ iperf() { # iperf <client-ns> <server-ip> → Mbit/s
   kt_exec "$1" iperf3 -c "$2" -t "$SECS" -J 2>/dev/null | node -e 'const r=JSON.parse(require("fs").readFileSync(0)); console.log((r.end.sum_received.bits_per_second/1e6).toFixed(0))'
 }
 
+# A one-test iperf3 server in the node's namespace, ended by kt_cleanup by its id if it outlives its test.
+iperf_server() { # iperf_server <node> <address>
+  kt_spawn "$1" "$KT_TMP/iperf3-$1.log" iperf3 -s -1 -B "$2"
+  kt_wait 10 "iperf3 listening on $2" bash -c "ip netns exec $(kt_ns "$1") ss -Hltn 'sport = :5201' | grep -q 5201"
+}
+
 kt_topology
 
 # --- Kith
@@ -26,8 +32,7 @@ kt_start_node hub; kt_start_node home1
 kith hub init bench --node-name hub --endpoint 192.0.2.1:51820 >/dev/null
 kith home1 join "$(kith hub invite | tail -n1)" --node-name home1 >/dev/null 2>&1
 kt_wait 20 "overlay" kt_exec home1 ping -c1 -W1 100.64.0.1
-kt_exec hub iperf3 -s -D -B 100.64.0.1 >/dev/null
-sleep 0.5
+iperf_server hub 100.64.0.1
 kith_mbit=$(iperf home1 100.64.0.1)
 sleep 3
 wg_pid=$(pgrep -f "^wireguard-go $(kt_if home1)\$")
@@ -44,16 +49,14 @@ for n in hub home1; do
 done
 cp "$KT_TMP/tinc-hub/hosts/hub" "$KT_TMP/tinc-home1/hosts/hub"; cp "$KT_TMP/tinc-home1/hosts/home1" "$KT_TMP/tinc-hub/hosts/home1"
 for n in hub home1; do
-  kt_exec $n tincd -c "$KT_TMP/tinc-$n" -D --pidfile="$KT_TMP/tinc-$n.pid" >"$KT_TMP/tinc-$n.log" 2>&1 &
-  KT_PIDS+=($!); eval "TINC_$n=$!"
+  kt_spawn $n "$KT_TMP/tinc-$n.log" tincd -c "$KT_TMP/tinc-$n" -D --pidfile="$KT_TMP/tinc-$n.pid"
+  eval "TINC_$n=$KT_LAST_PID"
 done
 kt_wait 20 "tinc overlay" kt_exec home1 ping -c1 -W1 100.65.0.1
-kt_exec hub iperf3 -s -D -B 100.65.0.1 >/dev/null
-sleep 0.5
+iperf_server hub 100.65.0.1
 tinc_mbit=$(iperf home1 100.65.0.1)
 sleep 1
 tinc_rss=$(rss_kb "$TINC_home1")
-pkill -f "iperf3 -s -D" 2>/dev/null
 
 echo
 echo "kith vs tinc: home node behind NAT → public hub, iperf3 ${SECS}s over the overlay"

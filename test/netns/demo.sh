@@ -33,11 +33,9 @@ done
 
 say "waiting for the mesh to converge"
 for n in hub home1 home2; do kt_wait 30 "$n to see both other members" kt_converged $n 2; done
-direct_both() {
-  kith home1 peers --json | grep -A3 '"home2"' | grep -q '"direct"' && kith home2 peers --json | grep -A3 '"home1"' | grep -q '"direct"'
-}
 say "the homes punch through both NATs for a direct path (relayed via the hub until then)"
-kt_wait 20 "a direct path between the homes" direct_both || echo "   (still relayed: the NATs did not let a punch through)"
+if kt_wait 20 "a direct path between the homes" kt_direct home1 home2; then echo "   home1 ↔ home2: direct"
+else echo "   (still relayed: the NATs did not let a punch through)"; kt_diag_punch home1 home2; fi
 
 say "every node resolves every other node's name and pings it over the overlay"
 printf '%-6s %-22s %-15s %-22s %s\n' FROM NAME "RESOLVED TO" PATH RTT
@@ -60,4 +58,4 @@ echo
 kith home1 peers
 echo
 for h in home1 home2; do echo "join → first ping ($h): ${JOIN_MS[$h]} ms"; done
-[ $fail = 0 ] && say "demo: all nodes reach each other" || { say "demo: some pings failed (logs in $KT_TMP)"; KT_KEEP=1; exit 1; }
+[ $fail = 0 ] && say "demo: all nodes reach each other" || { say "demo: some pings failed (the nodes' logs follow)"; KT_KEEP=1; exit 1; }

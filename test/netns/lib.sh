@@ -11,11 +11,19 @@
 
 KT_ROOT=${KT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 KT_ID=${KT_ID:-$(( $$ % 10000 ))}
-KT_TMP=${KT_TMP:-$(mktemp -d /tmp/kith-netns.XXXXXX)}
+KT_TMP=${KT_TMP:-}  # made by kt_topology, removed by kt_cleanup
 KT_RUNTIME=${KT_RUNTIME:-node}
 KT_DELAY_MS=${KT_DELAY_MS:-5}
 KT_NODES=()
 KT_PIDS=()
+KT_NAMESPACES=()
+# txiki.js: an explicit TJS wins, then the router userland beside the project, then tjs on PATH.
+if [ -z "${TJS:-}" ]; then
+  for c in "$KT_ROOT/../shared/router/bin/tjs" "$(command -v tjs || true)"; do
+    if [ -n "$c" ] && [ -x "$c" ]; then TJS=$(cd "$(dirname "$c")" && pwd)/$(basename "$c"); break; fi
+  done
+fi
+export TJS=${TJS:-}
 
 kt_ns() { echo "kt${KT_ID}-$1"; }
 kt_if() { echo "k${KT_ID}$1" | cut -c1-15; }
@@ -31,6 +39,17 @@ kt_kith_cmd() {
 
 # kith <node> args...: runs the CLI in the node's namespace against its daemon.
 kith() { local n=$1; shift; KITH_STATE_DIR="$KT_TMP/$n" kt_exec "$n" $(kt_kith_cmd) "$@"; }
+
+# kt_spawn <node> <log> cmd...: starts a long-running program in the node's
+# namespace. ip netns exec execs the command, so $! (kept in KT_PIDS and
+# KT_LAST_PID) is the program itself, and kt_cleanup ends it by its id.
+kt_spawn() {
+  local n=$1 log=$2; shift 2
+  ip netns exec "$(kt_ns "$n")" "$@" >>"$log" 2>&1 &
+  KT_LAST_PID=$!
+  disown "$KT_LAST_PID"  # ended by its id (kt_cleanup), without bash's "Killed" notices in the log
+  KT_PIDS+=("$KT_LAST_PID")
+}
 
 kt_link() { # kt_link nsA ifA addrA nsB ifB addrB
   ip link add "$2" netns "$(kt_ns "$1")" type veth peer name "$5" netns "$(kt_ns "$4")"
@@ -58,6 +77,8 @@ NFT
 }
 
 kt_topology() {
+  [ -n "$KT_TMP" ] || KT_TMP=$(mktemp -d /tmp/kith-netns.XXXXXX)
+  export TJS_HOME=$KT_TMP/tjs-home  # txiki.js writes nothing into $HOME
   KT_NAMESPACES=()
   for n in inet hub nat1 nat2 home1 home2 lan1 lan2; do kt_addns $n; done
   kt_exec inet sysctl -qw net.ipv4.ip_forward=1
@@ -90,8 +111,9 @@ kt_start_node() { # kt_start_node <name> [extra kithd args]
   rm -f "$KT_TMP/$n/kithd.sock"  # a SIGKILLed kithd leaves its socket behind
   local ifname; ifname=$(kt_if "$n")
   # exec chain (ip netns exec → env → runtime) so that $! is kithd itself.
-  ip netns exec "$(kt_ns "$n")" env KITH_STATE_DIR="$KT_TMP/$n" $(kt_kithd_cmd) --ifname "$ifname" "$@" >>"$KT_TMP/$n.log" 2>&1 &
+  ip netns exec "$(kt_ns "$n")" env KITH_STATE_DIR="$KT_TMP/$n" KITH_LOG_TIME=1 $(kt_kithd_cmd) --ifname "$ifname" "$@" >>"$KT_TMP/$n.log" 2>&1 &
   local pid=$!
+  disown "$pid"
   KT_PIDS+=("$pid")
   eval "KT_PID_$n=$pid"
   KT_NODES+=("$n")
@@ -103,16 +125,52 @@ kt_stop_node() { # kt_stop_node <name> [signal]
   [ -n "$pid" ] || return 0
   kill -"${2:-TERM}" "$pid" 2>/dev/null || true
   local i; for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  kill -9 "$pid" 2>/dev/null
+  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kt_log "kithd $1 (pid $pid) did not end after SIGKILL"
 }
 
-kt_wait() { # kt_wait <seconds> <what> cmd...: polls every 0.2 s
+kt_wait() { # kt_wait <seconds> <what> cmd...: polls every 0.2 s for at most <seconds> of wall time; on timeout prints what the last try said
   local secs=$1 what=$2; shift 2
-  local i
-  for i in $(seq 1 $((secs * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  kt_log "timed out after ${secs}s waiting for $what"
+  local out end=$((SECONDS + secs))
+  while :; do
+    out=$("$@" 2>&1) && return 0
+    [ "$SECONDS" -lt "$end" ] || break
+    sleep 0.2
+  done
+  kt_log "timed out after ${secs}s waiting for $what; last try of '$*' said: $(tail -n 3 <<<"$out" | tr '\n' ' ' | cut -c1-300)"
   return 1
+}
+
+# The path node $1 reports to member $2: "direct", "relayed via X", "unreachable" or "none".
+kt_path() {
+  kith "$1" peers --json 2>/dev/null | node -e 'let p; try { p = JSON.parse(require("fs").readFileSync(0)).find((x) => x.name === process.argv[1]); } catch {} console.log(p ? p.path + (p.via ? " via " + p.via : "") : "none")' "$2"
+}
+# The icmp_seq numbers 1..N a ping output file lacks (what a lost-pings failure needs to show).
+kt_missing_seqs() { # kt_missing_seqs <file> <count>
+  local s; for s in $(seq 1 "$2"); do grep -q "icmp_seq=$s " "$1" || printf '%s ' "$s"; done
+}
+kt_direct() { [ "$(kt_path "$1" "$2")" = direct ] && [ "$(kt_path "$2" "$1")" = direct ]; }
+
+# What a failed punch needs for a diagnosis, on stderr: both NATs' conntrack
+# tables, the homes' punch TTL rules, WireGuard endpoints, handshakes and
+# transfer (never keys of the node itself), paths, and the punch log lines.
+kt_diag_punch() { # kt_diag_punch homeA homeB
+  local h n
+  { echo "--- punch diagnostics ($1 ↔ $2)"
+    for n in nat1 nat2; do
+      echo "conntrack $n:"; kt_exec $n conntrack -L -p udp 2>/dev/null | sed 's/^/  /' || echo "  (conntrack not installed)"
+    done
+    for h in "$1" "$2"; do
+      echo "$h: path to the other: $(kt_path "$h" "$([ "$h" = "$1" ] && echo "$2" || echo "$1")")"
+      echo "$h: nft punch tables: $(kt_exec "$h" nft list tables 2>/dev/null | grep kithp_ | tr '\n' ' ')"
+      kt_exec "$h" nft list ruleset 2>/dev/null | grep 'ttl set' | sed 's/^/  /'
+      echo "$h: wg endpoints / latest handshakes / transfer:"
+      for w in endpoints latest-handshakes transfer; do kt_exec "$h" wg show "$(kt_if "$h")" $w 2>/dev/null | sed "s/^/  $w /"; done
+      echo "$h: records it holds:"; "$KT_ROOT/node_modules/.bin/tsx" "$KT_ROOT/test/netns/tool.ts" dump "$KT_TMP/$h/run/records.json" 2>&1 | sed 's/^/  /'
+      echo "$h: punch and path log:"; grep -E 'punch|path to' "$KT_TMP/$h.log" 2>/dev/null | tail -n 16 | sed 's/^/  /'
+    done
+    echo "--- end of punch diagnostics"; } >&2
 }
 
 kt_ip() { kith "$1" status --json | sed -n 's/.*"ipv4": "\([0-9.]*\)".*/\1/p' | head -n1; }
@@ -124,16 +182,34 @@ kt_converged() { # kt_converged <node> <expected-peers>
 }
 
 kt_cleanup() {
-  local pid
-  for pid in "${KT_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  for pid in "${KT_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  local n
+  local pid n i
+  for pid in "${KT_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+  for pid in "${KT_PIDS[@]}"; do
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
   for n in "${KT_NODES[@]}"; do
     pkill -9 -f "^wireguard-go $(kt_if "$n")\$" 2>/dev/null || true
     rm -f "/var/run/wireguard/$(kt_if "$n").sock"
   done
+  # Anything still running in our namespaces (a child a test forgot) goes too.
+  for n in "${KT_NAMESPACES[@]}"; do
+    for pid in $(ip netns pids "$(kt_ns "$n")" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+  done
   for n in "${KT_NAMESPACES[@]}"; do ip netns del "$(kt_ns "$n")" 2>/dev/null || true; done
-  if [ -z "${KT_KEEP:-}" ]; then rm -rf "$KT_TMP"; else kt_log "kept $KT_TMP"; fi
+  if [ -n "${KT_KEEP:-}" ]; then # a check failed: the daemons' last words go to the CI log
+    local f; for f in "$KT_TMP"/*.log; do [ -f "$f" ] && { echo "--- last lines of $(basename "$f")"; tail -n 25 "$f"; } >&2; done
+  fi
+  if [ -n "${KT_KEEP:-}" ] && [ -n "${KT_KEEP_DIR:-}" ]; then
+    mkdir -p "$KT_KEEP_DIR" && cp -r "$KT_TMP" "$KT_KEEP_DIR/" 2>/dev/null && kt_log "logs kept in $KT_KEEP_DIR/$(basename "$KT_TMP")"
+  fi
+  [ -z "$KT_TMP" ] || rm -rf "$KT_TMP"
+}
+
+# Leftovers of this run id: processes in its namespaces, its wireguard-go, its namespaces.
+kt_leftovers() { # kt_leftovers <id>
+  local ns
+  for ns in $(ip netns list | awk '{print $1}' | grep "^kt$1-"); do echo "namespace $ns: pids $(ip netns pids "$ns" | tr '\n' ' ')"; done
+  pgrep -a -f "^wireguard-go k$1" || true
 }
 
 kt_require() {
@@ -143,8 +219,9 @@ kt_require() {
 }
 
 # Test reporting: kt_ok / kt_bad count results; kt_check runs a command quietly.
-KT_PASS=0; KT_FAIL=0
+KT_PASS=0; KT_FAIL=0; KT_SKIP=0
 kt_ok() { KT_PASS=$((KT_PASS + 1)); echo "  ok   $*"; }
 kt_bad() { KT_FAIL=$((KT_FAIL + 1)); echo "  FAIL $*"; KT_KEEP=1; }
+kt_skip() { KT_SKIP=$((KT_SKIP + 1)); echo "  SKIP $*"; }
 kt_check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then kt_ok "$what"; else kt_bad "$what"; fi; }
-kt_summary() { echo "$1 ($KT_RUNTIME): $KT_PASS passed, $KT_FAIL failed"; [ "$KT_FAIL" = 0 ]; }
+kt_summary() { echo "$1 ($KT_RUNTIME): $KT_PASS passed, $KT_FAIL failed, $KT_SKIP skipped"; [ "$KT_FAIL" = 0 ]; }

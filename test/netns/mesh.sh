@@ -24,9 +24,8 @@ for n in hub home1 home2; do IP[$n]=$(kt_ip $n); done
 for a in hub home1 home2; do for b in hub home1 home2; do
   [ $a = $b ] || kt_check "$a pings $b over the overlay" kt_exec $a ping -c2 -i0.2 -W2 "${IP[$b]}"
 done; done
-path_of() { kith "$1" peers --json | node -e 'const p=JSON.parse(require("fs").readFileSync(0)).find(x=>x.name===process.argv[1]); console.log(p ? p.path + (p.via ? " via " + p.via : "") : "none")' "$2"; }
-direct=""; for i in $(seq 1 60); do [ "$(path_of home1 home2)" = direct ] && { direct=yes; break; }; sleep 0.5; done
-[ -n "$direct" ] && kt_ok "home1 and home2 connect directly through both NATs (designated-opener punch)" || kt_bad "home1-home2 path: $(path_of home1 home2)"
+if kt_wait 30 "a direct path between home1 and home2" kt_direct home1 home2; then kt_ok "home1 and home2 connect directly through both NATs (designated-opener punch)"
+else kt_bad "home1-home2 path: $(kt_path home1 home2) / $(kt_path home2 home1)"; kt_diag_punch home1 home2; fi
 kt_check "peers --json has the documented fields" bash -c "KITH_STATE_DIR=$KT_TMP/home1 ip netns exec $(kt_ns home1) $(kt_kith_cmd) peers --json | node -e 'const p=JSON.parse(require(\"fs\").readFileSync(0)); const k=[\"name\",\"ipv4\",\"ipv6\",\"path\",\"via\",\"endpoint\",\"rttMs\",\"lastHandshakeSec\",\"rxBytes\",\"txBytes\"]; process.exit(p.length===2 && p.every(x=>k.every(f=>f in x))?0:1)'"
 st=$(kith home1 status --json)
 kt_check "status --json names node, network and drop counters" bash -c "node -e 'const s=JSON.parse(process.argv[1]); process.exit(s.node.name===\"home1\" && /^100\\./.test(s.node.ipv4) && /^fd/.test(s.node.ipv6) && s.network.name===\"demo\" && s.network.zone===\"demo.internal\" && typeof s.dropped.badSignature===\"number\"?0:1)' '$st'"
@@ -34,12 +33,13 @@ kt_check "status --json names node, network and drop counters" bash -c "node -e 
 # --- restart without interrupting traffic ------------------------------------
 kt_exec home1 ping -i0.1 -c100 -W1 "${IP[home2]}" >"$KT_TMP/restart-ping.txt" 2>&1 &
 pingpid=$!
-sleep 2
+kt_wait 10 "pings flowing before the restart" grep -q 'icmp_seq=10 ' "$KT_TMP/restart-ping.txt"
 kt_stop_node home1 TERM
 kt_start_node home1
 wait $pingpid
 lost=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$KT_TMP/restart-ping.txt"); lost=$((100 - ${lost:-0}))
-if [ "$lost" -le 2 ]; then kt_ok "restart of kithd on home1 lost $lost of 100 pings"; else kt_bad "restart of kithd on home1 lost $lost of 100 pings (max 2)"; fi
+if [ "$lost" -le 2 ]; then kt_ok "restart of kithd on home1 lost $lost of 100 pings"
+else kt_bad "restart of kithd on home1 lost $lost of 100 pings (max 2); missing icmp_seq: $(kt_missing_seqs "$KT_TMP/restart-ping.txt" 100)"; fi
 kt_check "home1 re-converges after restart" kt_wait 30 "home1 converged" kt_converged home1 2
 
 # --- invites refused ---------------------------------------------------------
@@ -61,7 +61,7 @@ if [ $code = 1 ] && grep -q 'checksum' <<<"$out"; then kt_ok "an altered code is
 # A second network, founded in the LAN host lan1; its invite re-targeted at the hub.
 other=$(mktemp -d "$KT_TMP/other.XXXX"); mkdir -p "$other"
 ip netns exec "$(kt_ns lan1)" env KITH_STATE_DIR=$other $(kt_kithd_cmd) --ifname "$(kt_if oth)" --listen-port 51999 >"$KT_TMP/other.log" 2>&1 &
-KT_PIDS+=($!); KT_NODES+=(oth)
+KT_PIDS+=($!); disown $!; KT_NODES+=(oth)
 kt_wait 10 "other kithd" test -S "$other/kithd.sock"
 KITH_STATE_DIR=$other kt_exec lan1 $(kt_kith_cmd) init elsewhere --endpoint 198.18.1.3:51999 >/dev/null
 ocode=$(KITH_STATE_DIR=$other kt_exec lan1 $(kt_kith_cmd) invite | tail -n1)
@@ -80,7 +80,8 @@ for mode in badsig unknown oversize malformed; do
   kt_exec home1 "$TSX" "$KT_ROOT/test/netns/tool.ts" forge $mode "$KT_TMP/now-records.json" home2 "${IP[hub]}" 51821
 done
 kt_exec home1 "$TSX" "$KT_ROOT/test/netns/tool.ts" forge stale "$KT_TMP/early-records.json" home1 "${IP[hub]}" 51821
-sleep 1.5
+counted() { local a; a=$(kith hub status --json) || return 1; for c in badSignature unknownSigner oversize malformed stale; do [ "$(json "v.dropped.$c" <<<"$a")" -gt "$(json "v.dropped.$c" <<<"$before")" ] || return 1; done; }
+kt_wait 10 "the hub to count all five forgeries" counted
 after=$(kith hub status --json)
 for c in badSignature unknownSigner oversize malformed stale; do
   b=$(json "v.dropped.$c" <<<"$before"); a=$(json "v.dropped.$c" <<<"$after")

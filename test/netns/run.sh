@@ -1,22 +1,46 @@
 #!/usr/bin/env bash
 # The namespace test suite: real kithd processes, real wireguard-go, real NAT.
-# Runs with the Node.js bundles, then again with the txiki.js bundles when a
-# tjs binary is found (TJS=/path/to/tjs or tjs on PATH).
+# Runs every test with the Node.js bundles, then with the txiki.js bundles
+# (TJS=/path/to/tjs, else ../shared/router/bin/tjs beside the project, else tjs
+# on PATH). KT_RUNTIMES="node txiki" picks runtimes. At the end it checks that
+# no namespace, process or temporary directory of its own is left, and its
+# last lines say what ran, what passed and what was skipped.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 kt_require || exit 1
 
-runtimes=(node)
-TJS=${TJS:-$(command -v tjs || true)}
-if [ -n "$TJS" ] && [ -x "$TJS" ]; then runtimes+=(txiki); export TJS
-else echo "netns: txiki.js run skipped (no tjs binary: set TJS=/path/to/tjs)"; fi
+runtimes=()
+for rt in ${KT_RUNTIMES:-node txiki}; do
+  if [ "$rt" = txiki ] && [ -z "$TJS" ]; then SKIPPED="txiki.js run skipped: no tjs binary (set TJS=/path/to/tjs)"; continue; fi
+  runtimes+=("$rt")
+done
+tests=(mesh lan-dns symmetric)
+base=$(( ($$ % 900) * 10 ))
+before=$(ls -d /tmp/kith-netns.* 2>/dev/null | sort)
 
+declare -A RESULT
 rc=0
+i=0
 for rt in "${runtimes[@]}"; do
   echo "== namespace tests with the $rt bundles"
-  for t in mesh lan-dns symmetric; do
-    KT_RUNTIME=$rt KT_ID=$(( ($$ + ${#rt} + ${#t}) % 10000 )) bash "$here/$t.sh" || rc=1
+  RESULT[$rt]=pass
+  for t in "${tests[@]}"; do
+    i=$((i + 1))
+    start=$SECONDS
+    if KT_RUNTIME=$rt KT_ID=$((base + i)) bash "$here/$t.sh"; then :; else rc=1; RESULT[$rt]=fail; echo "  ($t.sh with $rt failed)"; fi
+    echo "  ($t.sh took $((SECONDS - start)) s)"
   done
 done
+
+# Nothing of ours may outlive the suite: namespaces, their processes, wireguard-go, temporary directories.
+left=""
+for j in $(seq 1 "$i"); do left+=$(kt_leftovers $((base + j))); done
+after=$(ls -d /tmp/kith-netns.* 2>/dev/null | sort)
+newdirs=$(comm -13 <(echo "$before") <(echo "$after") | grep . || true)
+[ -z "$newdirs" ] || left+="temporary directories: $newdirs"
+echo
+if [ -n "$left" ]; then echo "netns: LEFT BEHIND: $left"; rc=1; else echo "netns: nothing left behind (namespaces, processes, temporary directories)"; fi
+for rt in "${runtimes[@]}"; do echo "netns-result $rt ${RESULT[$rt]}"; done
+[ -z "${SKIPPED:-}" ] || echo "netns: $SKIPPED"
 exit $rc

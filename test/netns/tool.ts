@@ -2,6 +2,7 @@
 // forged gossip, to check that kithd refuses and counts bad input.
 //   tsx tool.ts recode <code> <host> <port>
 //   tsx tool.ts forge <badsig|stale|unknown|oversize|malformed> <records.json> <nodeName> <targetIp> <controlPort>
+//   tsx tool.ts dump <records.json>      one line per record: name, seq, endpoints, links (for diagnostics)
 /// <reference types="node" />
 import { readFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
@@ -14,6 +15,17 @@ import { foundNetwork } from '../../src/core/found.ts';
 import { signKeysFromSeed } from '../../src/core/crypto.ts';
 
 const [cmd, ...a] = process.argv.slice(2);
+
+if (cmd === 'dump') {
+  const recs = (JSON.parse(readFileSync(a[0]!, 'utf8')) as string[]).map((b) => decodeRecord(fromBase64(b)));
+  const names = new Map(recs.map((r) => [r.id, r.chain[0]!.name]));
+  for (const r of recs) {
+    const eps = r.endpoints.map((e) => `${e.kind}=${e.host}:${e.port}`).join(' ');
+    const links = r.links.map((l) => `${names.get(l.peer) ?? l.peer.slice(0, 8)}@${l.rttMs}ms`).join(' ');
+    console.log(`${r.chain[0]!.name} seq ${r.seq} relay ${r.relay} endpoints [${eps}] links [${links}]`);
+  }
+  process.exit(0);
+}
 
 function recordOf(file: string, name: string): Uint8Array {
   const all = (JSON.parse(readFileSync(file, 'utf8')) as string[]).map(fromBase64);

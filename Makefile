@@ -1,6 +1,13 @@
 # Kith: two commands for a new user — `make demo` and `make test`.
 SHELL := /bin/bash
 NODE_DEPS := node_modules/.package-lock.json
+# A router's userland beside the project (txiki.js, ubusd, ubus): the tests use
+# it when it is there; explicit TJS, UBUSD and UBUS_CLI still win.
+ROUTER_BIN := $(abspath ../shared/router/bin)
+TJS ?= $(wildcard $(ROUTER_BIN)/tjs)
+UBUSD ?= $(wildcard $(ROUTER_BIN)/ubusd)
+UBUS_CLI ?= $(wildcard $(ROUTER_BIN)/ubus)
+export TJS UBUSD UBUS_CLI
 # What the tests run against: real WireGuard, NAT, DNS servers and clients.
 APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils zbar-tools conntrack
 # What the benchmarks compare with.
@@ -57,6 +64,7 @@ sizes: build
 	@node build/sizes.mjs
 
 test: deps build typecheck unit netns sizes
+	@echo "make test: txiki.js $(if $(TJS),$(TJS),SKIPPED (no tjs: set TJS or put ../shared/router beside the project)); ubusd $(if $(UBUSD),$(UBUSD),SKIPPED (no ubusd: set UBUSD))"
 
 bench: bench-mesh bench-punch bench-dns bench-tinc
 

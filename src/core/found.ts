@@ -2,7 +2,7 @@
 // certificate, which holds the whole address pool and the admin role.
 import { signKeysFromSeed, type SignKeys } from './crypto.ts';
 import { issueCert, type Cert } from './cert.ts';
-import { deriveUla48, isDnsLabel, isDnsName, networkId, signNetwork, DEFAULT_CONTROL_PORT, DEFAULT_IPV4_POOL, type AdmitPolicy, type SignedNetwork } from './network.ts';
+import { deriveUla48, ipv4PoolError, isDnsLabel, isDnsName, networkId, signNetwork, DEFAULT_CONTROL_PORT, DEFAULT_IPV4_POOL, type AdmitPolicy, type SignedNetwork } from './network.ts';
 import type { Prefix4 } from './ip.ts';
 import { initialAllocState, type AllocState } from './alloc.ts';
 
@@ -40,6 +40,8 @@ export function foundNetwork(o: FoundOptions): Founded {
   if (!isDnsLabel(nodeName)) throw new UsageError(`invalid node name "${o.nodeName}": use letters, digits and hyphens (at most 63)`);
   const networkKeys = signKeysFromSeed(o.networkSeed);
   const pool = o.ipv4Pool ?? DEFAULT_IPV4_POOL;
+  const poolError = ipv4PoolError(pool);
+  if (poolError) throw new UsageError(`invalid --pool: ${poolError} (e.g. 100.64.0.0/10)`);
   const network = signNetwork({
     networkPub: networkKeys.publicKey, name, zone, ipv4Pool: pool, ula48: deriveUla48(networkKeys.publicKey),
     controlPort: DEFAULT_CONTROL_PORT, policy: o.policy ?? 'admins', createdAtMs: o.nowMs,

@@ -6,7 +6,7 @@
 //   | 6 ula48 | u16 controlPort | u8 policy | u64 createdAtMs | 64 signature
 import { Reader, Writer, DecodeError } from './codec.ts';
 import { hashTo, signDetached, verifyDetached, type SignKeys } from './crypto.ts';
-import { formatIPv6, type Prefix4 } from './ip.ts';
+import { formatIPv4, formatIPv6, type Prefix4 } from './ip.ts';
 
 export const NETWORK_VERSION = 1;
 export const NETWORK_ID_BYTES = 12;
@@ -82,6 +82,18 @@ export function signNetwork(p: NetworkParams, networkKeys: SignKeys): SignedNetw
 }
 
 /** Decodes and verifies signed network parameters; throws DecodeError naming the problem. */
+/** A network's IPv4 pool is /8 to /24 (room for admin blocks), with no host bits set. */
+export const MIN_POOL_LEN = 8;
+export const MAX_POOL_LEN = 24;
+
+/** Why a prefix cannot be a network's IPv4 pool, or null. */
+export function ipv4PoolError(p: Prefix4): string | null {
+  if (p.len < MIN_POOL_LEN || p.len > MAX_POOL_LEN) return `ipv4 pool /${p.len} out of range /${MIN_POOL_LEN}../${MAX_POOL_LEN}`;
+  const hostBits = p.len === 0 ? 0xffffffff : (2 ** (32 - p.len) - 1);
+  if ((p.base & hostBits) !== 0) return `ipv4 pool ${formatIPv4(p.base)}/${p.len} has host bits set`;
+  return null;
+}
+
 export function decodeNetwork(bytes: Uint8Array): SignedNetwork {
   const r = new Reader(bytes, 'network parameters');
   const version = r.u8('version');
@@ -99,6 +111,7 @@ export function decodeNetwork(bytes: Uint8Array): SignedNetwork {
   r.end();
   if (!verifyDetached(bytes.subarray(0, signedLen), sig, networkPub)) throw new DecodeError('network parameters: bad signature');
   if (!isDnsLabel(name) || !isDnsName(zone)) throw new DecodeError(`network parameters: invalid name "${name}" or zone "${zone}"`);
-  if (ipv4Pool.len < 8 || ipv4Pool.len > 24) throw new DecodeError(`network parameters: ipv4 pool /${ipv4Pool.len} out of range /8../24`);
+  const poolError = ipv4PoolError(ipv4Pool);
+  if (poolError) throw new DecodeError(`network parameters: ${poolError}`);
   return { params: { networkPub, name, zone, ipv4Pool, ula48, controlPort, policy, createdAtMs }, bytes };
 }

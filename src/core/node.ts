@@ -8,7 +8,7 @@ import { DecodeError } from './codec.ts';
 import { bytesEqual } from './bytes.ts';
 import type { SignKeys } from './crypto.ts';
 import { verifyChain, ChainError, type Cert } from './cert.ts';
-import { decodeRecord, encodeRecord, verifyRecordSignature, OversizeError, SignatureError, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service } from './record.ts';
+import { decodeRecord, encodeRecord, fitRecord, type Trimmed, verifyRecordSignature, OversizeError, SignatureError, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service } from './record.ts';
 import { decodeControl, encodeControl, MAX_DIGEST_ENTRIES, MAX_RECORDS_PER_MESSAGE, type ControlMessage } from './gossip.ts';
 import { computeNetmap, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
@@ -45,6 +45,8 @@ export interface DropCounters {
   expired: number;
   invalidChain: number;
   tooMany: number;
+  /** Input that made the core fail while handling it (a bug, contained). */
+  failed: number;
 }
 
 export interface WgObservation {
@@ -88,7 +90,12 @@ export class NodeCore {
   private records = new Map<string, NodeRecord>();
   private byIPv4 = new Map<string, string>();
   private byWgPub = new Map<string, string>();
+  /** The published body (after fitRecord). */
   private body: RecordBody;
+  /** Services and subnets as configured; the record carries what fits of them. */
+  private wanted: { services: Service[]; subnets: string[] };
+  /** What the last record had to leave out to fit MAX_RECORD_BYTES. */
+  trimmed: Trimmed = { links: 0, endpoints: 0, services: 0, subnets: 0 };
   private lanEndpoints: Endpoint[] = [];
   private observed: Endpoint | null = null;
   private configured: Endpoint[];
@@ -108,7 +115,7 @@ export class NodeCore {
   private readonly punchView: PunchView;
   /** Set when a copy of our own record newer than ours was seen: re-sign at the next tick. */
   private resignNeeded = false;
-  readonly dropped: DropCounters = { malformed: 0, badSignature: 0, stale: 0, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0 };
+  readonly dropped: DropCounters = { malformed: 0, badSignature: 0, stale: 0, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0, failed: 0 };
 
   constructor(o: NodeCoreOptions) {
     this.network = o.network;
@@ -116,7 +123,8 @@ export class NodeCore {
     this.signKeys = o.signKeys;
     this.selfId = nodeIdOf(o.chain[0]!.signPub);
     this.configured = o.configuredEndpoints;
-    this.body = { seq: o.lastSeq, endpoints: [], links: [], subnets: o.subnets, relay: o.relay, exitCapacityMbit: 0, services: o.services };
+    this.wanted = { services: o.services, subnets: o.subnets };
+    this.body = { seq: o.lastSeq, endpoints: [], links: [], subnets: [], relay: o.relay, exitCapacityMbit: 0, services: [] };
     const core = this;
     this.punchView = {
       selfId: this.selfId,
@@ -157,7 +165,7 @@ export class NodeCore {
   // ---- own record ----
 
   private resign(nowMs: number, force = false): Action[] {
-    const endpoints = [...this.configured, ...(this.observed ? [this.observed] : []), ...this.lanEndpoints].slice(0, 8);
+    const endpoints = [...this.configured, ...(this.observed ? [this.observed] : []), ...this.lanEndpoints];
     const links: { peer: string; rttMs: number }[] = [];
     for (const obs of this.wg.values()) {
       const id = this.byWgPub.get(obs.publicKey);
@@ -166,8 +174,9 @@ export class NodeCore {
       const rtt = this.linkRtt.get(id) ?? 0;
       links.push({ peer: id, rttMs: publishedRtt(this.body.links.find((l) => l.peer === id)?.rttMs, rtt) });
     }
-    links.sort((a, b) => (a.peer < b.peer ? -1 : 1));
-    const next: RecordBody = { ...this.body, endpoints, links: links.slice(0, 64) };
+    const fit = fitRecord({ ...this.body, endpoints, links, services: this.wanted.services, subnets: this.wanted.subnets }, this.chain);
+    const next = fit.body;
+    this.trimmed = fit.trimmed;
     if (!force && sameBody(next, this.body)) return [];
     next.seq = Math.max(this.body.seq + 1, nowMs);
     this.body = next;
@@ -184,13 +193,14 @@ export class NodeCore {
   }
 
   setServices(services: Service[], nowMs: number): Action[] {
-    this.body = { ...this.body, services };
+    this.wanted = { ...this.wanted, services };
     return this.resign(nowMs, true);
   }
 
   setConfigured(endpoints: Endpoint[], subnets: string[], relay: boolean, nowMs: number): Action[] {
     this.configured = endpoints;
-    this.body = { ...this.body, subnets, relay };
+    this.wanted = { ...this.wanted, subnets };
+    this.body = { ...this.body, relay };
     return this.resign(nowMs);
   }
 
@@ -294,7 +304,17 @@ export class NodeCore {
 
   // ---- control messages ----
 
+  /** A control datagram from the overlay. Never throws: what fails is counted (dropped.failed). */
   handleControl(bytes: Uint8Array, fromIPv4: string, nowMs: number): Action[] {
+    try {
+      return this.control(bytes, fromIPv4, nowMs);
+    } catch {
+      this.dropped.failed++;
+      return [];
+    }
+  }
+
+  private control(bytes: Uint8Array, fromIPv4: string, nowMs: number): Action[] {
     const fromId = this.byIPv4.get(fromIPv4);
     let m: ControlMessage;
     try {

@@ -72,7 +72,7 @@ function check(cond: boolean, what: string): void {
   if (!cond) throw new RangeError(`record: ${what}`);
 }
 
-export function encodeRecord(body: RecordBody, chain: Cert[], keys: SignKeys): NodeRecord {
+function encodeUnsigned(body: RecordBody, chain: Cert[]): Uint8Array {
   check(body.endpoints.length <= MAX_ENDPOINTS, `${body.endpoints.length} endpoints exceed ${MAX_ENDPOINTS}`);
   check(body.links.length <= MAX_LINKS, `${body.links.length} links exceed ${MAX_LINKS}`);
   check(body.subnets.length <= MAX_SUBNETS, `${body.subnets.length} subnets exceed ${MAX_SUBNETS}`);
@@ -91,7 +91,78 @@ export function encodeRecord(body: RecordBody, chain: Cert[], keys: SignKeys): N
   }
   w.u8(body.relay ? 1 : 0).u16(body.exitCapacityMbit).u8(body.services.length);
   for (const s of body.services) w.str8(s.name).u16(s.port).u8(s.proto === 'udp' ? 17 : 6).str8(s.type);
-  const unsigned = w.finish();
+  return w.finish();
+}
+
+/** The size in bytes the record would have, signature included. */
+export function recordSize(body: RecordBody, chain: Cert[]): number {
+  return encodeUnsigned(body, chain).length + SIGNATURE_BYTES;
+}
+
+const SIGNATURE_BYTES = 64;
+
+/** What fitRecord left out of a record to keep it within MAX_RECORD_BYTES. */
+export interface Trimmed { links: number; endpoints: number; services: number; subnets: number }
+
+/**
+ * The body trimmed to fit MAX_RECORD_BYTES (and the per-field limits), least
+ * useful first: the slowest links (a peer we also reach some other way loses
+ * least), then LAN endpoints beyond the first, then services and subnets from
+ * the end (local commands refuse what would not fit, so these only go when a
+ * longer certificate chain leaves less room). Never throws for size.
+ */
+export function fitRecord(body: RecordBody, chain: Cert[]): { body: RecordBody; trimmed: Trimmed } {
+  const trimmed: Trimmed = { links: 0, endpoints: 0, services: 0, subnets: 0 };
+  const b: RecordBody = {
+    ...body,
+    endpoints: body.endpoints.slice(0, MAX_ENDPOINTS),
+    links: [...body.links].sort((x, y) => x.rttMs - y.rttMs || (x.peer < y.peer ? -1 : 1)).slice(0, MAX_LINKS),
+    subnets: body.subnets.slice(0, MAX_SUBNETS),
+    services: body.services.slice(0, MAX_SERVICES),
+  };
+  trimmed.endpoints += body.endpoints.length - b.endpoints.length;
+  trimmed.links += body.links.length - b.links.length;
+  trimmed.subnets += body.subnets.length - b.subnets.length;
+  trimmed.services += body.services.length - b.services.length;
+  const lanBeyondFirst = () => {
+    const lans = b.endpoints.flatMap((e, i) => (e.kind === 'lan' ? [i] : []));
+    return lans.length > 1 ? lans[lans.length - 1]! : -1;
+  };
+  for (let guard = 0; guard < 200 && recordSize(b, chain) > MAX_RECORD_BYTES; guard++) {
+    if (b.links.length) { b.links = b.links.slice(0, -1); trimmed.links++; continue; }
+    const lan = lanBeyondFirst();
+    if (lan >= 0) { b.endpoints = b.endpoints.filter((_, i) => i !== lan); trimmed.endpoints++; continue; }
+    if (b.services.length) { b.services = b.services.slice(0, -1); trimmed.services++; continue; }
+    if (b.subnets.length) { b.subnets = b.subnets.slice(0, -1); trimmed.subnets++; continue; }
+    break;
+  }
+  b.links.sort((x, y) => (x.peer < y.peer ? -1 : 1));
+  return { body: b, trimmed };
+}
+
+/** Links a record keeps room for whatever the configuration: local commands refuse to take it. */
+export const LINK_ROOM = 16;
+
+/**
+ * Why services and subnets would not fit in this node's record next to a full
+ * set of endpoints and LINK_ROOM links, or null. Local commands check this
+ * before they persist anything, so the core never has to drop configuration.
+ */
+export function configFitError(services: Service[], subnets: string[], chain: Cert[]): string | null {
+  if (services.length > MAX_SERVICES) return `${services.length} services: at most ${MAX_SERVICES}`;
+  if (subnets.length > MAX_SUBNETS) return `${subnets.length} subnets: at most ${MAX_SUBNETS}`;
+  const worst: RecordBody = {
+    seq: 0, relay: true, exitCapacityMbit: 0, services, subnets,
+    endpoints: Array.from({ length: MAX_ENDPOINTS }, () => ({ kind: 'lan' as const, host: 'ffff::ffff', port: 65535 })),
+    links: Array.from({ length: LINK_ROOM }, (_, i) => ({ peer: i.toString(16).padStart(16, '0'), rttMs: 0 })),
+  };
+  const size = recordSize(worst, chain);
+  if (size > MAX_RECORD_BYTES) return `services and subnets take too much of the ${MAX_RECORD_BYTES}-byte node record (${size - MAX_RECORD_BYTES} bytes over): use shorter names or fewer entries`;
+  return null;
+}
+
+export function encodeRecord(body: RecordBody, chain: Cert[], keys: SignKeys): NodeRecord {
+  const unsigned = encodeUnsigned(body, chain);
   const bytes = new Writer().bytes(unsigned).bytes(signDetached(unsigned, keys.secretKey)).finish();
   check(bytes.length <= MAX_RECORD_BYTES, `${bytes.length} bytes exceed ${MAX_RECORD_BYTES}`);
   return { ...body, chain, id: nodeIdOf(chain[0]!.signPub), bytes };

@@ -3,7 +3,7 @@
 // foreground and logs to stdout. SIGTERM/SIGINT stop it without taking the
 // WireGuard interface down, so a restart does not interrupt overlay traffic.
 import type { Platform, Listener, LogLevel } from '../platform/types.ts';
-import type { Service } from '../core/record.ts';
+import { configFitError, MAX_SERVICES, type Service } from '../core/record.ts';
 import { loadConfig, logProblems, summarize, ConfigError, type ConfigOverrides, type LoadedConfig } from './config.ts';
 import { MeshDns } from './dns.ts';
 import { startUbus, type KithUbus } from './ubus-object.ts';
@@ -86,11 +86,21 @@ export class Kithd {
     else this.log.info(`not a member of any network yet: run "kith init <name>" or "kith join <code>" (api ${this.socketPath})`);
   }
 
+  /** Why a config's services and subnets (with those added by command) would not fit this node's record. */
+  private configMisfit(c: LoadedConfig): string | null {
+    if (!this.mesh) return null;
+    const fromConfig = c.settings.services.map((x) => ({ name: x.name, port: x.port, proto: x.proto, type: x.type ?? '' }));
+    const added = (this.state?.services ?? []).filter((x) => !fromConfig.some((f) => f.name === x.name));
+    return configFitError([...fromConfig, ...added], c.settings.subnets.map((x) => x.prefix), this.mesh.core.certChain);
+  }
+
   private async startMesh(): Promise<void> {
     for (const e of this.settings.endpoints) {
       if (!isValidIPv4Or6(e.host)) this.log.warn(`endpoint ${e.host}:${e.port}: only IP addresses are advertised; this one is left out`);
     }
     this.mesh = await Mesh.start(this.p, this.log, this.state!, this.meshOptions(), this.save);
+    const misfit = this.configMisfit(this.config);
+    if (misfit) this.log.error(`${this.config.file}: ${misfit}; the node record carries what fits (kith status shows what was left out)`);
     await this.restartDns();
   }
 
@@ -127,6 +137,8 @@ export class Kithd {
       }
       logProblems(next, this.log);
       if (next.errors.length) { this.log.error(`reload: ${next.errors.length} error(s) in ${next.file}; keeping the running configuration`); return; }
+      const misfit = this.mesh ? this.configMisfit(next) : null;
+      if (misfit) { this.log.error(`reload: ${next.file}: ${misfit}; keeping the running configuration`); return; }
       const before = JSON.stringify(this.settings);
       const old = this.settings;
       this.config = next;
@@ -239,8 +251,13 @@ export class Kithd {
         if (type && !isDnsLabel(type)) throw new ApiError('usage', `invalid --type "${type}": letters, digits and hyphens`);
         if (this.settings.services.some((x) => x.name === name)) throw new ApiError('failed', `service "${name}" is defined in ${this.config.file}; change it there`);
         const mine = (this.state!.services ?? []).filter((x) => x.name !== name);
-        if (mine.length >= 32) throw new ApiError('failed', 'too many services (at most 32)');
-        await this.save({ ...this.state!, services: [...mine, { name, port, proto, type }] });
+        const next = [...mine, { name, port, proto: proto as 'tcp' | 'udp', type }];
+        const fromConfig = this.settings.services.map((x) => ({ name: x.name, port: x.port, proto: x.proto, type: x.type ?? '' }));
+        const misfit = this.mesh
+          ? configFitError([...fromConfig, ...next], this.settings.subnets.map((x) => x.prefix), this.mesh.core.certChain)
+          : next.length + fromConfig.length > MAX_SERVICES ? `too many services (at most ${MAX_SERVICES})` : null;
+        if (misfit) throw new ApiError('failed', `cannot add service "${name}": ${misfit}`);
+        await this.save({ ...this.state!, services: next });
         this.mesh?.setServices(this.services());
         return this.services();
       }),

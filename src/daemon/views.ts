@@ -38,6 +38,7 @@ export function statusOf(d: Kithd) {
       name: nm.self.name, id: nm.self.id, ipv4: nm.self.ipv4, ipv6: nm.self.ipv6, wgPublicKey: mesh.spec.publicKey,
       ifname: mesh.spec.ifname, listenPort: mesh.spec.listenPort, backend: mesh.applier.backend, admin: leaf.admin,
       endpoints: nm.self.endpoints.map((e) => `${e.kind} ${e.host}:${e.port}`), recordSeq: mesh.core.seq,
+      recordBytes: mesh.core.selfRecord.bytes.length, trimmed: { ...mesh.core.trimmed },
     },
     network: { name: net.name, zone: net.zone, ipv4Pool: formatPrefix4(net.ipv4Pool), ula48: ula48Text(net.ula48), policy: net.policy },
     peers: nm.nodes.length - 1,

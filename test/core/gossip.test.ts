@@ -98,7 +98,7 @@ test('a line topology (no hub in the middle) converges: records travel hop by ho
 });
 
 function zeroDrops(): DropCounters {
-  return { malformed: 0, badSignature: 0, stale: 0, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0 };
+  return { malformed: 0, badSignature: 0, stale: 0, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0, failed: 0 };
 }
 
 function snapshot(n: SimNode): string {

@@ -33,12 +33,13 @@ const MEMBER: MemberStatus = {
   error: null,
   node: {
     name: 'alice', id: 'a1b2c3d4', ipv4: '100.64.0.1', ipv6: 'fd12:3456:789a::1', wgPublicKey: 'AAAA', ifname: 'kith0', listenPort: 51820,
-    backend: 'kernel', admin: true, endpoints: ['lan 192.168.1.1:51820'], recordSeq: 3,
+    backend: 'kernel', admin: true, endpoints: ['lan 192.168.1.1:51820'], recordSeq: 3, recordBytes: 412,
+    trimmed: { links: 0, endpoints: 0, services: 0, subnets: 0 },
   },
   network: { name: 'street', zone: 'street.internal', ipv4Pool: '100.64.0.0/10', ula48: 'fd12:3456:789a::/48', policy: 'admins' },
   peers: 3,
   reachable: 2,
-  dropped: { malformed: 1, badSignature: 0, stale: 4, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0 },
+  dropped: { malformed: 1, badSignature: 0, stale: 4, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0, failed: 0 },
 };
 
 const PEERS: PeerView[] = [

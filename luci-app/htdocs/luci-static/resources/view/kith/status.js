@@ -145,7 +145,8 @@ var DROPPED_LABELS = {
 	oversize: _('Oversized records'),
 	expired: _('Expired certificates'),
 	invalidChain: _('Invalid certificate chains'),
-	tooMany: _('Over the record limit')
+	tooMany: _('Over the record limit'),
+	failed: _('Failed while handling')
 };
 
 function keyValueTable(rows) {

@@ -1,0 +1,80 @@
+// A node's own record never outgrows MAX_RECORD_BYTES: a chain-3 member with
+// many live peers and a full set of services and subnets re-signs a trimmed
+// record (slowest links first) instead of throwing out of the core.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { NodeCore } from '../../src/core/node.ts';
+import { configFitError, decodeRecord, encodeRecord, fitRecord, recordSize, MAX_RECORD_BYTES, MAX_SERVICES, MAX_SUBNETS, type RecordBody } from '../../src/core/record.ts';
+import { toBase64 } from '../../src/core/bytes.ts';
+import { seededBytes } from '../support/rand.ts';
+import { foundMesh, issueMember, joinInMemory } from '../support/mesh.ts';
+
+const T0 = 1_700_000_000_000;
+
+function chain3Member() {
+  const rnd = seededBytes(31);
+  const mesh = foundMesh(rnd, { name: 'fit', nowMs: T0 });
+  const admin = joinInMemory(rnd, mesh, mesh.founder, { name: 'admin', admin: true, nowMs: T0 }).member!;
+  const me = joinInMemory(rnd, mesh, admin, { name: 'deep', nowMs: T0 }).member!;
+  assert.is(me.chain.length, 3);
+  return { rnd, mesh, me };
+}
+
+const services = Array.from({ length: MAX_SERVICES }, (_, i) => ({ name: `service-with-a-long-name-${i}`, port: 1000 + i, proto: 'tcp' as const, type: 'http' }));
+const subnets = Array.from({ length: MAX_SUBNETS }, (_, i) => `10.${i}.0.0/16`);
+
+function nodeWithPeers(n: number) {
+  const { rnd, mesh, me } = chain3Member();
+  const core = new NodeCore({ network: mesh.network, chain: me.chain, signKeys: me.identity.sign, relay: true, configuredEndpoints: [], services: [], subnets: [], lastSeq: 0, nowMs: T0 });
+  const peers = Array.from({ length: n }, (_, i) => issueMember(rnd, mesh, `p${i}`, T0));
+  const empty: RecordBody = { seq: T0, endpoints: [], links: [], subnets: [], relay: true, exitCapacityMbit: 0, services: [] };
+  for (const p of peers) assert.ok(core.acceptRecord(encodeRecord(empty, p.chain, p.identity.sign).bytes, T0), `record of ${p.name}`);
+  const now = T0 + 1000;
+  core.observeWg(peers.map((p) => ({ publicKey: toBase64(p.identity.wgPub), endpoint: null, lastHandshakeMs: now, rxBytes: 0, txBytes: 0 })), now);
+  return { core, me, now };
+}
+
+test('a full set of services and subnets with 60 live peers: the record still fits (links go first), nothing throws', () => {
+  const { core, now } = nodeWithPeers(60);
+  core.setServices(services, now + 1);
+  core.setConfigured([], subnets, true, now + 2);
+  assert.ok(core.selfRecord.bytes.length <= MAX_RECORD_BYTES, `${core.selfRecord.bytes.length} bytes`);
+  assert.is(core.trimmed.links, 60, 'no room is left for links');
+  assert.ok(decodeRecord(core.selfRecord.bytes).services.length > 0);
+});
+
+test('60 live peers on a chain-3 member, a few services and subnets: a record that fits, the slowest links dropped', () => {
+  const { core, now } = nodeWithPeers(60);
+  core.setServices(services.slice(0, 4), now + 1);
+  core.setConfigured([], subnets.slice(0, 2), true, now + 2);
+  const rec = core.selfRecord;
+  assert.ok(rec.bytes.length <= MAX_RECORD_BYTES, `${rec.bytes.length} bytes`);
+  assert.ok(core.trimmed.links > 0, 'links were trimmed');
+  const back = decodeRecord(rec.bytes);
+  assert.is(back.chain.length, 3);
+  assert.ok(back.links.length > 0 && back.links.length < 60, `${back.links.length} links kept`);
+});
+
+test('fitRecord keeps the fastest links and reports what it left out', () => {
+  const { mesh, me } = chain3Member();
+  void mesh;
+  const links = Array.from({ length: 64 }, (_, i) => ({ peer: (i + 16).toString(16).padStart(16, '0'), rttMs: (i * 37) % 200 }));
+  const body: RecordBody = { seq: 1, endpoints: [], links, subnets, relay: true, exitCapacityMbit: 0, services };
+  assert.ok(recordSize(body, me.chain) > MAX_RECORD_BYTES, 'the test body is too large');
+  const { body: fit, trimmed } = fitRecord(body, me.chain);
+  assert.ok(recordSize(fit, me.chain) <= MAX_RECORD_BYTES);
+  assert.is(trimmed.links, 64 - fit.links.length);
+  const kept = Math.max(...fit.links.map((l) => l.rttMs));
+  const dropped = links.filter((l) => !fit.links.some((k) => k.peer === l.peer));
+  assert.ok(dropped.every((l) => l.rttMs >= kept), 'only links slower than every kept one were dropped');
+  assert.equal(fit.links.map((l) => l.peer), [...fit.links.map((l) => l.peer)].sort(), 'links stay sorted by peer');
+});
+
+test('configFitError refuses services that leave no room for links, and accepts a usual set', () => {
+  const { me } = chain3Member();
+  assert.is(configFitError(services.slice(0, 4), subnets.slice(0, 2), me.chain), null);
+  assert.match(configFitError(services, subnets, me.chain) ?? '', /bytes over/);
+  assert.match(configFitError([...services, ...services], [], me.chain) ?? '', /at most 32/);
+});
+
+test.run();

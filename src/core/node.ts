@@ -14,12 +14,14 @@ import { computeNetmap, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
 import { toBase64 } from './bytes.ts';
 import type { SignedNetwork } from './network.ts';
-import { RTT_BUCKET_MS } from './paths.ts';
+import { publishedRtt } from './paths.ts';
 import { Punches, type PunchAction, type PunchState, type PunchView } from './punch.ts';
 
 export const GOSSIP_INTERVAL_MS = 2000;
 export const PING_INTERVAL_MS = 5000;
 export const OBSERVE_REPORT_INTERVAL_MS = 30000;
+/** A public mapping no member has confirmed for this long gives way to a LAN member's local view. */
+export const OBSERVED_STALE_MS = 4 * OBSERVE_REPORT_INTERVAL_MS;
 /** A WireGuard session counts as a live link while its last handshake is this recent. */
 export const LINK_ALIVE_MS = 180_000;
 export const MAX_RECORDS = 1024;
@@ -71,17 +73,6 @@ export interface NodeCoreOptions {
   nowMs: number;
 }
 
-/**
- * The RTT a record publishes for a link: bucketed, and kept while a new
- * measurement stays within a bucket and a half of it. Jitter around a bucket
- * edge would otherwise re-sign and re-gossip the record (a signature check costs
- * tens of milliseconds on a router) and could move paths back and forth.
- */
-export function publishedRtt(previous: number | undefined, measuredMs: number): number {
-  if (previous !== undefined && Math.abs(measuredMs - (previous + RTT_BUCKET_MS / 2)) < RTT_BUCKET_MS * 1.5) return previous;
-  return Math.floor(measuredMs / RTT_BUCKET_MS) * RTT_BUCKET_MS;
-}
-
 export class NodeCore {
   readonly network: SignedNetwork;
   readonly selfId: string;
@@ -98,6 +89,8 @@ export class NodeCore {
   trimmed: Trimmed = { links: 0, endpoints: 0, services: 0, subnets: 0 };
   private lanEndpoints: Endpoint[] = [];
   private observed: Endpoint | null = null;
+  /** When a member last reported `observed` (a public mapping). */
+  private observedAtMs = 0;
   private configured: Endpoint[];
   /** Link RTT: the smallest of the last few direct samples (scheduling delays only ever add). */
   private linkRtt = new Map<string, number>();
@@ -228,7 +221,7 @@ export class NodeCore {
       // Parse first and verify the signature only for news: duplicates are common in gossip.
       rec = decodeRecord(bytes, false);
       const known = this.records.get(rec.id);
-      if (known && known.seq >= rec.seq) {
+      if (known && known.seq >= rec.seq && rec.id !== this.selfId) {
         if (known.seq > rec.seq) this.dropped.stale++;
         return false;
       }
@@ -250,13 +243,17 @@ export class NodeCore {
       return false;
     }
     if (rec.id === this.selfId) {
+      if (!bytesEqual(rec.chain[0]!.signPub, this.signKeys.publicKey)) return false;
       // Our own record echoed back: if it is newer (a state restored from an
       // old backup), jump past it so our next record wins.
       // (A router that booted with its clock behind, before NTP, does this too.)
-      if (rec.seq >= this.body.seq && bytesEqual(rec.chain[0]!.signPub, this.signKeys.publicKey)) {
+      if (rec.seq >= this.body.seq) {
         this.body = { ...this.body, seq: rec.seq };
         this.resignNeeded = true;
       }
+      // A restarted daemon (record cache) starts from the link RTTs it published
+      // before, so it computes the same paths instead of moving traffic about.
+      for (const l of rec.links) if (!this.linkRtt.has(l.peer)) this.linkRtt.set(l.peer, l.rttMs);
       return false;
     }
     const old = this.records.get(rec.id);
@@ -376,7 +373,12 @@ export class NodeCore {
         if (!fromId) return [];
         const ep: Endpoint = { kind: 'public', host: m.host, port: m.port };
         const isLocal = this.lanEndpoints.some((e) => e.host === m.host) || this.configured.some((e) => e.host === m.host);
+        // A member on our own LAN sees our LAN address; that says nothing about our public
+        // mapping, which members across the NAT keep confirming. Only when none has for a
+        // while does a local view mean that we have no NAT in front of us.
+        if (isLocal && this.observed && nowMs - this.observedAtMs < OBSERVED_STALE_MS) return [];
         const next = isLocal ? null : ep;
+        if (!isLocal) this.observedAtMs = nowMs;
         if (JSON.stringify(next) === JSON.stringify(this.observed)) return [];
         this.observed = next;
         return this.resign(nowMs);

@@ -10,11 +10,23 @@ import { utf8Encode } from './bytes.ts';
 
 /** RTTs are bucketed so that small jitter does not move paths. */
 export const RTT_BUCKET_MS = 20;
+
+/**
+ * The RTT a record publishes for a link: bucketed, and kept while a new
+ * measurement stays within a bucket and a half of it. Jitter around a bucket
+ * edge would otherwise re-sign and re-gossip the record (a signature check costs
+ * tens of milliseconds on a router) and could move paths back and forth.
+ */
+export function publishedRtt(previous: number | undefined, measuredMs: number): number {
+  if (previous !== undefined && Math.abs(measuredMs - (previous + RTT_BUCKET_MS / 2)) < RTT_BUCKET_MS * 1.5) return previous;
+  return Math.floor(measuredMs / RTT_BUCKET_MS) * RTT_BUCKET_MS;
+}
+
 /**
  * A path's cost is (weight, tie), compared in that order. weight = buckets ×
- * BUCKET_UNIT + hops × HOP_UNIT: every hop costs as much as two RTT buckets
- * (40 ms), so traffic goes through a relay only when that saves more than
- * 40 ms per extra hop. Relaying spends a neighbour's uplink and CPU, and
+ * BUCKET_UNIT + hops × HOP_UNIT: every hop costs as much as five RTT buckets
+ * (100 ms), so traffic goes through a relay only when that saves more than
+ * 100 ms per extra hop. Relaying spends a neighbour's uplink and CPU, and
  * RTTs measured by a daemon carry its scheduling jitter: without a real hop
  * cost a direct link measured a little high on a busy router lost to the relay
  * it was meant to replace. tie is a sum of 40-bit per-edge hashes: symmetric,
@@ -22,7 +34,7 @@ export const RTT_BUCKET_MS = 20;
  * path pick the same one among equal weights.
  */
 export const BUCKET_UNIT = 2 ** 30;
-export const HOP_UNIT = 2 * BUCKET_UNIT;
+export const HOP_UNIT = 5 * BUCKET_UNIT;
 const TIE_BITS = 40;
 
 export interface GraphNode {

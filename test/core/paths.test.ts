@@ -304,11 +304,11 @@ test('direct beats a relayed path whose RTTs add up to the same (20 ms direct vs
   assert.ok(relayed.length === 0, `${relayed.length} of 200 id sets relay instead of going direct, e.g. ${relayed.slice(0, 3).join('; ')}`);
 });
 
-test('a direct link measured somewhat high still beats the relay: a hop costs two buckets (40 ms)', () => {
+test('a direct link measured somewhat high still beats the relay: a hop costs five buckets (100 ms)', () => {
   for (let i = 0; i < 50; i++) {
     const [a, b, c] = [`a${i}`, `b${i}`, `c${i}`];
-    // 55 ms direct (3 buckets) against 5 + 5 ms relayed (2 buckets, one more hop).
-    const g = graph([[a, b, 55], [a, c, 5], [c, b, 5]]);
+    // 95 ms direct (5 buckets) against 5 + 5 ms relayed (2 buckets, one more hop).
+    const g = graph([[a, b, 95], [a, c, 5], [c, b, 5]]);
     assert.equal(shortestPaths(a, g).get(b)!.hops, [b], `set ${i}`);
     assert.equal(shortestPaths(b, g).get(a)!.hops, [a], `set ${i}`);
   }

@@ -1,8 +1,7 @@
 // Published link RTTs: bucketed, with hysteresis so jitter does not re-sign records.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { publishedRtt } from '../../src/core/node.ts';
-import { RTT_BUCKET_MS } from '../../src/core/paths.ts';
+import { publishedRtt, RTT_BUCKET_MS } from '../../src/core/paths.ts';
 
 test('a first measurement is bucketed', () => {
   assert.is(publishedRtt(undefined, 0), 0);

@@ -77,7 +77,7 @@ NFT
 }
 
 kt_topology() {
-  [ -n "$KT_TMP" ] || KT_TMP=$(mktemp -d /tmp/kith-netns.XXXXXX)
+  [ -n "$KT_TMP" ] || KT_TMP=$(mktemp -d "${KT_TMP_PREFIX:-/tmp/kith-netns}.XXXXXX")
   export TJS_HOME=$KT_TMP/tjs-home  # txiki.js writes nothing into $HOME
   KT_NAMESPACES=()
   for n in inet hub nat1 nat2 home1 home2 lan1 lan2; do kt_addns $n; done

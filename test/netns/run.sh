@@ -17,7 +17,7 @@ for rt in ${KT_RUNTIMES:-node txiki}; do
 done
 tests=(mesh lan-dns symmetric)
 base=$(( ($$ % 900) * 10 ))
-before=$(ls -d /tmp/kith-netns.* 2>/dev/null | sort)
+export KT_TMP_PREFIX=/tmp/kith-netns-run$$  # this run's temporary directories, to check that none is left
 
 declare -A RESULT
 rc=0
@@ -36,8 +36,7 @@ done
 # Nothing of ours may outlive the suite: namespaces, their processes, wireguard-go, temporary directories.
 left=""
 for j in $(seq 1 "$i"); do left+=$(kt_leftovers $((base + j))); done
-after=$(ls -d /tmp/kith-netns.* 2>/dev/null | sort)
-newdirs=$(comm -13 <(echo "$before") <(echo "$after") | grep . || true)
+newdirs=$(ls -d "$KT_TMP_PREFIX".* 2>/dev/null || true)
 [ -z "$newdirs" ] || left+="temporary directories: $newdirs"
 echo
 if [ -n "$left" ]; then echo "netns: LEFT BEHIND: $left"; rc=1; else echo "netns: nothing left behind (namespaces, processes, temporary directories)"; fi

@@ -28,6 +28,10 @@ export const MAX_RECORDS = 1024;
 export const MAX_PENDING_PINGS = 64;
 /** A link's RTT is the minimum of this many recent samples (one per PING_INTERVAL_MS). */
 export const RTT_SAMPLES = 4;
+/** A link's RTT is published once this many direct samples agree (one slow pong moves nothing). */
+export const RTT_MIN_SAMPLES = 2;
+/** A link not measured directly for this long counts as unmeasured (fast) again, so it gets re-measured. */
+export const RTT_STALE_MS = 60_000;
 
 export type Action =
   | { type: 'send'; to: string; bytes: Uint8Array }
@@ -94,7 +98,7 @@ export class NodeCore {
   private configured: Endpoint[];
   /** Link RTT: the smallest of the last few direct samples (scheduling delays only ever add). */
   private linkRtt = new Map<string, number>();
-  private rttSamples = new Map<string, number[]>();
+  private rttSamples = new Map<string, { samples: number[]; lastMs: number }>();
   private wg = new Map<string, WgObservation>();
   /** Pings in flight: to whom, when (our own clock: an echoed time is not trusted), and whether the path was direct. */
   private pings = new Map<number, { id: string; sentMs: number; direct: boolean }>();
@@ -253,7 +257,11 @@ export class NodeCore {
       }
       // A restarted daemon (record cache) starts from the link RTTs it published
       // before, so it computes the same paths instead of moving traffic about.
-      for (const l of rec.links) if (!this.linkRtt.has(l.peer)) this.linkRtt.set(l.peer, l.rttMs);
+      for (const l of rec.links) {
+        if (this.linkRtt.has(l.peer)) continue;
+        this.linkRtt.set(l.peer, l.rttMs);
+        this.rttSamples.set(l.peer, { samples: [], lastMs: nowMs });
+      }
       return false;
     }
     const old = this.records.get(rec.id);
@@ -362,9 +370,9 @@ export class NodeCore {
         // and keep traffic on the relay. Until a direct ping measures it, a link counts as fast.
         if (!sent.direct || !this.isDirect(id)) return [];
         const rtt = Math.max(0, nowMs - sent.sentMs);
-        const samples = [...(this.rttSamples.get(id) ?? []), rtt].slice(-RTT_SAMPLES);
-        this.rttSamples.set(id, samples);
-        this.linkRtt.set(id, Math.min(...samples));
+        const samples = [...(this.rttSamples.get(id)?.samples ?? []), rtt].slice(-RTT_SAMPLES);
+        this.rttSamples.set(id, { samples, lastMs: nowMs });
+        if (samples.length >= RTT_MIN_SAMPLES) this.linkRtt.set(id, Math.min(...samples));
         return this.resign(nowMs);
       }
       case 'punch':
@@ -410,6 +418,10 @@ export class NodeCore {
       }
     }
     out.push(...this.fromPunch(this.punches.tick(this.punchView, nowMs)));
+    // A link we no longer measure (traffic went to a relay) must not keep one bad value for ever.
+    for (const [id, r] of this.rttSamples) {
+      if (nowMs - r.lastMs > RTT_STALE_MS && !this.isDirect(id)) { this.rttSamples.delete(id); this.linkRtt.delete(id); }
+    }
     out.push(...this.resign(nowMs, this.resignNeeded));
     this.resignNeeded = false;
     return out;

@@ -95,8 +95,10 @@ function nativeUdpBind(mod: NativeUdp, address: string, port: number): UdpSocket
     inBatch = true;
     try {
       for (let i = 0; i < n; i++) {
+        const len = meta[RX_LEN + i]!;
+        if (len < 0) continue; // longer than a slot: dropped whole rather than delivered cut
         const from = { address: name(meta[RX_IP + i]! >>> 0), port: meta[RX_PORT + i]!, [GEN]: gen * B + i };
-        const data = rx.slice(i * SLOT, i * SLOT + meta[RX_LEN + i]!);
+        const data = rx.slice(i * SLOT, i * SLOT + len);
         for (const h of handlers) h(data, from);
       }
     } finally {

@@ -36,6 +36,8 @@ export interface AdmitContext {
   takenNames: Set<string>;
   /** Signing keys (hex) already members. */
   memberKeys: Set<string>;
+  /** WireGuard keys (hex) already members': a second member with one of them would knock the first offline. */
+  memberWgKeys?: Set<string>;
   /** Records to hand the newcomer (the mesh as we know it). */
   records: Uint8Array[];
   nowMs: number;
@@ -83,6 +85,7 @@ export function admit(ctx: AdmitContext, frame: Uint8Array): AdmitResult {
   if (inv.usedBy !== null) return refuse(`invite already used (by "${inv.usedBy}")`, sealed);
   if (ctx.nowMs > inv.expiresAtMs) return refuse("invite expired", sealed);
   if (ctx.memberKeys.has(toHex(req.signPub))) return refuse('this node is already a member', sealed);
+  if (ctx.memberWgKeys?.has(toHex(req.wgPub))) return refuse('this WireGuard key belongs to another member', sealed);
   const name = (inv.name ?? req.name).toLowerCase();
   if (!isDnsLabel(name)) return refuse(`invalid node name "${name}" (letters, digits and hyphens, at most 63)`, sealed);
   if (ctx.takenNames.has(name)) return refuse(`node name "${name}" is taken; join with --node-name`, sealed);

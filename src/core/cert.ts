@@ -115,6 +115,7 @@ export function verifyChain(chain: Cert[], net: NetworkParams, nowMs: number): C
     const issuer = chain[i + 1];
     if (!issuer) {
       if (!bytesEqual(c.issuerPub, net.networkPub)) throw new ChainError(`certificate of "${c.name}" has an unknown signer`, 'unknown-signer');
+      if (c.issuedAtMs < net.createdAtMs) throw new ChainError(`certificate of "${c.name}" predates its network`, 'invalid');
       if (!c.pool || c.pool.base !== net.ipv4Pool.base || c.pool.len !== net.ipv4Pool.len) {
         // The network key only certifies the founder, who holds the whole pool.
         if (!prefix4Contains(net.ipv4Pool, c.ipv4)) throw new ChainError(`address of "${c.name}" outside the network pool`, 'invalid');
@@ -122,6 +123,8 @@ export function verifyChain(chain: Cert[], net: NetworkParams, nowMs: number): C
       continue;
     }
     if (!bytesEqual(c.issuerPub, issuer.signPub)) throw new ChainError(`certificate of "${c.name}" not issued by "${issuer.name}"`, 'invalid');
+    // A backdated certificate would win a name (the earlier one keeps it): none may predate its issuer's.
+    if (c.issuedAtMs < issuer.issuedAtMs) throw new ChainError(`certificate of "${c.name}" predates its issuer's`, 'invalid');
     if (!issuer.pool || (!issuer.admin && net.policy !== 'any')) throw new ChainError(`"${issuer.name}" may not admit members`, 'invalid');
     if (!prefix4Contains(poolBlock(issuer.pool, 0), c.ipv4)) throw new ChainError(`address ${formatIPv4(c.ipv4)} of "${c.name}" outside its issuer's pool`, 'invalid');
     if (c.pool) {

@@ -4,11 +4,12 @@
 //  - remote input never throws out of here: it is dropped and counted;
 //  - a record is accepted only if its chain verifies and its seq is newer;
 //  - the own record is re-signed only when its content changes.
-import { DecodeError } from './codec.ts';
 import { bytesEqual } from './bytes.ts';
 import type { SignKeys } from './crypto.ts';
-import { verifyChain, ChainError, type Cert } from './cert.ts';
-import { decodeRecord, encodeRecord, fitRecord, type Trimmed, verifyRecordSignature, OversizeError, SignatureError, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service } from './record.ts';
+import type { Cert } from './cert.ts';
+import { encodeRecord, fitRecord, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service, type Trimmed } from './record.ts';
+import { RecordVerifier, type DropCounters } from './verify.ts';
+import { RateLimiter } from './ratelimit.ts';
 import { decodeControl, encodeControl, MAX_DIGEST_ENTRIES, MAX_RECORDS_PER_MESSAGE, type ControlMessage } from './gossip.ts';
 import { computeNetmap, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
@@ -17,7 +18,11 @@ import type { SignedNetwork } from './network.ts';
 import { publishedRtt } from './paths.ts';
 import { Punches, type PunchAction, type PunchState, type PunchView } from './punch.ts';
 
+export type { DropCounters } from './verify.ts';
+
 export const GOSSIP_INTERVAL_MS = 2000;
+/** Control datagrams per member: a gossip round with a full mesh stays far below it. */
+export const CONTROL_RATE_LIMIT = { ratePerSec: 100, burst: 300, maxEntries: 1024, slip: 0 };
 export const PING_INTERVAL_MS = 5000;
 export const OBSERVE_REPORT_INTERVAL_MS = 30000;
 /** A public mapping no member has confirmed for this long gives way to a LAN member's local view. */
@@ -42,18 +47,6 @@ export type Action =
   | { type: 'netmap' }
   | { type: 'persist' };
 
-export interface DropCounters {
-  malformed: number;
-  badSignature: number;
-  stale: number;
-  unknownSigner: number;
-  oversize: number;
-  expired: number;
-  invalidChain: number;
-  tooMany: number;
-  /** Input that made the core fail while handling it (a bug, contained). */
-  failed: number;
-}
 
 export interface WgObservation {
   /** Base64 public key. */
@@ -112,10 +105,13 @@ export class NodeCore {
   private readonly punchView: PunchView;
   /** Set when a copy of our own record newer than ours was seen: re-sign at the next tick. */
   private resignNeeded = false;
-  readonly dropped: DropCounters = { malformed: 0, badSignature: 0, stale: 0, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0, failed: 0 };
+  private readonly verifier: RecordVerifier;
+  private readonly controlRate = new RateLimiter(CONTROL_RATE_LIMIT);
+  get dropped(): DropCounters { return this.verifier.dropped; }
 
   constructor(o: NodeCoreOptions) {
     this.network = o.network;
+    this.verifier = new RecordVerifier(o.network.params);
     this.chain = o.chain;
     this.signKeys = o.signKeys;
     this.selfId = nodeIdOf(o.chain[0]!.signPub);
@@ -203,12 +199,17 @@ export class NodeCore {
 
   // ---- records ----
 
+  private unstore(id: string): void {
+    const old = this.records.get(id);
+    if (!old) return;
+    this.byIPv4.delete(formatIPv4(old.chain[0]!.ipv4));
+    this.byWgPub.delete(toBase64(old.chain[0]!.wgPub));
+    this.records.delete(id);
+    this.cachedNetmap = null;
+  }
+
   private store(rec: NodeRecord): void {
-    const old = this.records.get(rec.id);
-    if (old) {
-      this.byIPv4.delete(formatIPv4(old.chain[0]!.ipv4));
-      this.byWgPub.delete(toBase64(old.chain[0]!.wgPub));
-    }
+    this.unstore(rec.id);
     this.records.set(rec.id, rec);
     this.byIPv4.set(formatIPv4(rec.chain[0]!.ipv4), rec.id);
     this.byWgPub.set(toBase64(rec.chain[0]!.wgPub), rec.id);
@@ -220,32 +221,8 @@ export class NodeCore {
    * Returns true when it was new; bad input is counted, never thrown.
    */
   acceptRecord(bytes: Uint8Array, nowMs: number): boolean {
-    let rec: NodeRecord;
-    try {
-      // Parse first and verify the signature only for news: duplicates are common in gossip.
-      rec = decodeRecord(bytes, false);
-      const known = this.records.get(rec.id);
-      if (known && known.seq >= rec.seq && rec.id !== this.selfId) {
-        if (known.seq > rec.seq) this.dropped.stale++;
-        return false;
-      }
-      verifyRecordSignature(rec);
-    } catch (e) {
-      if (e instanceof OversizeError) this.dropped.oversize++;
-      else if (e instanceof SignatureError) this.dropped.badSignature++;
-      else if (e instanceof DecodeError && /bad signature/.test(e.message)) this.dropped.badSignature++;
-      else this.dropped.malformed++;
-      return false;
-    }
-    try {
-      verifyChain(rec.chain, this.network.params, nowMs);
-    } catch (e) {
-      const kind = e instanceof ChainError ? e.kind : 'invalid';
-      if (kind === 'unknown-signer') this.dropped.unknownSigner++;
-      else if (kind === 'expired') this.dropped.expired++;
-      else this.dropped.invalidChain++;
-      return false;
-    }
+    const rec = this.verifier.verify(bytes, (id) => this.records.get(id), this.selfId, nowMs);
+    if (!rec) return false;
     if (rec.id === this.selfId) {
       if (!bytesEqual(rec.chain[0]!.signPub, this.signKeys.publicKey)) return false;
       // Our own record echoed back: if it is newer (a state restored from an
@@ -269,6 +246,14 @@ export class NodeCore {
     if (!old && this.records.size >= 1024) { this.dropped.tooMany++; return false; }
     const clash = this.byIPv4.get(formatIPv4(rec.chain[0]!.ipv4));
     if (clash && clash !== rec.id) { this.dropped.invalidChain++; return false; }
+    // One WireGuard key, one member: the certificate issued first keeps it (ties: smaller id).
+    const twin = this.records.get(this.byWgPub.get(toBase64(rec.chain[0]!.wgPub)) ?? '');
+    if (twin && twin.id !== rec.id) {
+      const [a, b] = [twin.chain[0]!, rec.chain[0]!];
+      if (twin.id === this.selfId || a.issuedAtMs < b.issuedAtMs || (a.issuedAtMs === b.issuedAtMs && twin.id < rec.id)) { this.dropped.duplicateKey++; return false; }
+      this.unstore(twin.id);
+      this.dropped.duplicateKey++;
+    }
     this.store(rec);
     return true;
   }
@@ -311,6 +296,10 @@ export class NodeCore {
 
   /** A control datagram from the overlay. Never throws: what fails is counted (dropped.failed). */
   handleControl(bytes: Uint8Array, fromIPv4: string, nowMs: number): Action[] {
+    // Cheap checks first: members only (the overlay address WireGuard authenticated), at a bounded rate.
+    const fromId = this.byIPv4.get(fromIPv4);
+    if (!fromId || fromId === this.selfId) { this.dropped.nonMember++; return []; }
+    if (this.controlRate.check(fromId, nowMs) !== 'allow') { this.dropped.rateLimited++; return []; }
     try {
       return this.control(bytes, fromIPv4, nowMs);
     } catch {

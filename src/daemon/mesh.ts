@@ -351,7 +351,8 @@ export class Mesh {
       const res = admit({
         network: this.network, chain: this.core.certChain, signKeys: this.signKeys, alloc: this.membership.alloc,
         invites: this.membership.invites, takenNames: new Set(recs.map((r) => r.chain[0]!.name)),
-        memberKeys: new Set(recs.map((r) => toHex(r.chain[0]!.signPub))), records: recs.map((r) => r.bytes),
+        memberKeys: new Set(recs.map((r) => toHex(r.chain[0]!.signPub))), memberWgKeys: new Set(recs.map((r) => toHex(r.chain[0]!.wgPub))),
+        records: recs.map((r) => r.bytes),
         nowMs: now, nonce: this.p.random(24), certLifetimeMs: 0,
       }, frame);
       if (res.invites && res.alloc) await this.updateMembership({ invites: res.invites, alloc: res.alloc });

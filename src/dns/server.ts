@@ -6,8 +6,8 @@
 import type { Platform, UdpSocket, Listener, Stream, LogLevel, Timer } from '../platform/types.ts';
 import { resolve, truncatedReply, errorReply } from './resolver.ts';
 import type { ResolveOptions } from './resolver.ts';
-import { RateLimiter, DEFAULT_RATE_LIMIT } from './ratelimit.ts';
-import type { RateLimitConfig } from './ratelimit.ts';
+import { RateLimiter, DEFAULT_RATE_LIMIT } from '../core/ratelimit.ts';
+import type { RateLimitConfig } from '../core/ratelimit.ts';
 import { Forwarder } from './forward.ts';
 import { parseHostPort, formatHostPort } from './addr.ts';
 import { RCODE } from './records.ts';

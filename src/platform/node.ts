@@ -12,17 +12,32 @@ import type {
   Spawned, Clock, SignalName,
 } from './types.ts';
 
-/** Wraps a net.Socket as a pull-based Stream. */
+/** Unread bytes a stream holds before it stops reading from the socket (TCP flow control then holds the peer). */
+export const STREAM_HIGH_WATER_BYTES = 64 * 1024;
+
+/** Wraps a net.Socket as a pull-based Stream, reading from the socket only as fast as the stream is read. */
 export function wrapSocket(sock: net.Socket, remote: string): Stream {
   const chunks: Uint8Array[] = [];
+  let held = 0;
   let ended = false;
   let waiter: ((c: Uint8Array | null) => void) | null = null;
   const deliver = () => {
     if (!waiter) return;
     const w = waiter;
-    if (chunks.length) { waiter = null; w(chunks.shift()!); } else if (ended) { waiter = null; w(null); }
+    if (chunks.length) {
+      waiter = null;
+      const c = chunks.shift()!;
+      held -= c.length;
+      if (held < STREAM_HIGH_WATER_BYTES / 2 && sock.isPaused()) sock.resume();
+      w(c);
+    } else if (ended) { waiter = null; w(null); }
   };
-  sock.on('data', (d: Buffer) => { chunks.push(new Uint8Array(d)); deliver(); });
+  sock.on('data', (d: Buffer) => {
+    chunks.push(new Uint8Array(d));
+    held += d.length;
+    if (held >= STREAM_HIGH_WATER_BYTES) sock.pause();
+    deliver();
+  });
   sock.on('end', () => { ended = true; deliver(); });
   sock.on('close', () => { ended = true; deliver(); });
   sock.on('error', () => { ended = true; deliver(); });
@@ -95,8 +110,10 @@ function nativeUdpBind(mod: NativeUdp, address: string, port: number): UdpSocket
     inBatch = true;
     try {
       for (let i = 0; i < n; i++) {
+        const len = meta[RX_LEN + i]!;
+        if (len < 0) continue; // longer than a slot: dropped whole rather than delivered cut
         const from = { address: name(meta[RX_IP + i]! >>> 0), port: meta[RX_PORT + i]!, [GEN]: gen * B + i };
-        const data = rx.slice(i * SLOT, i * SLOT + meta[RX_LEN + i]!);
+        const data = rx.slice(i * SLOT, i * SLOT + len);
         for (const h of handlers) h(data, from);
       }
     } finally {

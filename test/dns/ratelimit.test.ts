@@ -1,7 +1,7 @@
 // RateLimiter: token buckets per address on a virtual clock, bounded table.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RateLimiter } from '../../src/dns/ratelimit.ts';
+import { RateLimiter } from '../../src/core/ratelimit.ts';
 
 test('a burst is allowed, then the rate; limited responses slip every 2nd', () => {
   const rl = new RateLimiter({ ratePerSec: 10, burst: 5, maxEntries: 100, slip: 2 });

@@ -65,14 +65,14 @@ test('reverse zones of prefixes', () => {
   assert.throws(() => parseHostPort('127.0.0.1:x', 53));
 });
 
-test('building a big netmap stays fast', () => {
+// (How fast this is, is measured by bench/dns, not asserted here: a wall-clock bound flakes on a busy machine.)
+test('a 4000-node netmap is indexed whole', () => {
   const z = fixtureZone();
   z.nodes = Array.from({ length: 4000 }, (_, i) => ({ name: `n${i}`, ipv4: `100.64.${i >> 8}.${i & 255}`, ipv6: `fd12:3456:789a::${i.toString(16)}`,
     services: [{ name: 'web', port: 80, proto: 'tcp' as const, owner: `n${i}` }] }));
-  const t0 = performance.now();
   const { index } = buildIndex(z);
   assert.equal(index.counts.nodes, 4000);
-  assert.ok(performance.now() - t0 < 5000, `took ${performance.now() - t0} ms`);
+  assert.equal(index.counts.services, 4000);
 });
 
 test.run();

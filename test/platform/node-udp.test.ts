@@ -1,6 +1,7 @@
 // The Node.js adapter's UDP: the batched addon (when built) and dgram keep the
 // same contract — echo, replies to the sender within a batch, explicit
-// destinations outside one, data that outlives its batch, bursts, close.
+// destinations outside one, data that outlives its batch, bursts, datagrams
+// up to the largest control message (8 KB), close.
 /// <reference types="node" />
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -31,6 +32,17 @@ async function scenario(): Promise<string[]> {
   const late = new Promise<number>((resolve) => third.onMessage((d) => resolve(d[0]!)));
   await server.send(Uint8Array.of(42), { address: '127.0.0.1', port: third.local.port });
   out.push(`explicit ${await Promise.race([late, new Promise((r) => setTimeout(() => r(-1), 2000))])}`);
+  // Large datagrams (gossip messages reach MAX_CONTROL_BYTES): 1 to 8 KB arrive whole.
+  const sizes = [1024, 2048, 4096, 5475, 8192];
+  const big: string[] = [];
+  const bigDone = new Promise<void>((resolve) => third.onMessage((d) => {
+    const ok = d.every((b, i) => b === (i * 7 + d.length) % 251);
+    big.push(`${d.length}${ok ? '' : ' corrupt'}`);
+    if (big.length === sizes.length) resolve();
+  }));
+  for (const n of sizes) await client.send(Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) % 251), third.local);
+  await Promise.race([bigDone, new Promise((r) => setTimeout(r, 3000))]);
+  out.push(`large ${big.sort((a, b) => parseInt(a) - parseInt(b)).join(',')}`);
   for (const s of [server, client, third]) s.close();
   return out;
 }
@@ -39,7 +51,8 @@ if (process.env['KITH_UDP_CHILD']) {
   // Child mode: print the scenario's results for the parent to compare.
   void scenario().then((r) => console.log(JSON.stringify(r)));
 } else {
-  const expected = ['replies 200', `sum ${Array.from({ length: 200 }, (_, i) => (i % 250) + 1).reduce((a, b) => a + b, 0)}`, 'kept intact true', 'explicit 42'];
+  const expected = ['replies 200', `sum ${Array.from({ length: 200 }, (_, i) => (i % 250) + 1).reduce((a, b) => a + b, 0)}`, 'kept intact true', 'explicit 42',
+    'large 1024,2048,4096,5475,8192'];
   const run = (env: Record<string, string>) => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', here], { env: { ...process.env, KITH_UDP_CHILD: '1', ...env }, encoding: 'utf8', timeout: 20000 });
     assert.is(r.status, 0, r.stderr);

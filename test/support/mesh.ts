@@ -78,6 +78,7 @@ export function joinInMemory(rnd: Rand, mesh: Mesh, admitter: Member, o: {
   const result = admit({
     network: mesh.network, chain: admitter.chain, signKeys: admitter.identity.sign, alloc: admitter.alloc, invites: admitter.invites,
     takenNames: new Set(mesh.members.map((m) => m.name)), memberKeys: new Set(mesh.members.map((m) => toHex(m.identity.sign.publicKey))),
+    memberWgKeys: new Set(mesh.members.map((m) => toHex(m.identity.wgPub))),
     records: o.records ?? [], nowMs: o.nowMs, nonce: rnd(24), certLifetimeMs: o.certLifetimeMs ?? 0,
   }, frame);
   if (result.invites) admitter.invites = result.invites;

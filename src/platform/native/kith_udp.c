@@ -1,5 +1,5 @@
 // kith_udp: batched UDP for the Node.js adapter. A non-blocking socket polled
-// by libuv; every wake-up drains up to 64 datagrams with one recvmmsg, hands
+// by libuv; every wake-up drains up to 32 datagrams with one recvmmsg, hands
 // them to JavaScript in one call (through shared buffers, no per-datagram
 // objects), and sends the replies queued during that call with one sendmmsg.
 //
@@ -7,7 +7,8 @@
 //   rx    BATCH × SLOT bytes: received datagrams, slot i at i × SLOT
 //   tx    BATCH × SLOT bytes: replies to send, slot j at j × SLOT
 //   meta  Int32 × META_INTS:
-//     [RX_LEN + i]  length of datagram i       [RX_IP + i]   IPv4 source (host order), or -1 for IPv6
+//     [RX_LEN + i]  length of datagram i (-1:  [RX_IP + i]   IPv4 source (host order), or -1 for IPv6
+//                   longer than a slot)
 //     [RX_PORT + i] source port                [TX_COUNT]    replies queued (set by JavaScript)
 //     [TX_LEN + j]  length of reply j          [TX_SRC + j]  reply to the source of datagram i, or -1:
 //     [TX_IP + j], [TX_PORT + j]               an explicit IPv4 destination
@@ -24,8 +25,10 @@
 #include <unistd.h>
 #include <stdio.h>
 
-#define BATCH 64
-#define SLOT 4096
+/* A slot holds the largest control message (MAX_CONTROL_BYTES, 8192) with room to spare; a
+ * longer datagram arrives truncated (MSG_TRUNC) and is reported with length -1, never cut. */
+#define BATCH 32
+#define SLOT 9216
 #define RX_LEN 0
 #define RX_IP (RX_LEN + BATCH)
 #define RX_PORT (RX_IP + BATCH)
@@ -118,7 +121,7 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
     int n = recvmmsg(s->fd, s->rmsg, BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) break;
     for (int i = 0; i < n; i++) {
-      s->meta[RX_LEN + i] = (int32_t)s->rmsg[i].msg_len;
+      s->meta[RX_LEN + i] = (s->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (int32_t)s->rmsg[i].msg_len;
       if (s->raddr[i].ss_family == AF_INET) {
         struct sockaddr_in *a = (struct sockaddr_in *)&s->raddr[i];
         s->meta[RX_IP + i] = (int32_t)ntohl(a->sin_addr.s_addr);

@@ -146,7 +146,11 @@ var DROPPED_LABELS = {
 	expired: _('Expired certificates'),
 	invalidChain: _('Invalid certificate chains'),
 	tooMany: _('Over the record limit'),
-	failed: _('Failed while handling')
+	failed: _('Failed while handling'),
+	nonMember: _('From non-members'),
+	rateLimited: _('Over the rate limit'),
+	duplicateKey: _('Duplicate WireGuard keys'),
+	knownBad: _('Replayed bad records')
 };
 
 function keyValueTable(rows) {

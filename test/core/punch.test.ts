@@ -142,6 +142,13 @@ test('a ping that went through the relay does not set the direct link\'s RTT; th
   assert.is(opener.core.rttTo(responder.member.id), undefined, 'a relayed pong measures nothing');
   // Over a direct path (the hub), a forged echoed time changes nothing: the RTT comes from our own send time.
   now += 10_000;
+  // One slow direct pong moves nothing: an RTT is published once two samples agree (their minimum).
+  const before = opener.core.rttTo(hub.member.id);
+  const slow = pingTo(hub, opener.core.tick(now - 5_000));
+  assert.ok(slow, 'a ping to the hub');
+  opener.core.handleControl(encodeControl({ type: 'pong', nonce: slow!.nonce, sentMs: slow!.sentMs }), hub.ipv4, now - 5_000 + 900);
+  const after = opener.core.rttTo(hub.member.id);
+  assert.ok(after === undefined ? before === undefined : after <= 30, `one 900 ms sample published ${after} ms`);
   const p2 = pingTo(hub, opener.core.tick(now));
   assert.ok(p2, 'the opener pings the hub');
   opener.core.handleControl(encodeControl({ type: 'pong', nonce: p2!.nonce, sentMs: p2!.sentMs - 5_000 }), hub.ipv4, now + 30);

@@ -126,7 +126,7 @@ export class NodeCore {
       records: () => this.records.values(),
       mutualLink: (a, b) => this.mutualLink(a, b),
       handshakeSince: (r, sinceMs) => this.handshakeSince(r, sinceMs),
-      relayed: (id) => this.netmap().nodes.some((n) => n.id === id && n.path === 'relayed'),
+      relayed: (id) => this.pathTo(id) === 'relayed',
     };
     this.resign(o.nowMs, true);
   }
@@ -301,15 +301,14 @@ export class NodeCore {
     if (!fromId || fromId === this.selfId) { this.dropped.nonMember++; return []; }
     if (this.controlRate.check(fromId, nowMs) !== 'allow') { this.dropped.rateLimited++; return []; }
     try {
-      return this.control(bytes, fromIPv4, nowMs);
+      return this.control(bytes, fromIPv4, fromId, nowMs);
     } catch {
       this.dropped.failed++;
       return [];
     }
   }
 
-  private control(bytes: Uint8Array, fromIPv4: string, nowMs: number): Action[] {
-    const fromId = this.byIPv4.get(fromIPv4);
+  private control(bytes: Uint8Array, fromIPv4: string, fromId: string, nowMs: number): Action[] {
     let m: ControlMessage;
     try {
       m = decodeControl(bytes);
@@ -418,8 +417,10 @@ export class NodeCore {
 
   /** Whether our traffic to this member goes straight to it (not through a relay). */
   private isDirect(id: string): boolean {
-    return this.netmap().nodes.some((n) => n.id === id && n.path === 'direct');
+    return this.pathTo(id) === 'direct';
   }
+
+  private pathTo(id: string): string | undefined { return this.netmap().nodes.find((n) => n.id === id)?.path; }
 
   private mutualLink(a: NodeRecord, b: NodeRecord): boolean {
     return a.links.some((l) => l.peer === b.id) && b.links.some((l) => l.peer === a.id);

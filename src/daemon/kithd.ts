@@ -48,9 +48,7 @@ export class Kithd {
 
   /** Services published by this node: the config file's, then those added with `kith service add`. */
   services(): Service[] {
-    const fromConfig = this.settings.services.map((x) => ({ name: x.name, port: x.port, proto: x.proto, type: x.type ?? '' }));
-    const added = (this.state?.services ?? []).filter((x) => !fromConfig.some((c) => c.name === x.name));
-    return [...fromConfig, ...added];
+    return this.servicesWith(this.config);
   }
 
   private meshOptions(): MeshOptions {
@@ -86,12 +84,16 @@ export class Kithd {
     else this.log.info(`not a member of any network yet: run "kith init <name>" or "kith join <code>" (api ${this.socketPath})`);
   }
 
+  /** A config file's services, then those added with `kith service add` (`added`, default the saved ones). */
+  private servicesWith(c: LoadedConfig, added: Service[] = this.state?.services ?? []): Service[] {
+    const fromConfig = c.settings.services.map((x) => ({ name: x.name, port: x.port, proto: x.proto, type: x.type ?? '' }));
+    return [...fromConfig, ...added.filter((x) => !fromConfig.some((f) => f.name === x.name))];
+  }
+
   /** Why a config's services and subnets (with those added by command) would not fit this node's record. */
   private configMisfit(c: LoadedConfig): string | null {
     if (!this.mesh) return null;
-    const fromConfig = c.settings.services.map((x) => ({ name: x.name, port: x.port, proto: x.proto, type: x.type ?? '' }));
-    const added = (this.state?.services ?? []).filter((x) => !fromConfig.some((f) => f.name === x.name));
-    return configFitError([...fromConfig, ...added], c.settings.subnets.map((x) => x.prefix), this.mesh.core.certChain);
+    return configFitError(this.servicesWith(c), c.settings.subnets.map((x) => x.prefix), this.mesh.core.certChain);
   }
 
   private async startMesh(): Promise<void> {
@@ -252,10 +254,10 @@ export class Kithd {
         if (this.settings.services.some((x) => x.name === name)) throw new ApiError('failed', `service "${name}" is defined in ${this.config.file}; change it there`);
         const mine = (this.state!.services ?? []).filter((x) => x.name !== name);
         const next = [...mine, { name, port, proto: proto as 'tcp' | 'udp', type }];
-        const fromConfig = this.settings.services.map((x) => ({ name: x.name, port: x.port, proto: x.proto, type: x.type ?? '' }));
+        const all = this.servicesWith(this.config, next);
         const misfit = this.mesh
-          ? configFitError([...fromConfig, ...next], this.settings.subnets.map((x) => x.prefix), this.mesh.core.certChain)
-          : next.length + fromConfig.length > MAX_SERVICES ? `too many services (at most ${MAX_SERVICES})` : null;
+          ? configFitError(all, this.settings.subnets.map((x) => x.prefix), this.mesh.core.certChain)
+          : all.length > MAX_SERVICES ? `too many services (at most ${MAX_SERVICES})` : null;
         if (misfit) throw new ApiError('failed', `cannot add service "${name}": ${misfit}`);
         await this.save({ ...this.state!, services: next });
         this.mesh?.setServices(this.services());

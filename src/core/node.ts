@@ -16,6 +16,7 @@ import { formatIPv4 } from './ip.ts';
 import { toBase64 } from './bytes.ts';
 import type { SignedNetwork } from './network.ts';
 import { publishedRtt } from './paths.ts';
+import { ObservedVotes } from './observed.ts';
 import { Punches, type PunchAction, type PunchState, type PunchView } from './punch.ts';
 
 export type { DropCounters } from './verify.ts';
@@ -85,9 +86,8 @@ export class NodeCore {
   /** What the last record had to leave out to fit MAX_RECORD_BYTES. */
   trimmed: Trimmed = { links: 0, endpoints: 0, services: 0, subnets: 0 };
   private lanEndpoints: Endpoint[] = [];
-  private observed: Endpoint | null = null;
-  /** When a member last reported `observed` (a public mapping). */
-  private observedAtMs = 0;
+  /** Our public endpoint as members report it (a lone liar cannot move it). */
+  private observed = new ObservedVotes(OBSERVED_STALE_MS);
   private configured: Endpoint[];
   /** Link RTT: the smallest of the last few direct samples (scheduling delays only ever add). */
   private linkRtt = new Map<string, number>();
@@ -158,7 +158,7 @@ export class NodeCore {
   // ---- own record ----
 
   private resign(nowMs: number, force = false): Action[] {
-    const endpoints = [...this.configured, ...(this.observed ? [this.observed] : []), ...this.lanEndpoints];
+    const endpoints = [...this.configured, ...(this.observed.current ? [this.observed.current] : []), ...this.lanEndpoints];
     const links: { peer: string; rttMs: number }[] = [];
     for (const obs of this.wg.values()) {
       const id = this.byWgPub.get(obs.publicKey);
@@ -366,18 +366,10 @@ export class NodeCore {
       case 'punch':
         return this.fromPunch(this.punches.onPunch(this.punchView, fromId, { kind: 'public', host: m.host, port: m.port }, nowMs));
       case 'observed': {
-        if (!fromId) return [];
-        const ep: Endpoint = { kind: 'public', host: m.host, port: m.port };
+        // A member on our own LAN sees our LAN (or configured) address: a local view, not a public mapping.
         const isLocal = this.lanEndpoints.some((e) => e.host === m.host) || this.configured.some((e) => e.host === m.host);
-        // A member on our own LAN sees our LAN address; that says nothing about our public
-        // mapping, which members across the NAT keep confirming. Only when none has for a
-        // while does a local view mean that we have no NAT in front of us.
-        if (isLocal && this.observed && nowMs - this.observedAtMs < OBSERVED_STALE_MS) return [];
-        const next = isLocal ? null : ep;
-        if (!isLocal) this.observedAtMs = nowMs;
-        if (JSON.stringify(next) === JSON.stringify(this.observed)) return [];
-        this.observed = next;
-        return this.resign(nowMs);
+        const changed = this.observed.report(fromId, isLocal ? null : { kind: 'public', host: m.host, port: m.port }, nowMs);
+        return changed ? this.resign(nowMs) : [];
       }
     }
   }

@@ -220,8 +220,8 @@ export class NodeCore {
    * Verifies and stores a record from anywhere (gossip, join reply, disk).
    * Returns true when it was new; bad input is counted, never thrown.
    */
-  acceptRecord(bytes: Uint8Array, nowMs: number): boolean {
-    const rec = this.verifier.verify(bytes, (id) => this.records.get(id), this.selfId, nowMs);
+  acceptRecord(bytes: Uint8Array, nowMs: number, fromId?: string): boolean {
+    const rec = this.verifier.verify(bytes, (id) => this.records.get(id), this.selfId, nowMs, fromId);
     if (!rec) return false;
     if (rec.id === this.selfId) {
       if (!bytesEqual(rec.chain[0]!.signPub, this.signKeys.publicKey)) return false;
@@ -339,7 +339,7 @@ export class NodeCore {
       }
       case 'records': {
         let changed = false;
-        for (const b of m.records) changed = this.acceptRecord(b, nowMs) || changed;
+        for (const b of m.records) changed = this.acceptRecord(b, nowMs, fromId) || changed;
         if (!changed) return [];
         // Push what is new onward (rumour mongering), then the netmap follows.
         const out: Action[] = [{ type: 'netmap' }, { type: 'persist' }];

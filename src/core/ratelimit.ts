@@ -45,6 +45,13 @@ export class RateLimiter {
     return this.cfg.slip > 0 && b.limited % this.cfg.slip === 0 ? 'slip' : 'drop';
   }
 
+  /** Whether addr's bucket is empty at nowMs (a check would not allow); takes no token. */
+  exhausted(addr: string, nowMs: number): boolean {
+    const b = this.table.get(addr);
+    if (!b) return false;
+    return Math.min(this.cfg.burst, b.tokens + (Math.max(0, nowMs - b.lastMs) * this.cfg.ratePerSec) / 1000) < 1;
+  }
+
   /** Forgets addresses whose bucket has refilled (idle ones); call now and then. */
   prune(nowMs: number): void {
     const refillMs = (this.cfg.burst * 1000) / this.cfg.ratePerSec;

@@ -1,7 +1,13 @@
 // Verifying records from outside, cheapest check first: size and parse, then
 // "known and not newer", then a cache of records that already failed, and only
 // then the signatures (tens of milliseconds each under QuickJS on a router).
-// Every refusal is counted, none is thrown.
+// Every refusal is counted, none is thrown. Honest members forward only records
+// they verified, so a record from a member that fails a signature is that
+// member's forgery: each costs it a token of a small budget, and once the
+// budget is spent its records are refused unchecked until it refills (a member
+// sending fresh forgeries at its control rate made a router spend 60 % of a
+// core on signature checks under txiki.js).
+import { RateLimiter } from './ratelimit.ts';
 import { DecodeError } from './codec.ts';
 import { verifyChain, ChainError } from './cert.ts';
 import { decodeRecord, verifyRecordSignature, OversizeError, SignatureError, type NodeRecord } from './record.ts';
@@ -10,6 +16,8 @@ import type { NetworkParams } from './network.ts';
 
 /** Records that failed verification, remembered by their signature so a replay costs no second check. */
 export const FAILED_CACHE_SIZE = 256;
+/** Forged records (bad signature or chain) a member may send: a burst, then one a second. */
+export const FORGERY_BUDGET = { ratePerSec: 1, burst: 20, maxEntries: 1024, slip: 0 };
 
 export interface DropCounters {
   malformed: number;
@@ -30,24 +38,28 @@ export interface DropCounters {
   duplicateKey: number;
   /** Records that failed before, refused again without a signature check. */
   knownBad: number;
+  /** Records refused unchecked from a member that spent its forgery budget. */
+  forger: number;
 }
 
 export function zeroDrops(): DropCounters {
-  return { malformed: 0, badSignature: 0, stale: 0, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0, failed: 0, nonMember: 0, rateLimited: 0, duplicateKey: 0, knownBad: 0 };
+  return { malformed: 0, badSignature: 0, stale: 0, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0, failed: 0, nonMember: 0, rateLimited: 0, duplicateKey: 0, knownBad: 0, forger: 0 };
 }
 
 export class RecordVerifier {
   readonly dropped: DropCounters = zeroDrops();
   private failedSigs = new Set<string>();
+  private readonly forgeries = new RateLimiter(FORGERY_BUDGET);
 
   constructor(private readonly network: NetworkParams) {}
 
   /**
    * The record if it verifies and is newer than `known` (our copy of that
    * node's record), else null with the reason counted. `self` records are
-   * returned whatever their seq (the caller learns from them).
+   * returned whatever their seq (the caller learns from them). `from` is the
+   * member that sent it (none for records from the join reply or disk).
    */
-  verify(bytes: Uint8Array, known: (id: string) => NodeRecord | undefined, selfId: string, nowMs: number): NodeRecord | null {
+  verify(bytes: Uint8Array, known: (id: string) => NodeRecord | undefined, selfId: string, nowMs: number, from?: string): NodeRecord | null {
     let rec: NodeRecord;
     let sigKey = '';
     try {
@@ -59,10 +71,11 @@ export class RecordVerifier {
       }
       sigKey = toHex(bytes.subarray(bytes.length - 16));
       if (this.failedSigs.has(sigKey)) { this.dropped.knownBad++; return null; }
+      if (from !== undefined && this.forgeries.exhausted(from, nowMs)) { this.dropped.forger++; return null; }
       verifyRecordSignature(rec);
     } catch (e) {
       if (e instanceof OversizeError) this.dropped.oversize++;
-      else if (e instanceof SignatureError || (e instanceof DecodeError && /bad signature/.test(e.message))) { this.dropped.badSignature++; this.remember(sigKey); }
+      else if (e instanceof SignatureError || (e instanceof DecodeError && /bad signature/.test(e.message))) { this.dropped.badSignature++; this.remember(sigKey, from, nowMs); }
       else this.dropped.malformed++;
       return null;
     }
@@ -73,14 +86,15 @@ export class RecordVerifier {
       if (kind === 'unknown-signer') this.dropped.unknownSigner++;
       else if (kind === 'expired') this.dropped.expired++;
       else this.dropped.invalidChain++;
-      if (kind !== 'expired') this.remember(sigKey);
+      if (kind !== 'expired') this.remember(sigKey, from, nowMs);
       return null;
     }
     return rec;
   }
 
-  private remember(sigKey: string): void {
+  private remember(sigKey: string, from: string | undefined, nowMs: number): void {
     if (!sigKey) return;
+    if (from !== undefined) this.forgeries.check(from, nowMs);
     if (this.failedSigs.size >= FAILED_CACHE_SIZE) this.failedSigs.delete(this.failedSigs.values().next().value as string);
     this.failedSigs.add(sigKey);
   }

@@ -150,7 +150,8 @@ var DROPPED_LABELS = {
 	nonMember: _('From non-members'),
 	rateLimited: _('Over the rate limit'),
 	duplicateKey: _('Duplicate WireGuard keys'),
-	knownBad: _('Replayed bad records')
+	knownBad: _('Replayed bad records'),
+	forger: _('From members that forge records')
 };
 
 function keyValueTable(rows) {

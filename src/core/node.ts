@@ -10,7 +10,7 @@ import type { Cert } from './cert.ts';
 import { encodeRecord, fitRecord, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service, type Trimmed } from './record.ts';
 import { RecordVerifier, type DropCounters } from './verify.ts';
 import { RateLimiter } from './ratelimit.ts';
-import { decodeControl, encodeControl, MAX_DIGEST_ENTRIES, MAX_RECORDS_PER_MESSAGE, type ControlMessage } from './gossip.ts';
+import { decodeControl, encodeControl, MAX_CONTROL_BYTES, MAX_DIGEST_ENTRIES, MAX_RECORDS_PER_MESSAGE, type ControlMessage } from './gossip.ts';
 import { computeNetmap, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
 import { toBase64 } from './bytes.ts';
@@ -313,7 +313,7 @@ export class NodeCore {
     try {
       m = decodeControl(bytes);
     } catch {
-      this.dropped.malformed++;
+      this.dropped[bytes.length > MAX_CONTROL_BYTES ? 'oversize' : 'malformed']++;
       return [];
     }
     const reply = (msg: ControlMessage): Action => ({ type: 'send', to: fromIPv4, bytes: encodeControl(msg) });

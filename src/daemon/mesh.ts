@@ -47,6 +47,8 @@ export class Mesh {
   readonly core: NodeCore;
   readonly applier: WgApplier;
   private ctrl: UdpSocket | null = null;
+  /** Control datagrams the socket dropped as longer than it receives (counted with the core's oversize). */
+  get ctrlOversize(): number { return this.ctrl?.oversize ?? 0; }
   private joinListener: Listener | null = null;
   private timers: Timer[] = [];
   private dirty = true;

@@ -102,6 +102,7 @@ function nativeUdpBind(mod: NativeUdp, address: string, port: number): UdpSocket
   };
   let gen = 0;
   let inBatch = false;
+  let oversize = 0;
   let s: ReturnType<NativeUdp['bind']>;
   const onBatch = (n: number) => {
     const meta = new Int32Array(s.meta);
@@ -111,7 +112,7 @@ function nativeUdpBind(mod: NativeUdp, address: string, port: number): UdpSocket
     try {
       for (let i = 0; i < n; i++) {
         const len = meta[RX_LEN + i]!;
-        if (len < 0) continue; // longer than a slot: dropped whole rather than delivered cut
+        if (len < 0) { oversize++; continue; } // longer than a slot: dropped whole and counted, never delivered cut
         const from = { address: name(meta[RX_IP + i]! >>> 0), port: meta[RX_PORT + i]!, [GEN]: gen * B + i };
         const data = rx.slice(i * SLOT, i * SLOT + len);
         for (const h of handlers) h(data, from);
@@ -151,6 +152,7 @@ function nativeUdpBind(mod: NativeUdp, address: string, port: number): UdpSocket
     },
     onMessage(handler) { handlers.push(handler); },
     close() { if (!closed) { closed = true; mod.close(s.handle); } },
+    get oversize() { return oversize; },
   };
 }
 

@@ -16,6 +16,12 @@ export interface UdpSocket {
   send(data: Uint8Array, to: UdpAddr): Promise<void>;
   onMessage(handler: (data: Uint8Array, from: UdpAddr) => void): void;
   close(): void;
+  /**
+   * Datagrams dropped whole because they were longer than this socket can
+   * receive (the batched addon's slot); a datagram is never delivered cut.
+   * Absent where the runtime receives every UDP datagram whole.
+   */
+  readonly oversize?: number;
 }
 
 /**

@@ -9,6 +9,10 @@
 //   lost on a full pipe. This adapter never touches them: it prints through console.log / console.error,
 //   which do fwrite + fflush synchronously.
 // - Errors are plain Error objects with a string .code ('ENOENT', ...); `instanceof tjs.Error` throws.
+// - Stream reads are pulled: a TCP socket is read only while a read() is pending, so a stream nobody
+//   reads holds at most one chunk and TCP flow control holds the peer; a write resolves once the
+//   kernel took the data, and close() rejects a pending write. So a DNS client that pipelines without
+//   reading stalls both directions with no buffering in kithd (test/platform/txiki-limits.ts).
 import type {
   Platform, UdpSocket, UdpAddr, Stream, Listener, FileSystem, Processes, ProcessResult,
   Spawned, Clock, SignalName,

@@ -2,11 +2,11 @@
 // "known and not newer", then a cache of records that already failed, and only
 // then the signatures (tens of milliseconds each under QuickJS on a router).
 // Every refusal is counted, none is thrown. Honest members forward only records
-// they verified, so a record from a member that fails a signature is that
-// member's forgery: each costs it a token of a small budget, and once the
-// budget is spent its records are refused unchecked until it refills (a member
-// sending fresh forgeries at its control rate made a router spend 60 % of a
-// core on signature checks under txiki.js).
+// they verified, so a record from a member that fails (or is a known failure)
+// is that member's forgery: each costs it a token of a small budget, and once
+// the budget is spent its records are refused undecoded until it refills (a
+// member sending fresh forgeries at its control rate made a router spend 60 %
+// of a core on signature checks under txiki.js).
 import { RateLimiter } from './ratelimit.ts';
 import { DecodeError } from './codec.ts';
 import { verifyChain, ChainError } from './cert.ts';
@@ -16,8 +16,8 @@ import type { NetworkParams } from './network.ts';
 
 /** Records that failed verification, remembered by their signature so a replay costs no second check. */
 export const FAILED_CACHE_SIZE = 256;
-/** Forged records (bad signature or chain) a member may send: a burst, then one a second. */
-export const FORGERY_BUDGET = { ratePerSec: 1, burst: 20, maxEntries: 1024, slip: 0 };
+/** Forged records (bad signature or chain, or a replay of one) a member may send: a burst, then one per 10 s. */
+export const FORGERY_BUDGET = { ratePerSec: 0.1, burst: 10, maxEntries: 1024, slip: 0 };
 
 export interface DropCounters {
   malformed: number;
@@ -62,6 +62,8 @@ export class RecordVerifier {
   verify(bytes: Uint8Array, known: (id: string) => NodeRecord | undefined, selfId: string, nowMs: number, from?: string): NodeRecord | null {
     let rec: NodeRecord;
     let sigKey = '';
+    // A member that spent its forgery budget costs not even a decode.
+    if (from !== undefined && this.forgeries.exhausted(from, nowMs)) { this.dropped.forger++; return null; }
     try {
       rec = decodeRecord(bytes, false);
       const have = known(rec.id);
@@ -70,8 +72,11 @@ export class RecordVerifier {
         return null;
       }
       sigKey = toHex(bytes.subarray(bytes.length - 16));
-      if (this.failedSigs.has(sigKey)) { this.dropped.knownBad++; return null; }
-      if (from !== undefined && this.forgeries.exhausted(from, nowMs)) { this.dropped.forger++; return null; }
+      if (this.failedSigs.has(sigKey)) {
+        this.dropped.knownBad++;
+        if (from !== undefined) this.forgeries.check(from, nowMs);
+        return null;
+      }
       verifyRecordSignature(rec);
     } catch (e) {
       if (e instanceof OversizeError) this.dropped.oversize++;

@@ -38,12 +38,29 @@ test('forged records from one member: a burst is checked, the rest refused unche
   assert.is(core.dropped.rateLimited, 0, 'all within the control rate: the budget did it');
   // The budget is the forger's own: an honest member's news still goes through.
   assert.ok(send(honest, recordOf(honest, T0 + 500), now).some((a) => a.type === 'netmap'), 'honest record accepted');
-  // The forger's genuine record waits until its budget refills (one a second).
+  // The forger's genuine record waits until its budget refills.
   assert.equal(send(forger, recordOf(forger, T0 + 600), now), []);
   assert.is(core.dropped.forger, 201 - FORGERY_BUDGET.burst);
-  assert.ok(send(forger, recordOf(forger, T0 + 700), now + 2000).some((a) => a.type === 'netmap'), 'accepted after a refill');
+  const refill = 1000 / FORGERY_BUDGET.ratePerSec + 1000;
+  assert.ok(send(forger, recordOf(forger, T0 + 700), now + refill).some((a) => a.type === 'netmap'), 'accepted after a refill');
   // Records from disk or a join reply (no sender) are not subject to it.
   assert.ok(core.acceptRecord(recordOf(forger, T0 + 800), now));
+});
+
+test('replaying one known forgery spends the budget too: after it, not even a decode', () => {
+  const rnd = seededBytes(92);
+  const mesh = foundMesh(rnd, { name: 'forge', nowMs: T0 });
+  const f = mesh.founder;
+  const core = new NodeCore({ network: mesh.network, chain: f.chain, signKeys: f.identity.sign, relay: true, configuredEndpoints: [], services: [], subnets: [], lastSeq: 0, nowMs: T0 });
+  const forger = issueMember(rnd, mesh, 'forger', T0);
+  assert.ok(core.acceptRecord(encodeRecord({ ...EMPTY, seq: T0 }, forger.chain, forger.identity.sign).bytes, T0));
+  const forged = encodeRecord({ ...EMPTY, seq: T0 + 1 }, forger.chain, forger.identity.sign).bytes.slice();
+  forged[forged.length - 1]! ^= 1;
+  const msg = encodeControl({ type: 'records', records: [forged] });
+  for (let i = 0; i < 100; i++) core.handleControl(msg, formatIPv4(forger.chain[0]!.ipv4), T0 + 1000);
+  assert.is(core.dropped.badSignature, 1, 'verified once');
+  assert.is(core.dropped.knownBad, FORGERY_BUDGET.burst - 1, 'replays until the budget is spent');
+  assert.is(core.dropped.forger, 100 - FORGERY_BUDGET.burst, 'then refused before decoding');
 });
 
 test.run();

@@ -13,7 +13,7 @@ APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping proc
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch typecheck ipk image package-test clean
+.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch bench-attack typecheck ipk image package-test clean
 
 all: build
 
@@ -66,7 +66,7 @@ sizes: build
 test: deps build typecheck unit netns sizes
 	@echo "make test: txiki.js $(if $(TJS),$(TJS),SKIPPED (no tjs: set TJS or put ../shared/router beside the project)); ubusd $(if $(UBUSD),$(UBUSD),SKIPPED (no ubusd: set UBUSD))"
 
-bench: bench-mesh bench-punch bench-dns bench-tinc
+bench: bench-mesh bench-punch bench-dns bench-tinc bench-attack
 
 bench-mesh: deps build
 	bash bench/mesh.sh
@@ -74,6 +74,11 @@ bench-mesh: deps build
 # Cone NAT ↔ cone NAT punch: success rate, median and worst time to a direct path (KITH_PUNCH_TRIALS, default 20).
 bench-punch: deps build
 	bash bench/punch.sh
+
+# kithd's CPU under 100 junk / forged control datagrams a second, and its RSS under a TCP DNS
+# pipelining client, for this build and an earlier one (KITH_BENCH_BEFORE=dir or KITH_BENCH_BEFORE_REF).
+bench-attack: deps build
+	bash bench/attack.sh
 
 bench-dns: deps-bench build
 	bash bench/dns.sh

@@ -181,12 +181,14 @@ test('forged, foreign, stale, oversize and malformed input is dropped, counted, 
     const clash = issueMemberCert(mesh, mesh.founder, 'twin', sim.nowMs, 0, victim.member.chain[0]!.ipv4);
     injectRecord(sim, target, hub, clash, 'invalidChain', `second member on ${victim.ipv4}`);
 
-    // Garbage control messages.
+    // Garbage control messages (one longer than the largest control message: oversize).
     const drops = target.core.dropped.malformed;
+    const oversized = target.core.dropped.oversize;
     for (const junk of [new Uint8Array(0), new Uint8Array([1]), new Uint8Array([2, 1]), new Uint8Array([1, 99]), rnd(300), new Uint8Array(9000)]) {
       assert.equal(target.core.handleControl(junk, hub.ipv4, sim.nowMs), []);
     }
-    assert.is(target.core.dropped.malformed, drops + 6);
+    assert.is(target.core.dropped.malformed, drops + 5);
+    assert.is(target.core.dropped.oversize, oversized + 1);
 
     // Nothing forged spread: the mesh still agrees on the same records.
     sim.run(20_000);

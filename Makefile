@@ -9,7 +9,7 @@ UBUSD ?= $(wildcard $(ROUTER_BIN)/ubusd)
 UBUS_CLI ?= $(wildcard $(ROUTER_BIN)/ubus)
 export TJS UBUSD UBUS_CLI
 # What the tests run against: real WireGuard, NAT, DNS servers and clients.
-APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils zbar-tools conntrack
+APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils zbar-tools conntrack tcpdump
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 

@@ -1,9 +1,17 @@
 // The netmap: the read-only picture of the mesh that every applier works from,
 // computed from the verified records. Data flows one way: records in, netmap
 // out, then WireGuard peers, routes and DNS zone derived from it.
+//
+// Two WireGuard interfaces. The outer one holds the direct neighbours: their
+// overlay addresses and subnets, and the transport addresses of the members
+// whose path runs through them (folded hop by hop, as routes). The
+// end-to-end one holds every member reached through a relay, with its overlay
+// addresses and subnets and, as endpoint, its transport address on the outer
+// interface. So a relay forwards only the end-to-end session's UDP, which it
+// cannot decrypt: a relayed member's traffic is encrypted by the two ends.
 import { toBase64 } from './bytes.ts';
 import { formatHostPort, formatIPv4 } from './ip.ts';
-import { ipv6ForIPv4, type NetworkParams } from './network.ts';
+import { e2ePort, ipv6ForIPv4, transportForIPv4, type NetworkParams } from './network.ts';
 import { shortestPaths, mutualEdges, type GraphNode } from './paths.ts';
 import type { Endpoint, NodeRecord, Service } from './record.ts';
 
@@ -14,6 +22,8 @@ export interface NetNode {
   name: string;
   ipv4: string;
   ipv6: string;
+  /** Where its end-to-end session is reached through the outer interface. */
+  transport: string;
   wgPub: string;
   endpoints: Endpoint[];
   subnets: string[];
@@ -39,9 +49,16 @@ export interface WgPeer {
 export interface Netmap {
   self: NetNode;
   nodes: NetNode[];
+  /** Peers of the outer interface: direct neighbours. */
   peers: WgPeer[];
+  /** Peers of the end-to-end interface: members reached through a relay. */
+  e2ePeers: WgPeer[];
+  /** Overlay addresses (/32, /128) of members reached through a relay: routed to the end-to-end interface. */
+  relayedHosts: string[];
   /** Subnets advertised by other members, routed into the overlay. */
   routes: string[];
+  /** Those of `routes` that belong to members reached through a relay (end-to-end interface). */
+  relayedRoutes: string[];
 }
 
 function publicHost(r: NodeRecord): string | null {
@@ -64,7 +81,7 @@ function reachableDirectly(me: NodeRecord, them: NodeRecord): boolean {
 function toNetNode(r: NodeRecord, ula48: Uint8Array): Omit<NetNode, 'path' | 'via'> {
   const c = r.chain[0]!;
   return {
-    id: r.id, name: c.name, ipv4: formatIPv4(c.ipv4), ipv6: ipv6ForIPv4(ula48, c.ipv4), wgPub: toBase64(c.wgPub),
+    id: r.id, name: c.name, ipv4: formatIPv4(c.ipv4), ipv6: ipv6ForIPv4(ula48, c.ipv4), transport: transportForIPv4(ula48, c.ipv4), wgPub: toBase64(c.wgPub),
     endpoints: r.endpoints, subnets: r.subnets, services: r.services, relay: r.relay, issuedAtMs: c.issuedAtMs,
   };
 }
@@ -101,6 +118,9 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
 
   const nodes: NetNode[] = [];
   const subnetRoutes: string[] = [];
+  const e2ePeers: WgPeer[] = [];
+  const relayedHosts: string[] = [];
+  const relayedRoutes: string[] = [];
   const selfNode: NetNode = { ...toNetNode(me, net.ula48), path: 'self', via: null };
   for (const r of [...records.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     if (r.id === selfId) { nodes.push(selfNode); continue; }
@@ -116,12 +136,23 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
       path = 'direct';
     }
     if (hop) {
-      addPeer(hop).allowedIPs.push(`${n.ipv4}/32`, `${n.ipv6}/128`, ...r.subnets);
+      const own = [`${n.ipv4}/32`, `${n.ipv6}/128`];
+      addPeer(hop).allowedIPs.push(`${n.transport}/128`);
+      if (path === 'direct') addPeer(hop).allowedIPs.push(...own, ...r.subnets);
+      else {
+        e2ePeers.push({ publicKey: n.wgPub, endpoint: formatHostPort(n.transport, e2ePort(net)), allowedIPs: [...own, ...r.subnets].sort(), keepaliveSec: 0 });
+        relayedHosts.push(...own);
+        relayedRoutes.push(...r.subnets);
+      }
       subnetRoutes.push(...r.subnets);
     }
     nodes.push({ ...n, path, via: path === 'relayed' && hop ? hop.chain[0]!.name : null });
   }
-  const peers = [...peerOf.values()].sort((a, b) => (a.publicKey < b.publicKey ? -1 : 1));
+  const byKey = (a: WgPeer, b: WgPeer) => (a.publicKey < b.publicKey ? -1 : 1);
+  const peers = [...peerOf.values()].sort(byKey);
   for (const p of peers) p.allowedIPs.sort();
-  return { self: selfNode, nodes, peers, routes: subnetRoutes.sort() };
+  return {
+    self: selfNode, nodes, peers, e2ePeers: e2ePeers.sort(byKey), relayedHosts: relayedHosts.sort(),
+    routes: subnetRoutes.sort(), relayedRoutes: relayedRoutes.sort(),
+  };
 }

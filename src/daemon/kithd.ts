@@ -15,6 +15,7 @@ import { isDnsLabel, ula48Text } from '../core/network.ts';
 import { ApiError, defaultRunDir, defaultSocketPath } from '../api/protocol.ts';
 import { loadState, saveState, saveRecords, type DurableState } from './state.ts';
 import { Mesh, DEFAULT_INVITE_TTL_MS, type MeshOptions } from './mesh.ts';
+import { e2eIfname } from '../wg/apply.ts';
 import { joinWithCode, JoinError } from './joiner.ts';
 import { serveApi, type ApiHandler } from './api-server.ts';
 import { makeLogger, type Logger } from './log.ts';
@@ -160,7 +161,9 @@ export class Kithd {
       this.stopMesh();
       // The interface stays up across the swap, so established tunnels carry on.
       await this.startMesh();
-      if (oldIf !== next.settings.ifname) await this.mesh!.applier.removeInterface(oldIf).catch(() => undefined);
+      if (oldIf !== next.settings.ifname) {
+        for (const i of [oldIf, e2eIfname(oldIf)]) await this.mesh!.applier.removeInterface(i).catch(() => undefined);
+      }
     });
   }
 

@@ -6,14 +6,14 @@ import { NodeCore, type Action } from '../core/node.ts';
 import { signKeysFromSeed, x25519Public, type SignKeys } from '../core/crypto.ts';
 import { fromBase64, toBase64, toHex, utf8Encode } from '../core/bytes.ts';
 import { decodeCert, type Cert } from '../core/cert.ts';
-import { decodeNetwork, ipv6ForIPv4, networkId, ula48Text, type SignedNetwork } from '../core/network.ts';
+import { decodeNetwork, e2ePort, ipv6ForIPv4, networkId, transportForIPv4, ula48Text, type SignedNetwork } from '../core/network.ts';
 import { admit, newInvite, pruneInvites } from '../core/admit.ts';
 import { encodeInvite } from '../core/invite.ts';
 import { frameJoin, parseJoinRecord } from '../core/join.ts';
 import { formatIPv4, isValidIPv4Or6, parseHostPort, parseIPv4 } from '../core/ip.ts';
 import type { Endpoint, Service } from '../core/record.ts';
 import type { Netmap } from '../core/netmap.ts';
-import { WgApplier, type InterfaceSpec } from '../wg/apply.ts';
+import { WgApplier, e2eIfname, E2E_MTU, type InterfaceSpec } from '../wg/apply.ts';
 import { loadRecords, saveRecords, type DurableState, type Membership } from './state.ts';
 import { readFrame } from './frames.ts';
 import type { Logger } from './log.ts';
@@ -60,6 +60,8 @@ export class Mesh {
   private ready = false;
   readonly signKeys: SignKeys;
   readonly spec: InterfaceSpec;
+  /** The end-to-end interface: sessions with members reached through a relay (see core/netmap.ts). */
+  readonly e2eSpec: InterfaceSpec;
   lastApplyError: string | null = null;
 
   private constructor(
@@ -71,10 +73,14 @@ export class Mesh {
     const wgPriv = fromBase64(state.wgPrivate);
     const leaf = chain[0]!;
     const net = network.params;
+    const keys = { privateKey: state.wgPrivate, publicKey: toBase64(x25519Public(wgPriv)), keyDir: opts.runDir };
+    const v4 = formatIPv4(leaf.ipv4);
+    const v6 = ipv6ForIPv4(net.ula48, leaf.ipv4);
     this.spec = {
-      ifname: opts.ifname, privateKey: state.wgPrivate, publicKey: toBase64(x25519Public(wgPriv)), listenPort: opts.listenPort,
-      addresses: [`${formatIPv4(leaf.ipv4)}/${net.ipv4Pool.len}`, `${ipv6ForIPv4(net.ula48, leaf.ipv4)}/48`], keyDir: opts.runDir,
+      ...keys, ifname: opts.ifname, listenPort: opts.listenPort,
+      addresses: [`${v4}/${net.ipv4Pool.len}`, `${v6}/48`, `${transportForIPv4(net.ula48, leaf.ipv4)}/128`],
     };
+    this.e2eSpec = { ...keys, ifname: e2eIfname(opts.ifname), listenPort: e2ePort(net), addresses: [`${v4}/32`, `${v6}/128`], mtu: E2E_MTU };
     const configured = configuredEndpoints(this.membership.endpoints, opts.endpoints);
     this.core = new NodeCore({
       network, chain, signKeys: this.signKeys, relay: opts.relay, configuredEndpoints: configured,
@@ -100,6 +106,7 @@ export class Mesh {
     const net = this.network.params;
     await this.p.fs.mkdirp(this.opts.runDir, 0o700);
     await this.applier.ensureInterface(this.spec);
+    await this.applier.ensureInterface(this.e2eSpec);
     await this.clearPunchRules();
     if (this.opts.relay) {
       for (const k of ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']) {
@@ -135,7 +142,7 @@ export class Mesh {
     const eps: Endpoint[] = [];
     for (const line of r.stdout.split('\n')) {
       const m = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\//.exec(line);
-      if (m && m[1] !== this.spec.ifname && !m[1]!.startsWith('kith')) eps.push({ kind: 'lan', host: m[2]!, port: this.opts.listenPort });
+      if (m && m[1] !== this.spec.ifname && m[1] !== this.e2eSpec.ifname && !m[1]!.startsWith('kith')) eps.push({ kind: 'lan', host: m[2]!, port: this.opts.listenPort });
     }
     this.dispatch(this.core.setLocalEndpoints(eps.slice(0, 4), this.p.clock.nowMs()));
   }
@@ -162,13 +169,15 @@ export class Mesh {
 
   /** The interface vanished (deleted, or wireguard-go died): bring it back and re-apply everything. */
   private async recreateIfGone(): Promise<void> {
-    if (this.stopped || (await this.applier.exists(this.spec.ifname))) return;
-    this.log.warn(`interface ${this.spec.ifname} is gone; creating it again`);
-    try {
-      await this.applier.ensureInterface(this.spec);
-      this.dirty = true;
-    } catch (e) {
-      this.log.limited('recreate', 'error', `cannot recreate ${this.spec.ifname}: ${(e as Error).message}`);
+    for (const spec of [this.spec, this.e2eSpec]) {
+      if (this.stopped || (await this.applier.exists(spec.ifname))) continue;
+      this.log.warn(`interface ${spec.ifname} is gone; creating it again`);
+      try {
+        await this.applier.ensureInterface(spec);
+        this.dirty = true;
+      } catch (e) {
+        this.log.limited('recreate', 'error', `cannot recreate ${spec.ifname}: ${(e as Error).message}`);
+      }
     }
   }
 
@@ -219,9 +228,17 @@ export class Mesh {
       for (let i = 0; i < 3 && this.dirty; i++) {
         this.dirty = false;
         const nm = this.core.netmap();
-        const n = await this.applier.applyPeers(this.spec, nm.peers, Math.floor(this.p.clock.nowMs() / 1000));
-        await this.applier.applyRoutes(this.spec.ifname, nm.routes);
-        if (n) this.log.debug(`applied WireGuard peers (${nm.peers.length})`);
+        const sec = Math.floor(this.p.clock.nowMs() / 1000);
+        // Peers first, then routes: a route never points at an interface without the peer for it.
+        const n = await this.applier.applyPeers(this.spec, nm.peers, sec);
+        const e = await this.applier.applyPeers(this.e2eSpec, nm.e2ePeers, sec).catch(async (err: Error) => {
+          await this.recreateIfGone();
+          throw err;
+        });
+        const relayed = new Set(nm.relayedRoutes);
+        await this.applier.applyRoutes(this.spec.ifname, nm.routes.filter((r) => !relayed.has(r)));
+        await this.applier.applyRoutes(this.e2eSpec.ifname, [...nm.relayedHosts, ...nm.relayedRoutes]);
+        if (n || e) this.log.debug(`applied WireGuard peers (${nm.peers.length} direct, ${nm.e2ePeers.length} end to end)`);
         this.logPathChanges(nm);
         this.opts.onNetmap?.(nm);
       }

@@ -94,11 +94,12 @@ export function selfTest(print: (line: string) => void): number {
   check(took !== null, 'three NodeCores converge by gossip');
   check(a.core.allRecords().length === 3 && b.core.allRecords().length === 3, 'everyone holds every record');
 
-  // Netmap: a reaches b relayed through the hub, and the hub's peer holds b's address.
+  // Netmap: a reaches b relayed through the hub, end to end: the hub's peer holds only b's transport address.
   const nm = a.core.netmap();
   const toB = nm.nodes.find((x) => x.name === 'b');
   check(toB?.path === 'relayed' && toB.via === 'hub', `a reaches b relayed via the hub (got ${toB?.path} via ${toB?.via})`);
-  check(nm.peers.length === 1 && nm.peers[0]!.allowedIPs.includes(`${b.ipv4}/32`), "b's address is on the hub's peer at a");
+  check(nm.peers.length === 1 && !nm.peers[0]!.allowedIPs.includes(`${b.ipv4}/32`) && nm.peers[0]!.allowedIPs.length === 4, "the hub's peer at a holds the hub's addresses and b's transport address, never b's overlay address");
+  check(nm.e2ePeers.length === 1 && nm.e2ePeers[0]!.allowedIPs.includes(`${b.ipv4}/32`) && (nm.e2ePeers[0]!.endpoint ?? '').includes(':ffff:'), "b is a's end-to-end peer, dialled at its transport address");
   const hubNm = hub.core.netmap();
   check(hubNm.peers.length === 2 && hubNm.nodes.every((x) => x.path === 'self' || x.path === 'direct'), 'the hub reaches both directly');
 

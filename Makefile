@@ -13,7 +13,7 @@ APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping proc
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch typecheck ipk image package-test clean
+.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch bench-relay typecheck ipk image package-test clean
 
 all: build
 
@@ -66,7 +66,7 @@ sizes: build
 test: deps build typecheck unit netns sizes
 	@echo "make test: txiki.js $(if $(TJS),$(TJS),SKIPPED (no tjs: set TJS or put ../shared/router beside the project)); ubusd $(if $(UBUSD),$(UBUSD),SKIPPED (no ubusd: set UBUSD))"
 
-bench: bench-mesh bench-punch bench-dns bench-tinc
+bench: bench-mesh bench-punch bench-dns bench-tinc bench-relay
 
 bench-mesh: deps build
 	bash bench/mesh.sh
@@ -74,6 +74,10 @@ bench-mesh: deps build
 # Cone NAT ↔ cone NAT punch: success rate, median and worst time to a direct path (KITH_PUNCH_TRIALS, default 20).
 bench-punch: deps build
 	bash bench/punch.sh
+
+# Two homes behind symmetric NATs relayed end to end through the hub: throughput, RTT and the hub's CPU, against the direct link.
+bench-relay: deps-bench build
+	bash bench/relay.sh
 
 bench-dns: deps-bench build
 	bash bench/dns.sh

@@ -9,7 +9,7 @@ import { startKithd, type RunningKithd } from '../support/daemon.ts';
 import { readFrame } from '../../src/daemon/frames.ts';
 import { JOIN_REFUSED, MAX_JOIN_CONNECTIONS, MAX_JOIN_CONNECTIONS_PER_ADDRESS, JOIN_HEADER_TIMEOUT_MS, JOIN_TIMEOUT_MS, addressKey } from '../../src/daemon/join-listener.ts';
 import { buildJoinRequest, frameJoin, openJoinReply } from '../../src/core/join.ts';
-import { decodeInvite, inviteKeys } from '../../src/core/invite.ts';
+import { decodeInvite, inviteKeys, type InviteCode } from '../../src/core/invite.ts';
 import { signKeysFromSeed } from '../../src/core/crypto.ts';
 import type { Stream } from '../../src/platform/types.ts';
 
@@ -126,6 +126,40 @@ test('refusals a scanner can read carry no network name or reason; the log has i
     assert.match(String(e), /already used/);
   }
   for (const x of [joiner, late, h]) await x.d.stop();
+});
+
+test('a member admitted but not yet gossiped keeps its keys, across a restart of the admitter', async () => {
+  const { net, hub: h } = await hub();
+  const codes: InviteCode[] = [];
+  for (let i = 0; i < 3; i++) codes.push(decodeInvite((await h.call('invite', {}) as { code: string }).code));
+  const client = net.host('client', ['198.18.0.30']);
+  const rnd = client.platform.random;
+  const first = signKeysFromSeed(rnd(32));
+  const other = signKeysFromSeed(rnd(32));
+  const wgA = rnd(32);
+  const join = async (inv: InviteCode, sign: typeof first, wgPub: Uint8Array, name: string) => {
+    const keys = inviteKeys(inv.secret);
+    const eph = rnd(32);
+    const frame = buildJoinRequest({ networkId: inv.networkId, inviteId: keys.id, invitePub: keys.publicKey, ephemeralSecret: eph, nonce: rnd(24) },
+      { name, signPub: sign.publicKey, wgPub }, sign);
+    const reply = await rawJoin(client, frame);
+    assert.ok(reply, 'a reply');
+    return openJoinReply(reply!, keys.publicKey, eph);
+  };
+  // Admitted, but its first record never arrives (it hangs up after the reply).
+  const ok = await join(codes[0]!, first, wgA, 'first');
+  assert.is(ok.ok, true);
+  assert.is(h.d.mesh!.core.allRecords().length, 1, 'only the hub\'s own record is known');
+  // Restart the admitter: what it must remember is on disk.
+  await h.d.stop();
+  const again = await startKithd(h.host);
+  const stolen = await join(codes[1]!, other, wgA, 'second');
+  assert.equal(stolen, { ok: false, reason: 'this WireGuard key belongs to another member' });
+  const twice = await join(codes[2]!, first, rnd(32), 'third');
+  assert.equal(twice, { ok: false, reason: 'this node is already a member' });
+  const disk = again.onDisk().membership!;
+  assert.equal(disk.invites.map((i) => i.usedBy), ['first', null, null], 'refusals leave their invites unused');
+  await again.d.stop();
 });
 
 test.run();

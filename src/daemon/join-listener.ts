@@ -158,6 +158,7 @@ export class JoinListener {
     try {
       frame = await readFrame(this.p, c.s, JOIN_TIMEOUT_MS, { headerTimeoutMs: JOIN_HEADER_TIMEOUT_MS });
     } catch (e) {
+      if (!this.conns.has(c)) return; // evicted (counted there)
       this.stats.failed++;
       this.log.limited(`join-${c.addr}`, 'debug', `join from ${c.addr}: ${(e as Error).message}`);
       return;

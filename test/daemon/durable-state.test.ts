@@ -111,4 +111,26 @@ test('a failed state write fails the command and changes nothing, on disk or in 
   await hub.d.stop();
 });
 
+test('an admission whose write fails sends no reply and spends nothing: the same code works afterwards', async () => {
+  const { hub, joiners } = await hubWithJoiners(1, 0);
+  const { code } = await hub.call('invite', {}) as { code: string };
+  hub.host.fs.failWrite = (p) => (p.endsWith('/state.json') ? new Error('EIO: i/o error') : null);
+  try {
+    await joiners[0]!.call('join', { code, nodeName: 'alpha' });
+    assert.unreachable('admitted although the admission was not saved');
+  } catch (e) {
+    assert.match(String(e), /join failed/);
+  }
+  assert.is(joiners[0]!.d.mesh, null);
+  const disk = hub.onDisk().membership!;
+  assert.is(disk.invites[0]!.usedBy, null);
+  assert.is(disk.alloc.nextSingle, 2);
+  assert.equal(hub.d.state, hub.onDisk());
+  hub.host.fs.failWrite = null;
+  await joiners[0]!.call('join', { code, nodeName: 'alpha' });
+  assert.is(joiners[0]!.d.mesh!.netmap().self.ipv4, '100.64.0.2');
+  assert.is(hub.onDisk().membership!.invites[0]!.usedBy, 'alpha');
+  await stopAll(hub, ...joiners);
+});
+
 test.run();

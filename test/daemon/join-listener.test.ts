@@ -73,6 +73,7 @@ test('idle connections from many addresses do not block an honest join; one addr
   await joiner.call('join', { code, nodeName: 'newcomer' });
   assert.is(joiner.d.mesh?.netmap().self.ipv4, '100.64.0.2');
   assert.ok(jl.stats.evicted >= 1, 'an unfinished request made room');
+  assert.is(jl.stats.admitted, 1);
   // Silent connections are cut at the header deadline, those stalled after a header at the request deadline.
   await net.clock.advance(JOIN_HEADER_TIMEOUT_MS);
   for (const s of [...mine, ...idle.filter((_, i) => i % 2 === 0)]) assert.ok(await closedByServer(s), 'a silent connection is closed after the header deadline');

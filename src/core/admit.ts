@@ -51,7 +51,8 @@ export interface AdmitResult {
   /** New invites and allocator state to persist before replying; null when unchanged. */
   invites: StoredInvite[] | null;
   alloc: AllocState | null;
-  admitted: { name: string; ipv4: string; admin: boolean } | null;
+  /** The new member (keys in hex), so the caller can hold its name and keys until its record is gossiped. */
+  admitted: { name: string; ipv4: string; admin: boolean; signPub: string; wgPub: string } | null;
   /** Why the request was refused (for the log), or null. */
   refused: string | null;
 }
@@ -116,7 +117,7 @@ export function admit(ctx: AdmitContext, frame: Uint8Array): AdmitResult {
   const invites = ctx.invites.map((i) => (i.id === inv.id ? { ...i, usedBy: name, usedAtMs: ctx.nowMs } : i));
   const reply = buildJoinReply({ ok: true, network: ctx.network.bytes, chain: [cert, ...ctx.chain], records: ctx.records },
     outer.ephemeralPub, keys.secretKey, ctx.nonce);
-  return { reply, invites, alloc, admitted: { name, ipv4: formatIPv4(ipv4), admin: inv.admin }, refused: null };
+  return { reply, invites, alloc, admitted: { name, ipv4: formatIPv4(ipv4), admin: inv.admin, signPub: toHex(req.signPub), wgPub: toHex(req.wgPub) }, refused: null };
 }
 
 /** Creates a stored invite from a fresh secret. */

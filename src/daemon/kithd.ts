@@ -13,7 +13,8 @@ import { foundNetwork, UsageError } from '../core/found.ts';
 import { parseHostPort, parsePrefix4, formatPrefix4, formatHostPort, isValidIPv4Or6 } from '../core/ip.ts';
 import { isDnsLabel, ula48Text } from '../core/network.ts';
 import { ApiError, defaultRunDir, defaultSocketPath } from '../api/protocol.ts';
-import { loadState, saveState, saveRecords, type DurableState } from './state.ts';
+import { saveRecords, type DurableState } from './state.ts';
+import { StateStore } from './store.ts';
 import { Mesh, DEFAULT_INVITE_TTL_MS, type MeshOptions } from './mesh.ts';
 import { e2eIfname } from '../wg/apply.ts';
 import { joinWithCode, JoinError } from './joiner.ts';
@@ -30,7 +31,8 @@ export interface KithdOptions {
 }
 
 export class Kithd {
-  state: DurableState | null = null;
+  /** The single owner of state.json (set by start). */
+  store: StateStore | null = null;
   mesh: Mesh | null = null;
   dns: MeshDns | null = null;
   private ubus: KithUbus | null = null;
@@ -46,6 +48,8 @@ export class Kithd {
   }
 
   get settings() { return this.config.settings; }
+  /** The durable state as last written (read-only; change it through the store). */
+  get state(): DurableState | null { return this.store?.get() ?? null; }
 
   /** Services published by this node: the config file's, then those added with `kith service add`. */
   services(): Service[] {
@@ -61,8 +65,6 @@ export class Kithd {
     };
   }
 
-  private save = async (s: DurableState) => { await saveState(this.p.fs, this.stateDir, s); this.state = s; };
-
   async start(): Promise<void> {
     const fs = this.p.fs;
     this.stateDir = this.settings.stateDir;
@@ -72,16 +74,15 @@ export class Kithd {
     await fs.mkdirp(this.runDir, 0o700);
     const sockDir = this.socketPath.replace(/\/[^/]*$/, '');
     if (sockDir) await fs.mkdirp(sockDir, 0o755);
-    this.state = await loadState(fs, this.stateDir);
-    if (!this.state) {
-      this.state = { version: 1, signSeed: toBase64(this.p.random(32)), wgPrivate: toBase64(x25519PrivateFromRandom(this.p.random(32))), membership: null };
-      await this.save(this.state);
-      this.log.info(`new node identity created in ${this.stateDir}`);
-    }
+    const opened = await StateStore.open(fs, this.stateDir, () => ({
+      version: 1, signSeed: toBase64(this.p.random(32)), wgPrivate: toBase64(x25519PrivateFromRandom(this.p.random(32))), membership: null,
+    }));
+    this.store = opened.store;
+    if (opened.created) this.log.info(`new node identity created in ${this.stateDir}`);
     const handlers = this.handlers();
     this.api = await serveApi(this.p, this.socketPath, handlers, this.log);
     this.ubus = await startUbus(this.p, this.log, this.settings.ubusSocket, handlers, () => void this.mesh?.refreshEndpoints());
-    if (this.state.membership) await this.startMesh();
+    if (this.store.get().membership) await this.startMesh();
     else this.log.info(`not a member of any network yet: run "kith init <name>" or "kith join <code>" (api ${this.socketPath})`);
   }
 
@@ -101,7 +102,7 @@ export class Kithd {
     for (const e of this.settings.endpoints) {
       if (!isValidIPv4Or6(e.host)) this.log.warn(`endpoint ${e.host}:${e.port}: only IP addresses are advertised; this one is left out`);
     }
-    this.mesh = await Mesh.start(this.p, this.log, this.state!, this.meshOptions(), this.save);
+    this.mesh = await Mesh.start(this.p, this.log, this.store!, this.meshOptions());
     const misfit = this.configMisfit(this.config);
     if (misfit) this.log.error(`${this.config.file}: ${misfit}; the node record carries what fits (kith status shows what was left out)`);
     await this.restartDns();
@@ -200,7 +201,8 @@ export class Kithd {
       status: async () => statusOf(this),
       peers: async () => peerList(this),
       init: (params) => this.serial(async () => {
-        if (this.state!.membership) throw new ApiError('failed', `already a member of network "${this.mesh?.network.params.name}"`);
+        const alreadyMember = () => new ApiError('failed', `already a member of network "${this.mesh?.network.params.name}"`);
+        if (this.state!.membership) throw alreadyMember();
         const name = str(params, 'network', true)!;
         const nodeName = str(params, 'nodeName') ?? this.settings.nodeName ?? await this.defaultNodeName();
         const endpoint = str(params, 'endpoint');
@@ -221,11 +223,13 @@ export class Kithd {
           if (e instanceof UsageError) throw new ApiError('usage', e.message);
           throw e;
         }
-        const next: DurableState = { ...this.state!, membership: {
-          network: toBase64(f.network.bytes), chain: f.chain.map((c) => toBase64(c.bytes)), networkSeed: toBase64(seed),
-          alloc: f.alloc, invites: [], endpoints: endpoint ? [endpoint] : [],
-        } };
-        await this.save(next);
+        await this.store!.update((cur) => {
+          if (cur.membership) throw alreadyMember();
+          return { ...cur, membership: {
+            network: toBase64(f.network.bytes), chain: f.chain.map((c) => toBase64(c.bytes)), networkSeed: toBase64(seed),
+            alloc: f.alloc, invites: [], endpoints: endpoint ? [endpoint] : [],
+          } };
+        });
         await this.startMesh();
         const net = f.network.params;
         this.log.info(`created network "${net.name}" (zone ${net.zone}, ${formatPrefix4(net.ipv4Pool)}, ${ula48Text(net.ula48)})`);
@@ -255,23 +259,26 @@ export class Kithd {
         if (proto !== 'tcp' && proto !== 'udp') throw new ApiError('usage', `invalid --proto "${proto}": tcp or udp`);
         if (type && !isDnsLabel(type)) throw new ApiError('usage', `invalid --type "${type}": letters, digits and hyphens`);
         if (this.settings.services.some((x) => x.name === name)) throw new ApiError('failed', `service "${name}" is defined in ${this.config.file}; change it there`);
-        const mine = (this.state!.services ?? []).filter((x) => x.name !== name);
-        const next = [...mine, { name, port, proto: proto as 'tcp' | 'udp', type }];
-        const all = this.servicesWith(this.config, next);
-        const misfit = this.mesh
-          ? configFitError(all, this.settings.subnets.map((x) => x.prefix), this.mesh.core.certChain)
-          : all.length > MAX_SERVICES ? `too many services (at most ${MAX_SERVICES})` : null;
-        if (misfit) throw new ApiError('failed', `cannot add service "${name}": ${misfit}`);
-        await this.save({ ...this.state!, services: next });
+        await this.store!.update((cur) => {
+          const next = [...(cur.services ?? []).filter((x) => x.name !== name), { name, port, proto: proto as 'tcp' | 'udp', type }];
+          const all = this.servicesWith(this.config, next);
+          const misfit = this.mesh
+            ? configFitError(all, this.settings.subnets.map((x) => x.prefix), this.mesh.core.certChain)
+            : all.length > MAX_SERVICES ? `too many services (at most ${MAX_SERVICES})` : null;
+          if (misfit) throw new ApiError('failed', `cannot add service "${name}": ${misfit}`);
+          return { ...cur, services: next };
+        });
         this.mesh?.setServices(this.services());
         return this.services();
       }),
       'service.rm': (params) => this.serial(async () => {
         const name = (str(params, 'name', true) ?? '').toLowerCase();
         if (this.settings.services.some((x) => x.name === name)) throw new ApiError('failed', `service "${name}" is defined in ${this.config.file}; remove it there`);
-        const mine = this.state!.services ?? [];
-        if (!mine.some((x) => x.name === name)) throw new ApiError('not-found', `no service "${name}"`);
-        await this.save({ ...this.state!, services: mine.filter((x) => x.name !== name) });
+        await this.store!.update((cur) => {
+          const mine = cur.services ?? [];
+          if (!mine.some((x) => x.name === name)) throw new ApiError('not-found', `no service "${name}"`);
+          return { ...cur, services: mine.filter((x) => x.name !== name) };
+        });
         this.mesh?.setServices(this.services());
         return this.services();
       }),
@@ -292,8 +299,10 @@ export class Kithd {
           throw e;
         }
         progress(`admitted to "${joined.network}" as ${joined.name} (${joined.ipv4}); bringing up the tunnel …`);
-        const next: DurableState = { ...this.state!, membership: joined.membership };
-        await this.save(next);
+        await this.store!.update((cur) => {
+          if (cur.membership) throw new ApiError('failed', 'already a member of a network');
+          return { ...cur, membership: joined.membership };
+        });
         await saveRecords(this.p.fs, this.runDir, joined.records.map((r) => toBase64(r)));
         await this.startMesh();
         return statusOf(this);

@@ -1,27 +1,27 @@
 // A running membership: NodeCore driven by real time, WireGuard applied from
-// its netmap, control datagrams on the overlay, and the TCP join listener that
-// admits newcomers with invites.
-import type { Platform, Stream, UdpSocket, Listener, Timer } from '../platform/types.ts';
+// its netmap, control datagrams on the overlay, invites, and the TCP join
+// listener that admits newcomers with them. Durable state is read from and
+// changed through the StateStore; the mesh keeps no copy of it.
+import type { Platform, UdpSocket, Timer } from '../platform/types.ts';
 import { NodeCore, type Action } from '../core/node.ts';
 import { signKeysFromSeed, x25519Public, type SignKeys } from '../core/crypto.ts';
-import { fromBase64, toBase64, toHex, utf8Encode } from '../core/bytes.ts';
+import { fromBase64, toBase64, utf8Encode } from '../core/bytes.ts';
 import { decodeCert, type Cert } from '../core/cert.ts';
 import { decodeNetwork, e2ePort, ipv6ForIPv4, networkId, transportForIPv4, ula48Text, type SignedNetwork } from '../core/network.ts';
-import { admit, newInvite, pruneInvites } from '../core/admit.ts';
+import { newInvite, pruneInvites } from '../core/admit.ts';
 import { encodeInvite } from '../core/invite.ts';
-import { frameJoin, parseJoinRecord } from '../core/join.ts';
 import { formatIPv4, isValidIPv4Or6, parseHostPort, parseIPv4 } from '../core/ip.ts';
 import type { Endpoint, Service } from '../core/record.ts';
 import type { Netmap } from '../core/netmap.ts';
 import { WgApplier, e2eIfname, E2E_MTU, type InterfaceSpec } from '../wg/apply.ts';
-import { loadRecords, saveRecords, type DurableState, type Membership } from './state.ts';
-import { readFrame } from './frames.ts';
+import { loadRecords, saveRecords, type Membership } from './state.ts';
+import type { StateStore } from './store.ts';
+import { JoinListener } from './join-listener.ts';
+import { admitJoin } from './admission.ts';
 import type { Logger } from './log.ts';
 
 export const TICK_MS = 1000;
 export const LAN_SCAN_MS = 30_000;
-export const JOIN_TIMEOUT_MS = 10_000;
-export const MAX_JOIN_CONNECTIONS = 8;
 export const RECORD_SAVE_DELAY_MS = 2000;
 export const DEFAULT_INVITE_TTL_MS = 24 * 3600_000;
 /** How long a punch opener waits for its first initiation to leave before telling the other side anyway. */
@@ -47,7 +47,7 @@ export class Mesh {
   readonly core: NodeCore;
   readonly applier: WgApplier;
   private ctrl: UdpSocket | null = null;
-  private joinListener: Listener | null = null;
+  joinListener: JoinListener | null = null;
   private timers: Timer[] = [];
   private dirty = true;
   private applying = false;
@@ -55,7 +55,6 @@ export class Mesh {
   /** The path to each member as last applied ("direct", "relayed via X"), for logging changes. */
   private paths = new Map<string, string>();
   private saveTimer: Timer | null = null;
-  private joinConns = 0;
   private stopped = false;
   private ready = false;
   readonly signKeys: SignKeys;
@@ -65,10 +64,10 @@ export class Mesh {
   lastApplyError: string | null = null;
 
   private constructor(
-    private readonly p: Platform, private readonly log: Logger, private state: DurableState,
-    private readonly opts: MeshOptions, private readonly saveState: (s: DurableState) => Promise<void>,
-    network: SignedNetwork, chain: Cert[],
+    private readonly p: Platform, private readonly log: Logger, private readonly store: StateStore,
+    private readonly opts: MeshOptions, network: SignedNetwork, chain: Cert[],
   ) {
+    const state = store.get();
     this.signKeys = signKeysFromSeed(fromBase64(state.signSeed));
     const wgPriv = fromBase64(state.wgPrivate);
     const leaf = chain[0]!;
@@ -89,14 +88,20 @@ export class Mesh {
     this.applier = new WgApplier(p);
   }
 
-  get membership(): Membership { return this.state.membership!; }
+  /** The membership as last persisted (read from the store each time). */
+  get membership(): Membership {
+    const m = this.store.get().membership;
+    if (!m) throw new Error('not a member of any network');
+    return m;
+  }
   get network(): SignedNetwork { return this.core.network; }
 
-  static async start(p: Platform, log: Logger, state: DurableState, opts: MeshOptions, save: (s: DurableState) => Promise<void>): Promise<Mesh> {
-    const m = state.membership!;
+  static async start(p: Platform, log: Logger, store: StateStore, opts: MeshOptions): Promise<Mesh> {
+    const m = store.get().membership;
+    if (!m) throw new Error('not a member of any network');
     const network = decodeNetwork(fromBase64(m.network));
     const chain = m.chain.map((c) => decodeCert(fromBase64(c)));
-    const mesh = new Mesh(p, log, state, opts, save, network, chain);
+    const mesh = new Mesh(p, log, store, opts, network, chain);
     for (const r of await loadRecords(p.fs, opts.runDir)) mesh.core.acceptRecord(fromBase64(r), p.clock.nowMs());
     await mesh.bringUp();
     return mesh;
@@ -118,7 +123,15 @@ export class Mesh {
     this.ctrl = await this.p.udp.bind(ip, net.controlPort);
     this.ctrl.onMessage((data, from) => this.dispatch(this.core.handleControl(data, from.address, this.p.clock.nowMs())));
     try {
-      this.joinListener = await this.p.tcp.listen('0.0.0.0', this.opts.listenPort, (s) => void this.serveJoin(s));
+      const jl = new JoinListener(this.p, this.log, {
+        admit: (frame) => admitJoin({
+          store: this.store, core: this.core, signKeys: this.signKeys, certLifetimeMs: 0,
+          nowMs: () => this.p.clock.nowMs(), random: (n) => this.p.random(n),
+        }, frame),
+        record: (rec) => { if (this.core.acceptRecord(rec, this.p.clock.nowMs())) this.dispatch([{ type: 'netmap' }, { type: 'persist' }]); },
+      });
+      await jl.listen('0.0.0.0', this.opts.listenPort);
+      this.joinListener = jl;
     } catch (e) {
       this.log.warn(`join listener on tcp/${this.opts.listenPort} unavailable: ${(e as Error).message}`);
     }
@@ -346,47 +359,14 @@ export class Mesh {
     const now = this.p.clock.nowMs();
     const secret = this.p.random(16);
     const inv = newInvite(secret, { name: o.name, admin: o.admin, nowMs: now, ttlMs: o.ttlMs });
-    await this.updateMembership({ invites: [...pruneInvites(this.membership.invites, now), inv] });
+    await this.store.update((cur) => {
+      const m = cur.membership;
+      if (!m) throw new Error('not a member of any network');
+      return { ...cur, membership: { ...m, invites: [...pruneInvites(m.invites, now), inv] } };
+    });
     const code = encodeInvite({ networkId: networkId(this.network.params.networkPub), secret, endpoints });
     this.log.info(`invite ${inv.id.slice(0, 8)} created${o.name ? ` for "${o.name}"` : ''}${o.admin ? ' (admin)' : ''}, expires in ${Math.round(o.ttlMs / 60000)} min`);
     return { code, expiresAtMs: inv.expiresAtMs, endpoints: endpoints.map((e) => `${e.host}:${e.port}`) };
-  }
-
-  private async updateMembership(patch: Partial<Membership>): Promise<void> {
-    const next: DurableState = { ...this.state, membership: { ...this.membership, ...patch } };
-    await this.saveState(next);
-    this.state = next;
-  }
-
-  private async serveJoin(s: Stream): Promise<void> {
-    if (this.joinConns >= MAX_JOIN_CONNECTIONS) { s.close(); return; }
-    this.joinConns++;
-    try {
-      const frame = await readFrame(this.p, s, JOIN_TIMEOUT_MS);
-      const now = this.p.clock.nowMs();
-      const recs = this.core.allRecords();
-      const res = admit({
-        network: this.network, chain: this.core.certChain, signKeys: this.signKeys, alloc: this.membership.alloc,
-        invites: this.membership.invites, takenNames: new Set(recs.map((r) => r.chain[0]!.name)),
-        memberKeys: new Set(recs.map((r) => toHex(r.chain[0]!.signPub))), memberWgKeys: new Set(recs.map((r) => toHex(r.chain[0]!.wgPub))),
-        records: recs.map((r) => r.bytes),
-        nowMs: now, nonce: this.p.random(24), certLifetimeMs: 0,
-      }, frame);
-      if (res.invites && res.alloc) await this.updateMembership({ invites: res.invites, alloc: res.alloc });
-      if (res.admitted) this.log.info(`admitted "${res.admitted.name}" at ${res.admitted.ipv4}${res.admitted.admin ? ' as admin' : ''} (from ${s.remote})`);
-      else this.log.limited(`refuse-${s.remote}`, 'warn', `refused join from ${s.remote}: ${res.refused}`);
-      await s.write(frameJoin(res.reply));
-      if (res.admitted) {
-        // The newcomer sends its first record right away, so it becomes a peer now rather than after gossip.
-        const rec = parseJoinRecord(await readFrame(this.p, s, JOIN_TIMEOUT_MS));
-        if (this.core.acceptRecord(rec, this.p.clock.nowMs())) this.dispatch([{ type: 'netmap' }, { type: 'persist' }]);
-      }
-    } catch (e) {
-      this.log.limited('join-conn', 'warn', `join connection failed: ${(e as Error).message}`);
-    } finally {
-      this.joinConns--;
-      s.close();
-    }
   }
 
   /** Applies changed endpoints, subnets and services from the config without a restart. */

@@ -144,6 +144,7 @@ export class Kithd {
       const misfit = this.mesh ? this.configMisfit(next) : null;
       if (misfit) { this.log.error(`reload: ${next.file}: ${misfit}; keeping the running configuration`); return; }
       const before = JSON.stringify(this.settings);
+      const running = this.config;
       const old = this.settings;
       this.config = next;
       this.log.level = next.settings.logLevel;
@@ -161,7 +162,17 @@ export class Kithd {
       await this.mesh.flush().catch(() => undefined);
       this.stopMesh();
       // The interface stays up across the swap, so established tunnels carry on.
-      await this.startMesh();
+      try {
+        await this.startMesh();
+      } catch (e) {
+        // The new interface or port cannot be had: the running one comes back (it never went down).
+        this.log.error(`reload: cannot start on ${next.settings.ifname} port ${next.settings.listenPort}: ${(e as Error).message}; keeping the running configuration`);
+        this.config = running;
+        this.log.level = old.logLevel;
+        this.stopMesh();
+        await this.startMesh();
+        return;
+      }
       if (oldIf !== next.settings.ifname) {
         for (const i of [oldIf, e2eIfname(oldIf)]) await this.mesh!.applier.removeInterface(i).catch(() => undefined);
       }
@@ -355,6 +366,17 @@ export function parseKithdArgs(argv: string[], env: (n: string) => string | unde
 }
 
 /** The daemon's main: parse arguments, read the config, start, stop on SIGTERM/SIGINT, reload on SIGHUP. */
+/**
+ * The crash policy: what a remote peer, a LAN device or a failed command can
+ * cause is caught where it happens, logged (rate limited) and counted; only a
+ * state kithd cannot serve from (no mesh, a bug) ends it, with exit status 1,
+ * so procd restarts it.
+ */
+export function fatal(p: Platform, log: Logger, msg: string): never {
+  log.error(`fatal: ${msg}; exiting so the service manager restarts kithd`);
+  return p.exit(1);
+}
+
 export async function runKithd(p: Platform): Promise<void> {
   const parsed = parseKithdArgs(p.args, p.env);
   if (typeof parsed === 'string') {
@@ -397,5 +419,9 @@ export async function runKithd(p: Platform): Promise<void> {
   };
   p.onSignal('SIGTERM', () => stop('SIGTERM'));
   p.onSignal('SIGINT', () => stop('SIGINT'));
-  p.onSignal('SIGHUP', () => { log.info('SIGHUP: reloading configuration'); void d.reload(); });
+  p.onSignal('SIGHUP', () => {
+    log.info('SIGHUP: reloading configuration');
+    // A reload that fails keeps the running configuration; one that cannot even restore it leaves no mesh: procd restarts us.
+    d.reload().catch((e: Error) => fatal(p, log, `reload left no running mesh: ${e.message}`));
+  });
 }

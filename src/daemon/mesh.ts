@@ -103,7 +103,12 @@ export class Mesh {
     const chain = m.chain.map((c) => decodeCert(fromBase64(c)));
     const mesh = new Mesh(p, log, store, opts, network, chain);
     for (const r of await loadRecords(p.fs, opts.runDir)) mesh.core.acceptRecord(fromBase64(r), p.clock.nowMs());
-    await mesh.bringUp();
+    try {
+      await mesh.bringUp();
+    } catch (e) {
+      mesh.stop(); // sockets and timers it had opened (the interfaces stay, as on every stop)
+      throw e;
+    }
     return mesh;
   }
 
@@ -121,7 +126,13 @@ export class Mesh {
     }
     const ip = formatIPv4(this.core.certChain[0]!.ipv4);
     this.ctrl = await this.p.udp.bind(ip, net.controlPort);
-    this.ctrl.onMessage((data, from) => this.dispatch(this.core.handleControl(data, from.address, this.p.clock.nowMs())));
+    this.ctrl.onMessage((data, from) => {
+      try {
+        this.dispatch(this.core.handleControl(data, from.address, this.p.clock.nowMs()));
+      } catch (e) { // the core catches what a member sends; this is a bug, and one datagram must not end kithd
+        this.log.limited('control', 'error', `control datagram from ${from.address}: ${(e as Error).message}`);
+      }
+    });
     try {
       const jl = new JoinListener(this.p, this.log, {
         admit: (frame) => admitJoin({
@@ -141,8 +152,8 @@ export class Mesh {
     await this.observe();
     await this.scanLan();
     this.ready = true;
-    this.timers.push(this.p.clock.every(TICK_MS, () => void this.tick()));
-    this.timers.push(this.p.clock.every(LAN_SCAN_MS, () => void this.scanLan()));
+    this.timers.push(this.p.clock.every(TICK_MS, () => this.tick().catch((e: Error) => this.log.limited('tick', 'error', `tick failed: ${e.message}`))));
+    this.timers.push(this.p.clock.every(LAN_SCAN_MS, () => this.scanLan().catch((e: Error) => this.log.limited('lan-scan', 'warn', `cannot read our addresses: ${e.message}`))));
     await this.tick();
   }
 

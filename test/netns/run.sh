@@ -41,5 +41,8 @@ newdirs=$(ls -d "$KT_TMP_PREFIX".* 2>/dev/null || true)
 echo
 if [ -n "$left" ]; then echo "netns: LEFT BEHIND: $left"; rc=1; else echo "netns: nothing left behind (namespaces, processes, temporary directories)"; fi
 for rt in "${runtimes[@]}"; do echo "netns-result $rt ${RESULT[$rt]}"; done
-[ -z "${SKIPPED:-}" ] || echo "netns: $SKIPPED"
+if [ -n "${SKIPPED:-}" ]; then
+  echo "netns: $SKIPPED"
+  [ "${KITH_REQUIRE_ALL:-}" = 1 ] && { echo "netns: KITH_REQUIRE_ALL=1: a skipped runtime fails the run"; rc=1; }
+fi
 exit $rc

@@ -2,8 +2,13 @@
 // (DEFAULT_CERT_LIFETIME_MS, never later than its issuer's), and a chain
 // verifies only while every certificate in it does; the founder's certificate
 // (signed by the network key) does not expire. In the last third of its
-// chain's life a member asks its issuer, over the overlay, for a fresh
-// certificate with the same name, keys, address, role and pool:
+// chain's life (at most the last third of DEFAULT_CERT_LIFETIME_MS) a member
+// asks its issuer, over the overlay, for a fresh certificate that differs
+// only in its expiry: same name, keys, address, role, pool and issuedAtMs.
+// issuedAtMs stays the time the member was first admitted, so the rules that
+// order members by it (the earlier keeps a name or a WireGuard key, quotas
+// keep the earliest issued, no certificate predates its issuer's) give the
+// same answer before and after any renewal, the issuer's included:
 //
 //   member                                     issuer (the member that admitted it)
 //   RENEW (empty)                   ───▶       only for the sender's own certificate,
@@ -14,9 +19,7 @@
 //   persists it (action 'chain') and re-signs its record with it.
 //
 // A member whose issuer has left cannot renew and needs a new invite when its
-// certificate runs out. A renewed certificate is issued now, so among two
-// certificates for one WireGuard key (which admission refuses) the older one
-// keeps winning only until the victim renews.
+// certificate runs out.
 import { bytesEqual } from './bytes.ts';
 import type { SignKeys } from './crypto.ts';
 import { decodeCert, issueCert, verifyChain, type Cert } from './cert.ts';
@@ -36,16 +39,21 @@ export function expiryFor(issuerChain: readonly Cert[], nowMs: number, lifetimeM
   return Number.isFinite(exp) ? exp : 0;
 }
 
-/** Whether a chain is in the last third of its life (a chain that never expires never is). */
+/**
+ * Whether a chain is due for renewal: in the last third of its life, counted
+ * from the leaf's issue time but at most a third of DEFAULT_CERT_LIFETIME_MS
+ * (a renewed certificate keeps its first issue time). A chain that never
+ * expires never is.
+ */
 export function renewalDue(chain: readonly Cert[], nowMs: number): boolean {
   const exp = chainExpiry(chain);
   if (!Number.isFinite(exp)) return false;
-  const start = chain[0]!.issuedAtMs;
-  return nowMs >= exp - Math.max(0, exp - start) / 3;
+  const life = Math.min(Math.max(0, exp - chain[0]!.issuedAtMs), DEFAULT_CERT_LIFETIME_MS);
+  return nowMs >= exp - life / 3;
 }
 
 function sameIdentity(a: Cert, b: Cert): boolean {
-  return a.name === b.name && bytesEqual(a.signPub, b.signPub) && bytesEqual(a.wgPub, b.wgPub) && a.ipv4 === b.ipv4
+  return a.name === b.name && a.issuedAtMs === b.issuedAtMs && bytesEqual(a.signPub, b.signPub) && bytesEqual(a.wgPub, b.wgPub) && a.ipv4 === b.ipv4
     && a.admin === b.admin && a.pool?.base === b.pool?.base && a.pool?.len === b.pool?.len
     && bytesEqual(a.issuerPub, b.issuerPub) && bytesEqual(a.networkId, b.networkId);
 }
@@ -59,7 +67,7 @@ export function renewFor(current: readonly Cert[], issuerChain: Cert[], issuerKe
   const leaf = current[0]!;
   if (!bytesEqual(leaf.issuerPub, issuerKeys.publicKey) || !renewalDue(current, nowMs)) return null;
   const { bytes: _old, ...fields } = leaf;
-  const cert = issueCert({ ...fields, issuedAtMs: nowMs, expiresAtMs: expiryFor(issuerChain, nowMs, lifetimeMs) }, issuerKeys);
+  const cert = issueCert({ ...fields, expiresAtMs: expiryFor(issuerChain, nowMs, lifetimeMs) }, issuerKeys);
   const chain = [cert, ...issuerChain];
   try {
     verifyChain(chain, net, nowMs);
@@ -69,7 +77,7 @@ export function renewFor(current: readonly Cert[], issuerChain: Cert[], issuerKe
   return chainExpiry(chain) > chainExpiry(current) ? chain : null;
 }
 
-/** Member: whether an offered chain may replace ours (same identity, verifies, lasts longer). */
+/** Member: whether an offered chain may replace ours (same identity and issue time, verifies, lasts longer). */
 export function acceptableRenewal(current: readonly Cert[], offered: Cert[], net: NetworkParams, nowMs: number): boolean {
   if (!offered.length || !sameIdentity(current[0]!, offered[0]!)) return false;
   try {

@@ -8,6 +8,7 @@ import { fromBase64, toBase64, toHex, utf8Encode } from '../core/bytes.ts';
 import { decodeCert, type Cert } from '../core/cert.ts';
 import { decodeNetwork, ipv6ForIPv4, networkId, ula48Text, type SignedNetwork } from '../core/network.ts';
 import { admit, newInvite, pruneInvites } from '../core/admit.ts';
+import { DEFAULT_CERT_LIFETIME_MS } from '../core/renew.ts';
 import { encodeInvite } from '../core/invite.ts';
 import { frameJoin, parseJoinRecord } from '../core/join.ts';
 import { formatIPv4, isValidIPv4Or6, parseHostPort, parseIPv4 } from '../core/ip.ts';
@@ -185,6 +186,12 @@ export class Mesh {
         void this.punchOpen(a).catch((e: Error) => this.log.limited('punch', 'warn', `punch toward ${a.host}:${a.port} failed: ${e.message}`));
       } else if (a.type === 'punch-close') {
         void this.punchClose(a.peer).catch((e: Error) => this.log.limited('punch', 'warn', `punch: cannot remove the TTL rule: ${e.message}`));
+      } else if (a.type === 'chain') {
+        // Our issuer renewed our certificate: keep it, or the next start would present the old one.
+        const leaf = this.core.certChain[0]!;
+        void this.updateMembership({ chain: this.core.certChain.map((c) => toBase64(c.bytes)) })
+          .then(() => this.log.info(`certificate renewed until ${new Date(leaf.expiresAtMs).toISOString()}`))
+          .catch((e: Error) => this.log.limited('renew', 'error', `cannot save the renewed certificate: ${e.message}`));
       }
     }
     if (this.dirty && !this.applying && this.ready) void this.apply();
@@ -352,8 +359,8 @@ export class Mesh {
         network: this.network, chain: this.core.certChain, signKeys: this.signKeys, alloc: this.membership.alloc,
         invites: this.membership.invites, takenNames: new Set(recs.map((r) => r.chain[0]!.name)),
         memberKeys: new Set(recs.map((r) => toHex(r.chain[0]!.signPub))), memberWgKeys: new Set(recs.map((r) => toHex(r.chain[0]!.wgPub))),
-        records: recs.map((r) => r.bytes),
-        nowMs: now, nonce: this.p.random(24), certLifetimeMs: 0,
+        records: this.core.joinRecords(), quotaLeft: this.core.quotaLeft(),
+        nowMs: now, nonce: this.p.random(24), certLifetimeMs: DEFAULT_CERT_LIFETIME_MS,
       }, frame);
       if (res.invites && res.alloc) await this.updateMembership({ invites: res.invites, alloc: res.alloc });
       if (res.admitted) this.log.info(`admitted "${res.admitted.name}" at ${res.admitted.ipv4}${res.admitted.admin ? ' as admin' : ''} (from ${s.remote})`);

@@ -31,7 +31,7 @@ export function answerDigest(store: RecordStore, entries: { id: string; seq: num
   return [...(want.length ? [{ type: 'want' as const, ids: want.slice(0, 255) }] : []), ...recordMessages(push)];
 }
 
-/** The answer to a want: the records we hold of those asked for. */
+/** The answer to a want: the records we hold of those asked for, each once (a repeated id is no amplifier). */
 export function answerWant(store: RecordStore, ids: string[]): ControlMessage[] {
-  return recordMessages(ids.map((id) => store.get(id)?.bytes).filter((b): b is Uint8Array => !!b));
+  return recordMessages([...new Set(ids)].map((id) => store.get(id)?.bytes).filter((b): b is Uint8Array => !!b));
 }

@@ -6,7 +6,7 @@
 //  - the own record is re-signed when its content changes, and at least daily;
 //  - records live in a RecordStore (store.ts: quotas, expiry), certificates
 //    are renewed from their issuer (renew.ts).
-import { bytesEqual } from './bytes.ts';
+import { bytesEqual, toBase64, toHex } from './bytes.ts';
 import type { SignKeys } from './crypto.ts';
 import type { Cert } from './cert.ts';
 import { encodeRecord, fitRecord, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service, type Trimmed } from './record.ts';
@@ -16,14 +16,12 @@ import { decodeControl, encodeControl, type ControlMessage } from './gossip.ts';
 import { answerDigest, answerWant, digestsOf } from './antientropy.ts';
 import { computeNetmap, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
-import { toBase64 } from './bytes.ts';
 import type { SignedNetwork } from './network.ts';
 import { publishedRtt } from './paths.ts';
 import { Punches, type PunchAction, type PunchState, type PunchView } from './punch.ts';
 import { RecordStore, RESIGN_INTERVAL_MS } from './store.ts';
 import { Renewals } from './renew.ts';
 import { joinRecords, JOIN_RECORDS_BUDGET } from './admit.ts';
-import { toHex } from './bytes.ts';
 
 export type { DropCounters } from './verify.ts';
 export { MAX_RECORDS } from './store.ts';
@@ -153,10 +151,7 @@ export class NodeCore {
   joinRecords(budgetBytes = JOIN_RECORDS_BUDGET): Uint8Array[] { return joinRecords(this.store.values(), this.selfId, budgetBytes); }
 
   /** Members this node may still admit before its quota is full (Infinity for the founder's own admissions). */
-  quotaLeft(): number {
-    if (this.chain.length === 1) return Infinity;
-    return Math.max(0, this.store.issuerQuota - this.store.chargedTo(toHex(this.signKeys.publicKey)));
-  }
+  quotaLeft(): number { return this.chain.length === 1 ? Infinity : this.store.quotaLeft(toHex(this.signKeys.publicKey)); }
 
   netmap(): Netmap {
     if (!this.cachedNetmap) {

@@ -68,6 +68,8 @@ export class RecordStore {
   idByWgPub(pub: string): string | undefined { return this.byWgPub.get(pub); }
   /** Live records charged to this admitting member (hex signing key). */
   chargedTo(issuerHex: string): number { return this.charged.get(issuerHex)?.size ?? 0; }
+  /** Records an admitting member may still add to its subtree. */
+  quotaLeft(issuerHex: string): number { return Math.max(0, this.issuerQuota - this.chargedTo(issuerHex)); }
 
   remove(id: string): void {
     const old = this.records.get(id);

@@ -45,7 +45,7 @@ export async function admitJoin(c: AdmissionContext, frame: Uint8Array): Promise
     for (const a of held) { names.add(a.name); signKeys.add(a.signPub); wgKeys.add(a.wgPub); }
     const res = admit({
       network: c.core.network, chain: c.core.certChain, signKeys: c.signKeys, alloc: m.alloc, invites: m.invites,
-      takenNames: names, memberKeys: signKeys, memberWgKeys: wgKeys, records: recs.map((r) => r.bytes),
+      takenNames: names, memberKeys: signKeys, memberWgKeys: wgKeys, records: c.core.joinRecords(), quotaLeft: c.core.quotaLeft(),
       nowMs: now, nonce: c.random(24), certLifetimeMs: c.certLifetimeMs,
     }, frame);
     out.result = res;

@@ -9,6 +9,7 @@ import { fromBase64, toBase64, utf8Encode } from '../core/bytes.ts';
 import { decodeCert, type Cert } from '../core/cert.ts';
 import { decodeNetwork, e2ePort, ipv6ForIPv4, networkId, transportForIPv4, ula48Text, type SignedNetwork } from '../core/network.ts';
 import { newInvite, pruneInvites } from '../core/admit.ts';
+import { DEFAULT_CERT_LIFETIME_MS } from '../core/renew.ts';
 import { encodeInvite } from '../core/invite.ts';
 import { formatIPv4, isValidIPv4Or6, parseHostPort, parseIPv4 } from '../core/ip.ts';
 import type { Endpoint, Service } from '../core/record.ts';
@@ -136,7 +137,7 @@ export class Mesh {
     try {
       const jl = new JoinListener(this.p, this.log, {
         admit: (frame) => admitJoin({
-          store: this.store, core: this.core, signKeys: this.signKeys, certLifetimeMs: 0,
+          store: this.store, core: this.core, signKeys: this.signKeys, certLifetimeMs: DEFAULT_CERT_LIFETIME_MS,
           nowMs: () => this.p.clock.nowMs(), random: (n) => this.p.random(n),
         }, frame),
         record: (rec) => { if (this.core.acceptRecord(rec, this.p.clock.nowMs())) this.dispatch([{ type: 'netmap' }, { type: 'persist' }]); },
@@ -218,6 +219,13 @@ export class Mesh {
         void this.punchOpen(a).catch((e: Error) => this.log.limited('punch', 'warn', `punch toward ${a.host}:${a.port} failed: ${e.message}`));
       } else if (a.type === 'punch-close') {
         void this.punchClose(a.peer).catch((e: Error) => this.log.limited('punch', 'warn', `punch: cannot remove the TTL rule: ${e.message}`));
+      } else if (a.type === 'chain') {
+        // Our issuer renewed our certificate: keep it, or the next start would present the old one.
+        const leaf = this.core.certChain[0]!;
+        const chain = this.core.certChain.map((c) => toBase64(c.bytes));
+        void this.store.update((cur) => (cur.membership ? { ...cur, membership: { ...cur.membership, chain } } : null))
+          .then(() => this.log.info(`certificate renewed until ${new Date(leaf.expiresAtMs).toISOString()}`))
+          .catch((e: Error) => this.log.limited('renew', 'error', `cannot save the renewed certificate: ${e.message}`));
       }
     }
     if (this.dirty && !this.applying && this.ready) void this.apply();

@@ -150,7 +150,9 @@ var DROPPED_LABELS = {
 	nonMember: _('From non-members'),
 	rateLimited: _('Over the rate limit'),
 	duplicateKey: _('Duplicate WireGuard keys'),
-	knownBad: _('Replayed bad records')
+	knownBad: _('Replayed bad records'),
+	departed: _('Departed members'),
+	overQuota: _('Over an admitter\'s quota')
 };
 
 function keyValueTable(rows) {

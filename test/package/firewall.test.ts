@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT, tempDir, toolBin } from './support/package.ts';
 import { runInitScript } from './support/procd.ts';
+import { DEFAULT_CONTROL_PORT, e2ePort, type NetworkParams } from '../../src/core/network.ts';
 
 const SUPPORT = fileURLToPath(new URL('./support/', import.meta.url));
 const DEFAULTS = join(ROOT, 'rootfs/etc/uci-defaults/90-kith-firewall');
@@ -119,7 +120,7 @@ function probe(router: string, conf: string, data: string, label: string): { res
 
 /** What every probe of fw4-probe.sh must see, for a node with these ports and (optionally) 192.168.1.0/28 advertised. */
 function expected(o: { listenPort: number; dnsPort: number; subnet: boolean }): Record<string, string> {
-  const e2e = o.listenPort + 1;
+  const e2e = e2ePort({ controlPort: DEFAULT_CONTROL_PORT } as NetworkParams);
   const lan = o.subnet ? 'open' : 'refused';
   return {
     // the router itself, from a neighbour: LuCI, SSH, dnsmasq (overlay and LAN address) refused
@@ -197,6 +198,8 @@ if (gaps.length > 0) {
     const { results, nft, warnings } = probe(router, conf, await serviceData(KITH_CONFIG), 'a');
     assert.is(warnings, '', 'fw4 warnings');
     assert.ok(nft.includes('comment "!fw4: Allow-Kith-ICMPv6"'), 'the ICMPv6 rule is rendered');
+    // The end-to-end UDP arrives over IPv6 (between transport addresses): the rule has no family.
+    assert.match(nft, /\n\t\tudp dport 51822 counter accept comment "!fw4: Allow-Kith-E2E"\n/);
     assert.not.ok(nft.includes('ubus:kith'), 'no subnet rule without a config subnet');
     assertProbes(results, expected({ listenPort: 51820, dnsPort: 5353, subnet: false }), 'no subnet');
   });

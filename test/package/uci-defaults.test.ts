@@ -10,7 +10,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { parseUci, type UciPackage, type UciSection } from '../../src/uci/index.ts';
 import { DASH, ROOT, run, tempDir, toolBin } from './support/package.ts';
-import { DEFAULT_CONTROL_PORT } from '../../src/core/network.ts';
+import { DEFAULT_CONTROL_PORT, e2ePort, type NetworkParams } from '../../src/core/network.ts';
+import { e2eIfname } from '../../src/wg/apply.ts';
 
 /** OpenWrt's default firewall config (firewall4), trimmed. */
 const FIREWALL = `config defaults
@@ -131,7 +132,7 @@ const KITH_SECTIONS = {
   lan_kith: { type: 'forwarding', src: 'lan', dest: 'kith' },
   kith_control: { type: 'rule', name: 'Allow-Kith-Control', src: 'kith', proto: ['udp'], dest_port: '51821', target: 'ACCEPT' },
   kith_dns: { type: 'rule', name: 'Allow-Kith-DNS', src: 'kith', proto: ['udp', 'tcp'], dest_port: '5353', target: 'ACCEPT' },
-  kith_e2e: { type: 'rule', name: 'Allow-Kith-E2E', src: 'kith', proto: ['udp'], dest_port: '51821', target: 'ACCEPT' },
+  kith_e2e: { type: 'rule', name: 'Allow-Kith-E2E', src: 'kith', proto: ['udp'], dest_port: '51822', target: 'ACCEPT' },
   kith_ping: { type: 'rule', name: 'Allow-Kith-Ping', src: 'kith', proto: 'icmp', icmp_type: 'echo-request', family: 'ipv4', target: 'ACCEPT' },
   kith_icmpv6: {
     type: 'rule', name: 'Allow-Kith-ICMPv6', src: 'kith', proto: 'icmp',
@@ -209,7 +210,7 @@ test('90-kith-firewall: a section the user already has is left as it is', async 
   assert.ok(named(fw, 'kith'));
 });
 
-test('90-kith-firewall follows ifname, listen_port and the DNS port from /etc/config/kith', async () => {
+test('90-kith-firewall follows ifname, listen_port and the DNS port from /etc/config/kith (not the network\'s ports)', async () => {
   const r = router({ firewall: FIREWALL });
   const kith = readFileSync(join(r.conf, 'kith'), 'utf8').replace("option ifname 'kith0'", "option ifname 'mesh0'")
     .replace("option listen_port '51820'", "option listen_port '4242'").replace("option port '5353'", "option port '5300'");
@@ -218,14 +219,23 @@ test('90-kith-firewall follows ifname, listen_port and the DNS port from /etc/co
   const fw = read(r, 'firewall');
   assert.equal(named(fw, 'kith')!.options.get('device'), ['mesh0', 'mesh0e']);
   assert.is(named(fw, 'kith_wan')!.options.get('dest_port'), '4242');
-  assert.is(named(fw, 'kith_e2e')!.options.get('dest_port'), '4243');
+  assert.is(named(fw, 'kith_e2e')!.options.get('dest_port'), '51822');
   assert.is(named(fw, 'kith_dns')!.options.get('dest_port'), '5300');
   assert.is(named(fw, 'kith_control')!.options.get('dest_port'), '51821');
 });
 
-test('90-kith-firewall opens the control port every network uses (DEFAULT_CONTROL_PORT)', () => {
+test('90-kith-firewall opens the control and end-to-end ports every network uses (DEFAULT_CONTROL_PORT, e2ePort)', () => {
   const script = readFileSync(join(ROOT, 'rootfs/etc/uci-defaults/90-kith-firewall'), 'utf8');
   assert.is(/^CONTROL_PORT=(\d+)$/m.exec(script)?.[1], String(DEFAULT_CONTROL_PORT));
+  assert.is(/^E2E_PORT=(\d+)$/m.exec(script)?.[1], String(e2ePort({ controlPort: DEFAULT_CONTROL_PORT } as NetworkParams)));
+});
+
+test('90-kith-firewall names the end-to-end device as kithd does (e2eIfname), also for a 15-character ifname', async () => {
+  const r = router({ firewall: FIREWALL });
+  writeFileSync(join(r.conf, 'kith'), readFileSync(join(r.conf, 'kith'), 'utf8').replace("option ifname 'kith0'", "option ifname 'neighbourhood15'"));
+  await runDefaults(r, '90-kith-firewall');
+  assert.equal(named(read(r, 'firewall'), 'kith')!.options.get('device'), ['neighbourhood15', e2eIfname('neighbourhood15')]);
+  assert.is(e2eIfname('neighbourhood15'), 'neighbourhood1e');
 });
 
 test('91-kith-dnsmasq: forwards the internal domain to 127.0.0.1#5353 and allows its private answers', async () => {

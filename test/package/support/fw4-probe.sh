@@ -44,7 +44,8 @@ KITH_DEV=$(uget kith.main.ifname kith0)
 LP=$(uget kith.main.listen_port 51820)
 DNS=$(uget kith.dns.port 5353)
 CONTROL=51821
-E2E=$((LP + 1))
+E2E=$((CONTROL + 1))
+E2E_DEV="$(printf '%.14s' "$KITH_DEV")e"
 
 # --- ubus: the netifd stand-in and procd's service data -----------------------
 
@@ -83,12 +84,12 @@ ip -n "$R" link set lan1 master br-lan
 ip -n "$R" link set br-lan up
 veth wan "$P-wan"
 veth "$KITH_DEV" "$P-kith"
-veth "${KITH_DEV}e" "$P-kithe"
+veth "$E2E_DEV" "$P-kithe"
 
 ip -n "$R" addr add 192.168.1.1/24 dev br-lan
 ip -n "$R" addr add 198.51.100.1/24 dev wan
 ip -n "$R" addr add 100.64.0.1/24 dev "$KITH_DEV"
-ip -n "$R" addr add 100.64.1.1/24 dev "${KITH_DEV}e"
+ip -n "$R" addr add 100.64.1.1/24 dev "$E2E_DEV"
 ip netns exec "$R" sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
 
 ip -n "$P-lan" addr add 192.168.1.10/24 dev eth0

@@ -7,7 +7,9 @@ ROUTER_BIN := $(abspath ../shared/router/bin)
 TJS ?= $(wildcard $(ROUTER_BIN)/tjs)
 UBUSD ?= $(wildcard $(ROUTER_BIN)/ubusd)
 UBUS_CLI ?= $(wildcard $(ROUTER_BIN)/ubus)
-export TJS UBUSD UBUS_CLI
+# OpenWrt's real firewall4 and its namespace prober (test/package/firewall.test.ts).
+FW4_NETNS_CHECK ?= $(wildcard $(ROUTER_BIN)/fw4-netns-check)
+export TJS UBUSD UBUS_CLI FW4_NETNS_CHECK
 # What the tests run against: real WireGuard, NAT, DNS servers and clients.
 APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils zbar-tools conntrack tcpdump
 # What the benchmarks compare with.
@@ -64,7 +66,7 @@ sizes: build
 	@node build/sizes.mjs
 
 test: deps build typecheck unit netns sizes
-	@echo "make test: txiki.js $(if $(TJS),$(TJS),SKIPPED (no tjs: set TJS or put ../shared/router beside the project)); ubusd $(if $(UBUSD),$(UBUSD),SKIPPED (no ubusd: set UBUSD))"
+	@echo "make test: txiki.js $(if $(TJS),$(TJS),SKIPPED (no tjs: set TJS or put ../shared/router beside the project)); ubusd $(if $(UBUSD),$(UBUSD),SKIPPED (no ubusd: set UBUSD)); firewall4 $(if $(FW4_NETNS_CHECK),$(FW4_NETNS_CHECK),SKIPPED (no fw4-netns-check: set FW4_NETNS_CHECK))"
 
 bench: bench-mesh bench-punch bench-dns bench-tinc bench-relay
 

@@ -68,6 +68,9 @@ const COMMANDS: Record<string, Command> = {
       c.out(`state    ${s.state}${s.error ? `: ${s.error}` : ''}, ${s.reachable}/${s.peers} members reachable, ${s.node.ifname} via ${s.node.backend}`);
       const dropped = Object.entries(s.dropped ?? {}).filter(([, v]) => v > 0);
       if (dropped.length) c.out(`dropped  ${dropped.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      for (const r of s.routes?.refused ?? []) c.out(`refused  ${r.node} ${r.prefix}: ${r.reason}`);
+      for (const f of s.routes?.failed ?? []) c.out(`failed   route ${f.prefix}: ${f.error}`);
+      for (const e of s.routes?.ruleErrors ?? []) c.out(`rules    ${e}`);
     },
   },
   peers: {
@@ -131,6 +134,7 @@ const COMMANDS: Record<string, Command> = {
 
 interface Status {
   state: string; error?: string | null; peers: number; reachable: number; dropped: Record<string, number> | null;
+  routes?: { refused: { node: string; prefix: string; reason: string }[]; failed: { prefix: string; error: string }[]; ruleErrors: string[] };
   node: { name: string; ipv4: string; ipv6: string; admin: boolean; ifname: string; backend: string } | null;
   network: { name: string; zone: string; ipv4Pool: string; ula48: string } | null;
 }

@@ -6,6 +6,7 @@ import { formatHostPort, formatIPv4 } from './ip.ts';
 import { ipv6ForIPv4, type NetworkParams } from './network.ts';
 import { shortestPaths, mutualEdges, type GraphNode } from './paths.ts';
 import type { Endpoint, NodeRecord, Service } from './record.ts';
+import { decidePrefixes, type RefusedPrefix } from './prefixes.ts';
 
 export const PERSISTENT_KEEPALIVE_SEC = 25;
 
@@ -36,12 +37,24 @@ export interface WgPeer {
   keepaliveSec: number;
 }
 
+/**
+ * Which of this node's interfaces carries a route: 'kith' is the WireGuard
+ * interface. Routes to members reached end to end through a relay will name
+ * that interface here; the daemon maps the name to the device.
+ */
+export type RouteDev = 'kith';
+
+/** A subnet another member advertises, routed into the overlay (Kith's own table). */
+export interface SubnetRoute { prefix: string; node: string; dev: RouteDev }
+
 export interface Netmap {
   self: NetNode;
   nodes: NetNode[];
   peers: WgPeer[];
-  /** Subnets advertised by other members, routed into the overlay. */
-  routes: string[];
+  /** Subnets advertised by other members (accepted ones only), by prefix. */
+  routes: SubnetRoute[];
+  /** Advertised subnets this node does not route, with the reason (see prefixes.ts). */
+  refused: RefusedPrefix[];
 }
 
 function publicHost(r: NodeRecord): string | null {
@@ -75,9 +88,10 @@ function toNetNode(r: NodeRecord, ula48: Uint8Array): Omit<NetNode, 'path' | 'vi
  * Direct candidates (one side dialable, or a live link) become WireGuard peers;
  * every other member's addresses go to the first hop of its shortest path.
  */
-export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, net: NetworkParams, punched: ReadonlyMap<string, Endpoint> = new Map()): Netmap {
+export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, net: NetworkParams, punched: ReadonlyMap<string, Endpoint> = new Map(), connected: readonly string[] = []): Netmap {
   const me = records.get(selfId);
   if (!me) throw new Error(`computeNetmap: no record for self ${selfId}`);
+  const prefixes = decidePrefixes([...records.values()].map((r) => ({ id: r.id, name: r.chain[0]!.name, issuedAtMs: r.chain[0]!.issuedAtMs, subnets: r.subnets })), selfId, net, connected);
   const graph = new Map<string, GraphNode>();
   for (const r of records.values()) {
     graph.set(r.id, { id: r.id, relay: r.relay, links: new Map(r.links.map((l) => [l.peer, l.rttMs])) });
@@ -100,7 +114,7 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
   }
 
   const nodes: NetNode[] = [];
-  const subnetRoutes: string[] = [];
+  const subnetRoutes: SubnetRoute[] = [];
   const selfNode: NetNode = { ...toNetNode(me, net.ula48), path: 'self', via: null };
   for (const r of [...records.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     if (r.id === selfId) { nodes.push(selfNode); continue; }
@@ -116,12 +130,14 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
       path = 'direct';
     }
     if (hop) {
-      addPeer(hop).allowedIPs.push(`${n.ipv4}/32`, `${n.ipv6}/128`, ...r.subnets);
-      subnetRoutes.push(...r.subnets);
+      const subnets = prefixes.accepted.get(r.id) ?? [];
+      addPeer(hop).allowedIPs.push(`${n.ipv4}/32`, `${n.ipv6}/128`, ...subnets);
+      subnetRoutes.push(...subnets.map((prefix) => ({ prefix, node: r.id, dev: 'kith' as const })));
     }
     nodes.push({ ...n, path, via: path === 'relayed' && hop ? hop.chain[0]!.name : null });
   }
   const peers = [...peerOf.values()].sort((a, b) => (a.publicKey < b.publicKey ? -1 : 1));
   for (const p of peers) p.allowedIPs.sort();
-  return { self: selfNode, nodes, peers, routes: subnetRoutes.sort() };
+  subnetRoutes.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+  return { self: selfNode, nodes, peers, routes: subnetRoutes, refused: prefixes.refused };
 }

@@ -4,7 +4,7 @@
 //  - remote input never throws out of here: it is dropped and counted;
 //  - a record is accepted only if its chain verifies and its seq is newer;
 //  - the own record is re-signed only when its content changes.
-import { bytesEqual } from './bytes.ts';
+import { bytesEqual, toBase64 } from './bytes.ts';
 import type { SignKeys } from './crypto.ts';
 import type { Cert } from './cert.ts';
 import { encodeRecord, fitRecord, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service, type Trimmed } from './record.ts';
@@ -13,7 +13,6 @@ import { RateLimiter } from './ratelimit.ts';
 import { decodeControl, encodeControl, MAX_DIGEST_ENTRIES, MAX_RECORDS_PER_MESSAGE, type ControlMessage } from './gossip.ts';
 import { computeNetmap, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
-import { toBase64 } from './bytes.ts';
 import type { SignedNetwork } from './network.ts';
 import { publishedRtt } from './paths.ts';
 import { Punches, type PunchAction, type PunchState, type PunchView } from './punch.ts';
@@ -46,7 +45,6 @@ export type Action =
   | { type: 'punch-close'; peer: string }
   | { type: 'netmap' }
   | { type: 'persist' };
-
 
 export interface WgObservation {
   /** Base64 public key. */
@@ -101,6 +99,7 @@ export class NodeCore {
   private lastObserveReportMs = 0;
   private reportedEndpoint = new Map<string, string>();
   private cachedNetmap: Netmap | null = null;
+  private connected: string[] = [];
   private punches = new Punches();
   private readonly punchView: PunchView;
   /** Set when a copy of our own record newer than ours was seen: re-sign at the next tick. */
@@ -139,12 +138,13 @@ export class NodeCore {
 
   netmap(): Netmap {
     if (!this.cachedNetmap) {
-      this.cachedNetmap = computeNetmap(this.selfId, this.records, this.network.params, this.punches.dialTargets());
+      this.cachedNetmap = computeNetmap(this.selfId, this.records, this.network.params, this.punches.dialTargets(), this.connected);
     }
     return this.cachedNetmap;
   }
 
-
+  /** The host's own addresses (`ip -o addr show`): no member's prefix that overlaps their networks is routed. */
+  setConnected(a: string[]): Action[] { if (a.join() === this.connected.join()) return []; this.connected = a; this.cachedNetmap = null; return [{ type: 'netmap' }]; }
   nodeById(id: string): NodeRecord | undefined { return this.records.get(id); }
 
   nodeByWgPub(pub: string): NodeRecord | undefined {

@@ -14,6 +14,7 @@ import { formatIPv4, isValidIPv4Or6, parseHostPort, parseIPv4 } from '../core/ip
 import type { Endpoint, Service } from '../core/record.ts';
 import type { Netmap } from '../core/netmap.ts';
 import { WgApplier, type InterfaceSpec } from '../wg/apply.ts';
+import { MeshRoutes } from './routes.ts';
 import { loadRecords, saveRecords, type DurableState, type Membership } from './state.ts';
 import { readFrame } from './frames.ts';
 import type { Logger } from './log.ts';
@@ -46,6 +47,7 @@ export interface InviteOptions { name: string | null; admin: boolean; ttlMs: num
 export class Mesh {
   readonly core: NodeCore;
   readonly applier: WgApplier;
+  readonly routes: MeshRoutes;
   private ctrl: UdpSocket | null = null;
   private joinListener: Listener | null = null;
   private timers: Timer[] = [];
@@ -81,6 +83,7 @@ export class Mesh {
       services: opts.services, subnets: opts.subnets, lastSeq: 0, nowMs: p.clock.nowMs(),
     });
     this.applier = new WgApplier(p);
+    this.routes = new MeshRoutes(p, log, { kith: opts.ifname });
   }
 
   get membership(): Membership { return this.state.membership!; }
@@ -129,15 +132,17 @@ export class Mesh {
   /** Re-reads our addresses now (the WAN changed). */
   refreshEndpoints(): Promise<void> { return this.scanLan(); }
 
-  /** Our global IPv4 addresses (not the overlay) as LAN endpoints. */
+  /** Our global IPv4 addresses (not the overlay) as LAN endpoints; all our addresses as the connected networks no member may take. */
   private async scanLan(): Promise<void> {
-    const r = await this.p.proc.run(['ip', '-o', '-4', 'addr', 'show', 'scope', 'global']);
+    const r = await this.p.proc.run(['ip', '-o', 'addr', 'show']);
+    if (r.code !== 0) { this.log.limited('addr-show', 'warn', `cannot list addresses: ${r.stderr.trim()}`); return; }
     const eps: Endpoint[] = [];
     for (const line of r.stdout.split('\n')) {
-      const m = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\//.exec(line);
+      const m = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\/.* scope global/.exec(line);
       if (m && m[1] !== this.spec.ifname && !m[1]!.startsWith('kith')) eps.push({ kind: 'lan', host: m[2]!, port: this.opts.listenPort });
     }
-    this.dispatch(this.core.setLocalEndpoints(eps.slice(0, 4), this.p.clock.nowMs()));
+    const now = this.p.clock.nowMs();
+    this.dispatch([...this.core.setConnected(this.routes.hostAddresses(r.stdout)), ...this.core.setLocalEndpoints(eps.slice(0, 4), now)]);
   }
 
   private async tick(): Promise<void> {
@@ -219,11 +224,13 @@ export class Mesh {
       for (let i = 0; i < 3 && this.dirty; i++) {
         this.dirty = false;
         const nm = this.core.netmap();
-        const n = await this.applier.applyPeers(this.spec, nm.peers, Math.floor(this.p.clock.nowMs() / 1000));
-        await this.applier.applyRoutes(this.spec.ifname, nm.routes);
-        if (n) this.log.debug(`applied WireGuard peers (${nm.peers.length})`);
+        // Routes and DNS follow the netmap whatever happens to the peers (or to one route).
+        const peers = await this.applier.applyPeers(this.spec, nm.peers, Math.floor(this.p.clock.nowMs() / 1000)).catch((e: Error) => e);
+        await this.routes.apply(nm);
+        if (peers === 1) this.log.debug(`applied WireGuard peers (${nm.peers.length})`);
         this.logPathChanges(nm);
         this.opts.onNetmap?.(nm);
+        if (peers instanceof Error) throw peers;
       }
       this.lastApplyError = null;
     } catch (e) {

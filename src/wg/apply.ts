@@ -1,15 +1,13 @@
-// The WireGuard and routing applier: creates the interface (kernel module, or
-// wireguard-go where none exists), and reconciles addresses, peers and routes
-// against what `wg` and `ip` report. Every step is a diff; unchanged state
-// issues no command.
+// The WireGuard applier: creates the interface (kernel module, or
+// wireguard-go where none exists), and reconciles addresses and peers against
+// what `wg` and `ip` report (routes: routes.ts). Every step is a diff;
+// unchanged state issues no command.
 import type { Platform } from '../platform/types.ts';
 import type { WgPeer } from '../core/netmap.ts';
 import { parseWgDump, type WgState } from './dump.ts';
 import { planWg } from './plan.ts';
 import { utf8Encode } from '../core/bytes.ts';
 
-/** Routes Kith installs carry this protocol number, so it can find and remove its own. */
-export const ROUTE_PROTO = 77;
 export const OVERLAY_MTU = 1420;
 
 export class ApplyError extends Error {
@@ -94,19 +92,6 @@ export class WgApplier {
     } finally {
       await this.p.fs.remove(keyFile);
     }
-  }
-
-  /** Reconciles the routes for advertised subnets (tagged with ROUTE_PROTO). */
-  async applyRoutes(ifname: string, subnets: string[]): Promise<number> {
-    let n = 0;
-    for (const family of ['-4', '-6']) {
-      const out = await this.run(['ip', family, 'route', 'show', 'dev', ifname, 'proto', String(ROUTE_PROTO)]);
-      const have = new Set(out.split('\n').map((l) => l.trim().split(' ')[0]!).filter(Boolean));
-      const want = subnets.filter((s) => s.includes(':') === (family === '-6'));
-      for (const s of want) if (!have.has(s)) { await this.run(['ip', family, 'route', 'replace', s, 'dev', ifname, 'proto', String(ROUTE_PROTO)]); n++; }
-      for (const s of have) if (!want.includes(s)) { await this.run(['ip', family, 'route', 'del', s, 'dev', ifname, 'proto', String(ROUTE_PROTO)]); n++; }
-    }
-    return n;
   }
 
   async removeInterface(ifname: string): Promise<void> {

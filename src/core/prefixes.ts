@@ -1,4 +1,5 @@
-// Which advertised subnets a node routes. A member says what it advertises in
+// Which advertised subnets a node routes (imports only ip.ts: the config
+// checker in src/uci uses the same rules). A member says what it advertises in
 // its signed record; nothing it says may take an address the host or the
 // network already uses. Rules, each refusal with a one-line reason:
 //  - the prefix is canonical (no host bits set: the record is signed bytes, so
@@ -12,7 +13,6 @@
 //    refuses what clashes with its own LANs; a clash does not free the prefix
 //    for a later member).
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6, type Prefix4 } from './ip.ts';
-import { ula48Text } from './network.ts';
 
 /** Shortest prefixes a member may advertise: anything shorter would swallow other networks. */
 export const MIN_PREFIX_LEN_V4 = 8;
@@ -96,8 +96,9 @@ function overlaySpace(net: OverlaySpace): { pool: Prefix; ula: Prefix } {
 /**
  * Why this prefix can never be routed in this network, whoever advertises it
  * (records and the local config alike), or null. The same answer on every node.
+ * Without a network (a config checked before joining) the overlay is not checked.
  */
-export function prefixRefusal(text: string, net: OverlaySpace): Refusal | null {
+export function prefixRefusal(text: string, net: OverlaySpace | null): Refusal | null {
   const p = parsePrefix(text);
   if (!p) return { kind: 'invalid', reason: `"${text}" is not a network in CIDR form` };
   if (!isCanonical(p)) return { kind: 'host-bits', reason: `host bits are set (the network is ${formatPrefix(masked(p))})` };
@@ -105,9 +106,10 @@ export function prefixRefusal(text: string, net: OverlaySpace): Refusal | null {
   if (p.len < min) return { kind: 'too-short', reason: `shorter than /${min}: too wide to route into the mesh` };
   const r = RESERVED_PREFIXES.find((x) => overlaps(x.p, p));
   if (r) return { kind: 'reserved', reason: `overlaps ${r.text} (${r.what})` };
+  if (!net) return null;
   const o = overlaySpace(net);
   if (overlaps(p, o.pool)) return { kind: 'pool', reason: `overlaps the network's IPv4 pool ${formatPrefix(o.pool)}` };
-  if (overlaps(p, o.ula)) return { kind: 'ula', reason: `overlaps the network's ULA ${ula48Text(net.ula48)}` };
+  if (overlaps(p, o.ula)) return { kind: 'ula', reason: `overlaps the network's ULA ${formatPrefix(o.ula)}` };
   return null;
 }
 

@@ -69,10 +69,15 @@ if (cmd === 'advertise') {
   const own = recordOf(`${dir}/run/records.json`, decodeCert(fromBase64(state.membership.chain[0]!)).name);
   const r = decodeRecord(own);
   const rec = encodeRecord({ ...r, seq: r.seq + 10_000_000, subnets }, r.chain, keys);
+  // Three times, a second apart: one lost datagram must not decide the test.
   const sock = createSocket('udp4');
-  sock.bind(0, formatIPv4(r.chain[0]!.ipv4), () => {
-    sock.send(encodeControl({ type: 'records', records: [rec.bytes] }), Number(port), ip, (err) => { sock.close(); if (err) { console.error(err.message); process.exit(1); } });
+  const msg = encodeControl({ type: 'records', records: [rec.bytes] });
+  let sent = 0;
+  const send = () => sock.send(msg, Number(port), ip, (err) => {
+    if (err) { console.error(err.message); process.exit(1); }
+    if (++sent < 3) setTimeout(send, 1000); else sock.close();
   });
+  sock.bind(0, formatIPv4(r.chain[0]!.ipv4), send);
 } else if (cmd === 'recode') {
   const c = decodeInvite(a[0]!);
   console.log(encodeInvite({ ...c, endpoints: [{ host: a[1]!, port: Number(a[2]) }] }));

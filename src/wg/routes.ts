@@ -1,7 +1,8 @@
 // The route applier: routes to members' advertised subnets live in Kith's own
 // routing table, consulted only after the host's own specific routes.
 //
-// Rules (both families), added once and left in place (they are harmless
+// Rules (both families), checked at the first apply (and until they are in
+// place), added where missing and left in place (they are harmless
 // with an empty table, and kithd never pulls routes on stop: traffic keeps
 // flowing across restarts):
 //   32700: lookup main suppress_prefixlength 0
@@ -61,6 +62,8 @@ export function hostAddresses(out: string, exceptDevs: readonly string[]): strin
 }
 
 export class RouteApplier {
+  /** Families whose rules are in place and whose legacy routes are gone: checked once, not on every apply. */
+  private settled = new Set<Family>();
   constructor(private readonly p: Platform, readonly table = ROUTE_TABLE, readonly priority = RULE_PRIORITY) {}
 
   private async run(argv: string[]): Promise<{ ok: boolean; out: string; error: string }> {
@@ -94,17 +97,21 @@ export class RouteApplier {
     const res: RouteResult = { changed: 0, failed: [], ruleErrors: [] };
     for (const family of FAMILIES) {
       const want = routes.filter((r) => r.prefix.includes(':') === (family === '-6'));
-      const ruleError = await this.ensureRules(family);
-      if (ruleError && want.length) res.ruleErrors.push(ruleError);
       const step = async (prefix: string, argv: string[]) => {
         const r = await this.run(argv);
         if (r.ok) res.changed++;
         else res.failed.push({ prefix, error: r.error });
       };
-      // An older kithd routed advertised subnets in the main table: those go.
-      const legacy = await this.run(['ip', family, 'route', 'show', 'table', 'main', 'proto', String(ROUTE_PROTO)]);
-      for (const r of legacy.ok ? this.ours(legacy.out, family, devs) : []) {
-        await step(r.prefix, ['ip', family, 'route', 'del', r.prefix, 'dev', r.dev, 'table', 'main', 'proto', String(ROUTE_PROTO)]);
+      if (!this.settled.has(family)) {
+        const ruleError = await this.ensureRules(family);
+        if (ruleError && want.length) res.ruleErrors.push(ruleError);
+        // An older kithd routed advertised subnets in the main table: those go.
+        const legacy = await this.run(['ip', family, 'route', 'show', 'table', 'main', 'proto', String(ROUTE_PROTO)]);
+        const before = res.failed.length;
+        for (const r of legacy.ok ? this.ours(legacy.out, family, devs) : []) {
+          await step(r.prefix, ['ip', family, 'route', 'del', r.prefix, 'dev', r.dev, 'table', 'main', 'proto', String(ROUTE_PROTO)]);
+        }
+        if (!ruleError && legacy.ok && res.failed.length === before) this.settled.add(family);
       }
       const shown = await this.run(['ip', family, 'route', 'show', 'table', String(this.table), 'proto', String(ROUTE_PROTO)]);
       // A table that does not exist yet lists as an error on some `ip` versions: then it is empty.

@@ -72,6 +72,7 @@ test('rules: main without its default route first, then Kith\'s table, both fami
   ip.calls = [];
   await a.apply(['kith0'], []);
   assert.equal(ip.changes(), [], 'nothing to do the second time');
+  assert.equal(ip.calls.map((c) => c.join(' ')), [`ip -4 route show table ${T} proto 77`, `ip -6 route show table ${T} proto 77`], 'once the rules are in place, an apply only lists Kith\'s table');
   assert.ok(RULE_PRIORITY + 1 < 32766, 'both rules come before the main table\'s own rule');
 });
 
@@ -122,6 +123,9 @@ test('without the suppress rule (an `ip` that cannot add it) Kith\'s table is no
   assert.not.ok(ip.rules['-4']!.some((l) => l.includes(`lookup ${T}`)), 'no lookup rule that could shadow the host\'s routes');
   assert.is(r.ruleErrors.length, 1, 'reported for the family that has routes');
   assert.match(r.ruleErrors[0]!, /suppress_prefixlength/);
+  ip.refuseSuppress = false;
+  await a.apply(['kith0'], [{ prefix: '198.18.1.0/24', dev: 'kith0' }]);
+  assert.ok(ip.rules['-4']!.some((l) => l.includes(`lookup ${T}`)), 'tried again at the next apply, and then in place');
 });
 
 test('parseRouteLine and hostAddresses read what `ip` prints', () => {

@@ -10,6 +10,7 @@ import type { statusOf, PeerView } from '../../src/daemon/views.ts';
 import type { Service } from '../../src/core/record.ts';
 import { CIDR, DNS_LABEL, DNS_SERVER } from '../../src/uci/values.ts';
 import { readKithSettings } from '../../src/uci/settings.ts';
+import { prefixRefusal } from '../../src/core/prefixes.ts';
 import { click, loadView, textNodes, textOf, walk, type FakeNode, type FakeOption, type Harness, type Responder } from './support.ts';
 
 type Status = ReturnType<typeof statusOf>;
@@ -333,8 +334,10 @@ test('config.js: its own checks agree with kithd\'s value readers', () => {
     assert.is(check(up, v), DNS_SERVER.parse(v).ok, `upstream ${v}`);
   }
   const prefix = get('subnet', 'prefix');
-  for (const v of ['192.168.1.0/24', '192.168.1.1/24', '10.0.0.0/8', '10.1.0.0/8', 'fd00:1::/64', 'fd00:1::1/64', '0.0.0.0/0', '192.168.1.7/32']) {
-    assert.is(check(prefix, v), CIDR.parse(v).ok, `prefix ${v}`);
+  // The view checks form and width; reserved ranges and the pool are left to kithd's config check.
+  for (const v of ['192.168.1.0/24', '192.168.1.1/24', '10.0.0.0/8', '10.1.0.0/8', 'fd00:1::/64', 'fd00:1::1/64', '0.0.0.0/0', '10.0.0.0/7', '::/0', '2000::/15', '2000::/16', '192.168.1.7/32']) {
+    const r = CIDR.parse(v);
+    assert.is(check(prefix, v), r.ok && prefixRefusal(r.value.prefix, null)?.kind !== 'too-short', `prefix ${v}`);
   }
   assert.is(check(get('service', 'type'), ''), true, 'type is optional');
 });

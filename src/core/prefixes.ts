@@ -7,8 +7,9 @@
 //  - at least /8 (IPv4) or /16 (IPv6): a member cannot claim "everything";
 //  - not loopback, link-local, multicast or otherwise reserved;
 //  - no overlap with the network's IPv4 pool or its ULA /48 (the overlay);
-//  - no overlap with another member's prefix: the member certified first
-//    (issue time, then node id) keeps it, so every node decides alike;
+//  - no overlap with a prefix advertised before it: the member certified
+//    first (issue time, then node id) keeps a range, so every node decides
+//    alike (a member's own later overlapping prefix is refused too);
 //  - no overlap with this node's own connected networks (local: each node
 //    refuses what clashes with its own LANs; a clash does not free the prefix
 //    for a later member).
@@ -131,17 +132,68 @@ export interface PrefixVerdict {
   refused: RefusedPrefix[];
 }
 
+interface Claim { start: Uint8Array; end: Uint8Array; text: string; id: string; name: string }
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
+/**
+ * Claimed ranges, pairwise disjoint, sorted by start (one array per family):
+ * an overlap is found by one binary search, so deciding every prefix of a
+ * full mesh (1024 records of 16 subnets) stays O(n log n) plus the inserts.
+ */
+class Claims {
+  private readonly byFamily = { 4: [] as Claim[], 6: [] as Claim[] };
+
+  static range(p: Prefix): { start: Uint8Array; end: Uint8Array } {
+    const start = masked(p).addr;
+    const end = start.map((b, i) => b | (0xff >> Math.min(8, Math.max(0, p.len - 8 * i))));
+    return { start, end };
+  }
+
+  /** The claim overlapping [start, end], if any: the last one starting at or before `end`, if it reaches `start`. */
+  find(family: 4 | 6, start: Uint8Array, end: Uint8Array): Claim | undefined {
+    const list = this.byFamily[family];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareBytes(list[mid]!.start, end) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const c = list[lo - 1];
+    return c && compareBytes(c.end, start) >= 0 ? c : undefined;
+  }
+
+  add(family: 4 | 6, c: Claim): void {
+    const list = this.byFamily[family];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareBytes(list[mid]!.start, c.start) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, c);
+  }
+}
+
 /**
  * Decides every advertised prefix. Members are taken in certificate order
- * (issued earlier first, then smaller id): the first to advertise a range
- * keeps it. `connected` are this node's own networks: a member's prefix that
- * overlaps one is refused here (the node's own prefixes are not checked
- * against them: it advertises its own LANs).
+ * (issued earlier first, then smaller id) and their prefixes in record order:
+ * the first to advertise a range keeps it, and a later prefix that overlaps
+ * it is refused, whoever advertises it (a member's own overlapping prefix
+ * adds nothing: the same next hop). `connected` are this node's own
+ * addresses: a member's prefix that overlaps one of their networks is
+ * refused here (the node's own prefixes are not checked against them: it
+ * advertises its own LANs).
  */
 export function decidePrefixes(members: readonly Advertiser[], selfId: string, net: OverlaySpace, connected: readonly string[]): PrefixVerdict {
   const order = [...members].sort((a, b) => a.issuedAtMs - b.issuedAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const own = connectedNetworks(connected);
-  const claims: { p: Prefix; text: string; id: string; name: string }[] = [];
+  const claims = new Claims();
   const accepted = new Map<string, string[]>();
   const refused: RefusedPrefix[] = [];
   for (const m of order) {
@@ -151,9 +203,10 @@ export function decidePrefixes(members: readonly Advertiser[], selfId: string, n
       const global = prefixRefusal(text, net);
       if (global) { refuse(global); continue; }
       const p = parsePrefix(text)!;
-      const first = claims.find((c) => c.id !== m.id && overlaps(c.p, p));
-      if (first) { refuse({ kind: 'taken', reason: `overlaps ${first.text}, advertised first by ${first.name}` }); continue; }
-      claims.push({ p, text, id: m.id, name: m.name });
+      const { start, end } = Claims.range(p);
+      const first = claims.find(p.family, start, end);
+      if (first) { refuse({ kind: 'taken', reason: `overlaps ${first.text}, advertised first by ${first.id === m.id ? 'the same member' : first.name}` }); continue; }
+      claims.add(p.family, { start, end, text, id: m.id, name: m.name });
       const clash = m.id === selfId ? undefined : own.find((c) => overlaps(c, p));
       if (clash) { refuse({ kind: 'connected', reason: `overlaps this node's own network ${formatPrefix(clash)}` }); continue; }
       mine.push(text);

@@ -3,7 +3,7 @@
 import type { LogLevel } from '../platform/types.ts';
 import { type UciPackage, type UciSection } from './model.ts';
 import { parseUciLenient } from './parse.ts';
-import { prefixRefusal, type OverlaySpace } from '../core/prefixes.ts';
+import { overlaps, parsePrefix, prefixRefusal, type OverlaySpace } from '../core/prefixes.ts';
 import {
   ABS_PATH, BOOL, CIDR, DNS_LABEL, DNS_SERVER, HOST_PORT, IFNAME, intRange, LISTEN_ADDRESS, oneOf, OVERLAY, PORT,
   type DnsServer, type HostPort, type ValueType,
@@ -237,6 +237,8 @@ function readSubnet(r: SectionReader, seen: Map<string, string>, net: OverlaySpa
   if (refused) { r.error('prefix', `${p.prefix} cannot be advertised: ${refused.reason}`); return null; }
   const first = seen.get(p.prefix);
   if (first) { r.warn('prefix', `${p.prefix} is already advertised by section "${first}"; ignored`); return null; }
+  const wider = [...seen].find(([q]) => overlaps(parsePrefix(q)!, parsePrefix(p.prefix)!));
+  if (wider) { r.warn('prefix', `${p.prefix} overlaps ${wider[0]} of section "${wider[1]}" (members route only the first); ignored`); return null; }
   seen.set(p.prefix, r.label);
   return p;
 }

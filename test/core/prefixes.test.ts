@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NodeCore } from '../../src/core/node.ts';
 import { decodeRecord, encodeRecord, type RecordBody } from '../../src/core/record.ts';
-import { prefixRefusal, decidePrefixes, parsePrefix, overlaps, connectedNetworks, formatPrefix } from '../../src/core/prefixes.ts';
+import { prefixRefusal, decidePrefixes, parsePrefix, overlaps, connectedNetworks, formatPrefix, masked } from '../../src/core/prefixes.ts';
 import { ula48Text } from '../../src/core/network.ts';
 import { seededBytes } from '../support/rand.ts';
 import { foundMesh, issueMember, type Member, type Mesh } from '../support/mesh.ts';
@@ -128,6 +128,63 @@ test('same issue time: the smaller node id keeps the range', () => {
     assert.equal(v.accepted.get('bb00000000000000'), []);
     assert.is(v.refused[0]!.name, 'b');
   }
+});
+
+test('a member\'s own later prefix inside its earlier one is refused too (the same next hop: it adds nothing)', () => {
+  const { mesh } = world();
+  const v = decidePrefixes([{ id: 'aa00000000000000', name: 'a', issuedAtMs: T0, subnets: ['10.0.0.0/8', '10.1.0.0/16', '11.0.0.0/8'] }], 'cc00000000000000', mesh.network.params, []);
+  assert.equal(v.accepted.get('aa00000000000000'), ['10.0.0.0/8', '11.0.0.0/8']);
+  assert.equal(v.refused.map((r) => [r.prefix, r.kind, r.reason]), [['10.1.0.0/16', 'taken', 'overlaps 10.0.0.0/8, advertised first by the same member']]);
+});
+
+test('decidePrefixes agrees with a naive pairwise check on random nested and disjoint prefixes (seeded)', () => {
+  const { mesh } = world();
+  let refusedSeen = 0;
+  for (let seed = 1; seed <= 40; seed++) {
+    const rnd = seededBytes(seed);
+    const members = Array.from({ length: 1 + (rnd(1)[0]! % 12) }, (_, i) => ({
+      id: `${i.toString(16).padStart(2, '0')}${'0'.repeat(14)}`, name: `m${i}`, issuedAtMs: T0 + (rnd(1)[0]! % 4),
+      subnets: Array.from({ length: rnd(1)[0]! % 5 }, () => {
+        const [a, b, l] = rnd(3);
+        const v6 = (a! & 1) === 1;
+        const len = v6 ? 16 + (l! % 20) : 8 + (l! % 17);
+        // A small address space (a few bits vary), so prefixes nest and collide often.
+        const p = parsePrefix(v6 ? `2001:db8:${(b! & 7).toString(16)}${(a! >> 4).toString(16)}::/128` : `10.${b! & 7}.${a! & 0xf0}.0/32`)!;
+        return formatPrefix(masked({ ...p, len }));
+      }),
+    }));
+    const fast = decidePrefixes(members, 'ffffffffffffffff', mesh.network.params, []);
+    // The reference: the definition, pair by pair.
+    const order = [...members].sort((x, y) => x.issuedAtMs - y.issuedAtMs || (x.id < y.id ? -1 : 1));
+    const kept: string[] = [];
+    const want = new Map<string, string[]>();
+    for (const m of order) {
+      want.set(m.id, []);
+      for (const t of m.subnets) {
+        if (kept.some((k) => overlaps(parsePrefix(k)!, parsePrefix(t)!))) continue;
+        kept.push(t);
+        want.get(m.id)!.push(t);
+      }
+    }
+    assert.equal(fast.accepted, want, `seed ${seed}: reproduce with this seed in this test`);
+    refusedSeen += fast.refused.length;
+  }
+  assert.ok(refusedSeen > 20, `the random cases do collide (${refusedSeen} refusals)`);
+});
+
+test('a full mesh of prefixes (1024 members × 16) is decided; one wide prefix advertised last overlaps them all and is refused', () => {
+  const { mesh } = world();
+  const members = Array.from({ length: 1024 }, (_, i) => ({
+    id: i.toString(16).padStart(16, '0'), name: `m${i}`, issuedAtMs: T0 + i,
+    subnets: Array.from({ length: 16 }, (_, j) => `10.${i >> 2}.${((i & 3) << 6) | (j << 2)}.0/22`),
+  }));
+  members.push({ id: 'ffffffffffffffff', name: 'wide', issuedAtMs: T0 + 5000, subnets: ['10.0.0.0/8'] });
+  const v = decidePrefixes(members, 'eeeeeeeeeeeeeeee', mesh.network.params, []);
+  const kept = [...v.accepted.values()].reduce((n, l) => n + l.length, 0);
+  assert.is(kept, 1024 * 16, 'disjoint prefixes of different members are all kept');
+  assert.is(v.refused.length, 1);
+  assert.equal(v.accepted.get('ffffffffffffffff'), []);
+  assert.is(v.refused.at(-1)!.name, 'wide');
 });
 
 test('the node\'s own subnet is not refused as its own connected network, but it is shown as refused when an earlier member holds the range', () => {

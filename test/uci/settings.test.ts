@@ -197,6 +197,9 @@ test('subnets: /0 to /7 (IPv6 /0 to /15), reserved ranges and, once the network 
   }
   const ok = validateKithSettings(parseUci("config subnet\n\toption prefix '198.18.1.0/24'\n", FILE), { file: FILE, network: net });
   assert.equal(ok.errors, []);
+  const nested = check("config subnet\n\toption prefix '10.0.0.0/8'\nconfig subnet\n\toption prefix '10.1.0.0/16'\n");
+  assert.equal(nested.settings.subnets.map((x) => x.prefix), ['10.0.0.0/8']);
+  assert.equal(nested.warnings.map((w) => w.detail), ['10.1.0.0/16 overlaps 10.0.0.0/8 of section "kith.@subnet[0]" (members route only the first); ignored']);
 });
 
 test('a single option where a list is expected counts as one item; list items report their own lines', () => {

@@ -76,14 +76,16 @@ export class RouteApplier {
     const shown = await this.run(['ip', family, 'rule', 'show']);
     if (!shown.ok) return shown.error;
     const has = (prio: number, re: RegExp) => shown.out.split('\n').some((l) => l.startsWith(`${prio}:`) && re.test(l));
+    // A rule the listing did not show as expected may exist all the same: the kernel then says so.
+    const added = (r: { ok: boolean; error: string }) => r.ok || /File exists/.test(r.error);
     const suppress = this.priority;
     if (!has(suppress, /lookup main\b.*suppress_prefixlength 0\b/)) {
       const r = await this.run(['ip', family, 'rule', 'add', 'priority', String(suppress), 'lookup', 'main', 'suppress_prefixlength', '0']);
-      if (!r.ok) return `${r.error} (Kith's routes stay unused: without this rule they could shadow the host's own)`;
+      if (!added(r)) return `${r.error} (Kith's routes stay unused: without this rule they could shadow the host's own)`;
     }
     if (!has(suppress + 1, /lookup \S+/)) {
       const r = await this.run(['ip', family, 'rule', 'add', 'priority', String(suppress + 1), 'lookup', String(this.table)]);
-      if (!r.ok) return r.error;
+      if (!added(r)) return r.error;
     }
     return null;
   }

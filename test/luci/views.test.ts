@@ -118,7 +118,7 @@ test('a member: this node, peers with their path, DNS, dropped counters; polled 
   assert.equal(h.polls.map((p) => p.interval), [5]);
   const text = textOf(page, true);
   for (const s of ['alice', '100.64.0.1, fd12:3456:789a::1', 'street', 'street.internal', 'Running', 'Administrator', '2 of 3',
-    '127.0.0.1:5353, 100.64.0.1:5353', 'Malformed records', 'Stale records']) {
+    '127.0.0.1:5353, 100.64.0.1:5353', 'Malformed records', 'Stale records', 'Networks not routed', '0.0.0.0/0', 'shorter than /8: too wide to route into the mesh']) {
     assert.ok(text.includes(s), `missing "${s}"`);
   }
   const rows = tableRows(page, 'kith-peers');

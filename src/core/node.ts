@@ -54,7 +54,6 @@ export type Action =
   /** The certificate chain was renewed: persist certChain with the membership. */
   | { type: 'chain' };
 
-
 export interface WgObservation {
   /** Base64 public key. */
   publicKey: string;
@@ -109,6 +108,7 @@ export class NodeCore {
   private lastObserveReportMs = 0;
   private reportedEndpoint = new Map<string, string>();
   private cachedNetmap: Netmap | null = null;
+  private connected: string[] = [];
   private punches = new Punches();
   private readonly punchView: PunchView;
   /** Set when a copy of our own record newer than ours was seen: re-sign at the next tick. */
@@ -155,11 +155,13 @@ export class NodeCore {
 
   netmap(): Netmap {
     if (!this.cachedNetmap) {
-      this.cachedNetmap = computeNetmap(this.selfId, this.store.all as Map<string, NodeRecord>, this.network.params, this.punches.dialTargets());
+      this.cachedNetmap = computeNetmap(this.selfId, this.store.all as Map<string, NodeRecord>, this.network.params, this.punches.dialTargets(), this.connected);
     }
     return this.cachedNetmap;
   }
 
+  /** The host's own addresses (`ip -o addr show`): no member's prefix that overlaps their networks is routed. */
+  setConnected(a: string[]): Action[] { if (a.join() === this.connected.join()) return []; this.connected = a; this.cachedNetmap = null; return [{ type: 'netmap' }]; }
   nodeById(id: string): NodeRecord | undefined { return this.store.get(id); }
 
   nodeByWgPub(pub: string): NodeRecord | undefined {

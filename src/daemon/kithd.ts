@@ -12,6 +12,7 @@ import { signKeysFromSeed, x25519PrivateFromRandom, x25519Public } from '../core
 import { foundNetwork, UsageError } from '../core/found.ts';
 import { parseHostPort, parsePrefix4, formatPrefix4, formatHostPort, isValidIPv4Or6 } from '../core/ip.ts';
 import { isDnsLabel, ula48Text } from '../core/network.ts';
+import { prefixRefusal } from '../core/prefixes.ts';
 import { ApiError, defaultRunDir, defaultSocketPath } from '../api/protocol.ts';
 import { saveRecords, type DurableState } from './state.ts';
 import { StateStore } from './store.ts';
@@ -105,6 +106,10 @@ export class Kithd {
     this.mesh = await Mesh.start(this.p, this.log, this.store!, this.meshOptions());
     const misfit = this.configMisfit(this.config);
     if (misfit) this.log.error(`${this.config.file}: ${misfit}; the node record carries what fits (kith status shows what was left out)`);
+    for (const s of this.settings.subnets) {
+      const refused = prefixRefusal(s.prefix, this.mesh.network.params);
+      if (refused) this.log.error(`${this.config.file}: subnet ${s.prefix}: ${refused.reason}; no member routes it (kith config check)`);
+    }
     await this.restartDns();
   }
 
@@ -134,7 +139,7 @@ export class Kithd {
     return this.serial(async () => {
       let next: LoadedConfig;
       try {
-        next = await loadConfig(this.p, this.opts.configFile, this.opts.overrides);
+        next = await loadConfig(this.p, this.opts.configFile, this.opts.overrides, this.mesh?.network.params ?? null);
       } catch (e) {
         this.log.error(`reload: ${(e as Error).message}; keeping the running configuration`);
         return;

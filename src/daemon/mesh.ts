@@ -15,6 +15,7 @@ import { formatIPv4, isValidIPv4Or6, parseHostPort, parseIPv4 } from '../core/ip
 import type { Endpoint, Service } from '../core/record.ts';
 import type { Netmap } from '../core/netmap.ts';
 import { WgApplier, e2eIfname, E2E_MTU, type InterfaceSpec } from '../wg/apply.ts';
+import { MeshRoutes } from './routes.ts';
 import { loadRecords, saveRecords, type Membership } from './state.ts';
 import type { StateStore } from './store.ts';
 import { JoinListener } from './join-listener.ts';
@@ -47,6 +48,7 @@ export interface InviteOptions { name: string | null; admin: boolean; ttlMs: num
 export class Mesh {
   readonly core: NodeCore;
   readonly applier: WgApplier;
+  readonly routes: MeshRoutes;
   private ctrl: UdpSocket | null = null;
   joinListener: JoinListener | null = null;
   private timers: Timer[] = [];
@@ -87,6 +89,7 @@ export class Mesh {
       services: opts.services, subnets: opts.subnets, lastSeq: 0, nowMs: p.clock.nowMs(),
     });
     this.applier = new WgApplier(p);
+    this.routes = new MeshRoutes(p, log, { kith: opts.ifname, e2e: e2eIfname(opts.ifname) });
   }
 
   /** The membership as last persisted (read from the store each time). */
@@ -161,15 +164,17 @@ export class Mesh {
   /** Re-reads our addresses now (the WAN changed). */
   refreshEndpoints(): Promise<void> { return this.scanLan(); }
 
-  /** Our global IPv4 addresses (not the overlay) as LAN endpoints. */
+  /** Our global IPv4 addresses (not the overlay) as LAN endpoints; all our addresses as the connected networks no member may take. */
   private async scanLan(): Promise<void> {
-    const r = await this.p.proc.run(['ip', '-o', '-4', 'addr', 'show', 'scope', 'global']);
+    const r = await this.p.proc.run(['ip', '-o', 'addr', 'show']);
+    if (r.code !== 0) { this.log.limited('addr-show', 'warn', `cannot list addresses: ${r.stderr.trim()}`); return; }
     const eps: Endpoint[] = [];
     for (const line of r.stdout.split('\n')) {
-      const m = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\//.exec(line);
+      const m = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\/.* scope global/.exec(line);
       if (m && m[1] !== this.spec.ifname && m[1] !== this.e2eSpec.ifname && !m[1]!.startsWith('kith')) eps.push({ kind: 'lan', host: m[2]!, port: this.opts.listenPort });
     }
-    this.dispatch(this.core.setLocalEndpoints(eps.slice(0, 4), this.p.clock.nowMs()));
+    const now = this.p.clock.nowMs();
+    this.dispatch([...this.core.setConnected(this.routes.hostAddresses(r.stdout)), ...this.core.setLocalEndpoints(eps.slice(0, 4), now)]);
   }
 
   private async tick(): Promise<void> {
@@ -261,18 +266,20 @@ export class Mesh {
         this.dirty = false;
         const nm = this.core.netmap();
         const sec = Math.floor(this.p.clock.nowMs() / 1000);
-        // Peers first, then routes: a route never points at an interface without the peer for it.
-        const n = await this.applier.applyPeers(this.spec, nm.peers, sec);
-        const e = await this.applier.applyPeers(this.e2eSpec, nm.e2ePeers, sec).catch(async (err: Error) => {
+        // Peers first, then routes (a route never points at an interface without
+        // its peer); routes and DNS follow the netmap whatever happens to the
+        // peers or to one route.
+        const peers = await this.applier.applyPeers(this.spec, nm.peers, sec).catch((e: Error) => e);
+        const e2e = await this.applier.applyPeers(this.e2eSpec, nm.e2ePeers, sec).catch(async (e: Error) => {
           await this.recreateIfGone();
-          throw err;
+          return e;
         });
-        const relayed = new Set(nm.relayedRoutes);
-        await this.applier.applyRoutes(this.spec.ifname, nm.routes.filter((r) => !relayed.has(r)));
-        await this.applier.applyRoutes(this.e2eSpec.ifname, [...nm.relayedHosts, ...nm.relayedRoutes]);
-        if (n || e) this.log.debug(`applied WireGuard peers (${nm.peers.length} direct, ${nm.e2ePeers.length} end to end)`);
+        const hosts = await this.applier.applyHostRoutes(this.e2eSpec.ifname, nm.relayedHosts).catch((e: Error) => e);
+        await this.routes.apply(nm);
+        if (peers === 1 || e2e === 1) this.log.debug(`applied WireGuard peers (${nm.peers.length} direct, ${nm.e2ePeers.length} end to end)`);
         this.logPathChanges(nm);
         this.opts.onNetmap?.(nm);
+        for (const r of [peers, e2e, hosts]) if (r instanceof Error) throw r;
       }
       this.lastApplyError = null;
     } catch (e) {

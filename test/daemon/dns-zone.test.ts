@@ -25,7 +25,7 @@ function node(id: string, name: string, ip: number, issuedAtMs: number, services
 test('nodes and their services become zone entries; a duplicate name goes to the earlier admission', () => {
   const self = node('aa', 'hub', 1, 1);
   const nm: Netmap = {
-    self, peers: [], e2ePeers: [], relayedHosts: [], routes: [], relayedRoutes: [],
+    self, peers: [], e2ePeers: [], relayedHosts: [], routes: [], refused: [],
     nodes: [self, node('bb', 'home', 3, 300), node('cc', 'home', 2, 200, [{ name: 'web', port: 80, proto: 'tcp', type: 'http' }])],
   };
   const input = zoneInput(nm, net, 7);

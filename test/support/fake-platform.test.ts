@@ -43,8 +43,8 @@ test('scripted wg/ip: the applier creates the interface and `wg show dump` refle
   assert.equal(st.peers.map((p) => [p.publicKey, p.endpoint, p.allowedIPs, p.keepaliveSec]), [[peer, '198.51.100.2:51820', ['100.64.0.2/32'], 25]]);
   assert.is(await ap.applyPeers(spec, [{ publicKey: peer, endpoint: '198.51.100.2:51820', allowedIPs: ['100.64.0.2/32'], keepaliveSec: 25 }], 0), 0, 'a second apply changes nothing');
   assert.is(h.fs.text('/run/.wg-key-kith0'), null, 'the key file is removed');
-  assert.is(await ap.applyRoutes('kith0', ['10.9.0.0/24']), 1);
-  assert.is(await ap.applyRoutes('kith0', ['10.9.0.0/24']), 0);
+  assert.is(await ap.applyHostRoutes('kith0', ['100.64.0.9/32']), 1);
+  assert.is(await ap.applyHostRoutes('kith0', ['100.64.0.9/32']), 0, 'a host route listed without its /32 is the same route');
 });
 
 test('memory sockets: TCP between hosts with the client address as remote, refused without a listener; UDP by address', async () => {

@@ -7,13 +7,15 @@ ROUTER_BIN := $(abspath ../shared/router/bin)
 TJS ?= $(wildcard $(ROUTER_BIN)/tjs)
 UBUSD ?= $(wildcard $(ROUTER_BIN)/ubusd)
 UBUS_CLI ?= $(wildcard $(ROUTER_BIN)/ubus)
-export TJS UBUSD UBUS_CLI
+# OpenWrt's real firewall4 and its namespace prober (test/package/firewall.test.ts).
+FW4_NETNS_CHECK ?= $(wildcard $(ROUTER_BIN)/fw4-netns-check)
+export TJS UBUSD UBUS_CLI FW4_NETNS_CHECK
 # What the tests run against: real WireGuard, NAT, DNS servers and clients.
-APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils zbar-tools conntrack
+APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils zbar-tools conntrack tcpdump
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch bench-attack typecheck ipk image package-test clean
+.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack typecheck ipk image package-test clean
 
 all: build
 
@@ -64,9 +66,9 @@ sizes: build
 	@node build/sizes.mjs
 
 test: deps build typecheck unit netns sizes
-	@echo "make test: txiki.js $(if $(TJS),$(TJS),SKIPPED (no tjs: set TJS or put ../shared/router beside the project)); ubusd $(if $(UBUSD),$(UBUSD),SKIPPED (no ubusd: set UBUSD))"
+	@echo "make test: txiki.js $(if $(TJS),$(TJS),SKIPPED (no tjs: set TJS or put ../shared/router beside the project)); ubusd $(if $(UBUSD),$(UBUSD),SKIPPED (no ubusd: set UBUSD)); firewall4 $(if $(FW4_NETNS_CHECK),$(FW4_NETNS_CHECK),SKIPPED (no fw4-netns-check: set FW4_NETNS_CHECK))"
 
-bench: bench-mesh bench-punch bench-dns bench-tinc bench-attack
+bench: bench-mesh bench-punch bench-dns bench-tinc bench-relay bench-attack
 
 bench-mesh: deps build
 	bash bench/mesh.sh
@@ -74,6 +76,10 @@ bench-mesh: deps build
 # Cone NAT ↔ cone NAT punch: success rate, median and worst time to a direct path (KITH_PUNCH_TRIALS, default 20).
 bench-punch: deps build
 	bash bench/punch.sh
+
+# Two homes behind symmetric NATs relayed end to end through the hub: throughput, RTT and the hub's CPU, against the direct link.
+bench-relay: deps-bench build
+	bash bench/relay.sh
 
 # kithd's CPU under 100 junk / forged control datagrams a second, and its RSS under a TCP DNS
 # pipelining client, for this build and an earlier one (KITH_BENCH_BEFORE=dir or KITH_BENCH_BEFORE_REF).

@@ -7,6 +7,8 @@ import { parseArgs, UsageError } from './args.ts';
 import { loadConfig, describeProblems } from '../daemon/config.ts';
 import { terminalQr } from './qr.ts';
 import type { PeerView } from '../daemon/views.ts';
+import { parseIPv6, parsePrefix4 } from '../core/ip.ts';
+import type { OverlaySpace } from '../core/prefixes.ts';
 
 export const USAGE = `usage: kith <command> [options]
   init <network> [--node-name N] [--endpoint host:port] [--zone Z] [--pool CIDR] [--policy admins|any]
@@ -68,6 +70,9 @@ const COMMANDS: Record<string, Command> = {
       c.out(`state    ${s.state}${s.error ? `: ${s.error}` : ''}, ${s.reachable}/${s.peers} members reachable, ${s.node.ifname} via ${s.node.backend}`);
       const dropped = Object.entries(s.dropped ?? {}).filter(([, v]) => v > 0);
       if (dropped.length) c.out(`dropped  ${dropped.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      for (const r of s.routes?.refused ?? []) c.out(`refused  ${r.node} ${r.prefix}: ${r.reason}`);
+      for (const f of s.routes?.failed ?? []) c.out(`failed   route ${f.prefix}: ${f.error}`);
+      for (const e of s.routes?.ruleErrors ?? []) c.out(`rules    ${e}`);
     },
   },
   peers: {
@@ -109,10 +114,13 @@ const COMMANDS: Record<string, Command> = {
     async run(c) {
       if (c.pos[0] !== 'check') throw new UsageError(`unknown config command "${c.pos[0]}" (check)`);
       const file = flag(c, 'file') ?? '/etc/config/kith';
-      const cfg = await loadConfig(c.p, file, {});
-      if (c.flags.has('json')) c.out(JSON.stringify({ file, ok: cfg.errors.length === 0, settings: cfg.settings, errors: cfg.errors, warnings: cfg.warnings }, null, 2));
+      // A running member's network: subnets are checked against its pool and ULA as a reload would.
+      const network = await c.call('status').then((s) => overlayOf(s as Status)).catch(() => null);
+      const cfg = await loadConfig(c.p, file, {}, network);
+      if (c.flags.has('json')) c.out(JSON.stringify({ file, ok: cfg.errors.length === 0, networkChecked: network !== null, settings: cfg.settings, errors: cfg.errors, warnings: cfg.warnings }, null, 2));
       else {
         for (const line of describeProblems(cfg)) c.out(line);
+        if (!network) c.out('note: kithd not reachable or not a member: subnets not checked against the network\'s pool and ULA');
         if (!cfg.errors.length) c.out(`${file}: ok\n${JSON.stringify(cfg.settings, null, 2)}`);
       }
       if (cfg.errors.length) throw new CheckFailed(`${cfg.errors.length} error(s) in ${file}`);
@@ -131,8 +139,16 @@ const COMMANDS: Record<string, Command> = {
 
 interface Status {
   state: string; error?: string | null; peers: number; reachable: number; dropped: Record<string, number> | null;
+  routes?: { refused: { node: string; prefix: string; reason: string }[]; failed: { prefix: string; error: string }[]; ruleErrors: string[] };
   node: { name: string; ipv4: string; ipv6: string; admin: boolean; ifname: string; backend: string } | null;
   network: { name: string; zone: string; ipv4Pool: string; ula48: string } | null;
+}
+
+/** The network's overlay space from a status answer, or null. */
+function overlayOf(s: Status): OverlaySpace | null {
+  const pool = s.network ? parsePrefix4(s.network.ipv4Pool) : null;
+  const ula = s.network ? parseIPv6(s.network.ula48.replace(/\/48$/, '')) : null;
+  return pool && ula ? { ipv4Pool: pool, ula48: ula.slice(0, 6) } : null;
 }
 
 function table(rows: string[][]): string {

@@ -1,7 +1,10 @@
 // Admission: the admitting member's side of the join handshake as a pure
 // function of its state. An invite is single use: it is marked used in the
 // returned state, which the caller persists before sending the reply, so a
-// leaked code admits at most one node even across restarts.
+// leaked code admits at most one node even across restarts. The reply carries
+// what the newcomer needs to start (its chain, the network, and the best of the
+// admitter's records within JOIN_RECORDS_BUDGET); gossip brings the rest, so a
+// join works whatever the size of the mesh.
 import { bytesEqual, toHex, fromBase64, toBase64 } from './bytes.ts';
 import { DecodeError } from './codec.ts';
 import type { SignKeys } from './crypto.ts';
@@ -11,6 +14,12 @@ import { buildJoinRefusal, buildJoinReply, openJoinRequest, parseJoinRequestOute
 import { inviteKeys } from './invite.ts';
 import { isDnsLabel, networkId, type SignedNetwork } from './network.ts';
 import { formatIPv4 } from './ip.ts';
+import type { NodeRecord } from './record.ts';
+import { chainExpiry } from './store.ts';
+import { expiryFor } from './renew.ts';
+
+/** Bytes of records a join reply carries at most: well under MAX_JOIN_FRAME at any mesh size. */
+export const JOIN_RECORDS_BUDGET = 32 * 1024;
 
 /** An invite as the admitter stores it (the secret never leaves this node except in the code). */
 export interface StoredInvite {
@@ -38,8 +47,10 @@ export interface AdmitContext {
   memberKeys: Set<string>;
   /** WireGuard keys (hex) already members': a second member with one of them would knock the first offline. */
   memberWgKeys?: Set<string>;
-  /** Records to hand the newcomer (the mesh as we know it). */
+  /** Records to hand the newcomer, best first (see joinRecords); those past JOIN_RECORDS_BUDGET are left out. */
   records: Uint8Array[];
+  /** Members this admitter may still add to its quota (ISSUER_QUOTA); absent = unlimited. */
+  quotaLeft?: number;
   nowMs: number;
   /** 24 random bytes for the reply nonce. */
   nonce: Uint8Array;
@@ -51,7 +62,8 @@ export interface AdmitResult {
   /** New invites and allocator state to persist before replying; null when unchanged. */
   invites: StoredInvite[] | null;
   alloc: AllocState | null;
-  admitted: { name: string; ipv4: string; admin: boolean } | null;
+  /** The new member (keys in hex), so the caller can hold its name and keys until its record is gossiped. */
+  admitted: { name: string; ipv4: string; admin: boolean; signPub: string; wgPub: string } | null;
   /** Why the request was refused (for the log), or null. */
   refused: string | null;
 }
@@ -91,6 +103,8 @@ export function admit(ctx: AdmitContext, frame: Uint8Array): AdmitResult {
   if (ctx.takenNames.has(name)) return refuse(`node name "${name}" is taken; join with --node-name`, sealed);
   const issuer = ctx.chain[0]!;
   if (!issuer.pool) return refuse('this member may not admit (no address pool)', sealed);
+  if (ctx.nowMs > chainExpiry(ctx.chain)) return refuse('this member\'s certificate has expired; it renews from its issuer', sealed);
+  if (ctx.quotaLeft !== undefined && ctx.quotaLeft <= 0) return refuse('this member has admitted as many live members as it may', sealed);
   if (ctx.chain.length >= MAX_CHAIN) return refuse(`this member is ${ctx.chain.length} admissions from the founder and may not admit further`, sealed);
   let alloc = ctx.alloc;
   let ipv4: number;
@@ -110,13 +124,36 @@ export function admit(ctx: AdmitContext, frame: Uint8Array): AdmitResult {
   }
   const cert = issueCert({
     networkId: networkId(ctx.network.params.networkPub), name, signPub: req.signPub, wgPub: req.wgPub, ipv4,
-    admin: inv.admin, pool, issuedAtMs: ctx.nowMs, expiresAtMs: ctx.certLifetimeMs ? ctx.nowMs + ctx.certLifetimeMs : 0,
+    admin: inv.admin, pool, issuedAtMs: ctx.nowMs, expiresAtMs: expiryFor(ctx.chain, ctx.nowMs, ctx.certLifetimeMs),
     issuerPub: ctx.signKeys.publicKey,
   }, ctx.signKeys);
   const invites = ctx.invites.map((i) => (i.id === inv.id ? { ...i, usedBy: name, usedAtMs: ctx.nowMs } : i));
-  const reply = buildJoinReply({ ok: true, network: ctx.network.bytes, chain: [cert, ...ctx.chain], records: ctx.records },
+  const reply = buildJoinReply({ ok: true, network: ctx.network.bytes, chain: [cert, ...ctx.chain], records: withinBudget(ctx.records, JOIN_RECORDS_BUDGET) },
     outer.ephemeralPub, keys.secretKey, ctx.nonce);
-  return { reply, invites, alloc, admitted: { name, ipv4: formatIPv4(ipv4), admin: inv.admin }, refused: null };
+  return { reply, invites, alloc, admitted: { name, ipv4: formatIPv4(ipv4), admin: inv.admin, signPub: toHex(req.signPub), wgPub: toHex(req.wgPub) }, refused: null };
+}
+
+/** The records, in order, that fit in `budgetBytes` together (one that does not fit is skipped). */
+export function withinBudget(records: Uint8Array[], budgetBytes: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let used = 0;
+  for (const r of records) {
+    if (used + r.length + 2 > budgetBytes) continue;
+    used += r.length + 2;
+    out.push(r);
+  }
+  return out;
+}
+
+/**
+ * The records a newcomer starts from, best first, within `budgetBytes`: the
+ * admitter's own (its first peer), then members it can dial without a punch
+ * (configured, then public endpoints), the best connected first.
+ */
+export function joinRecords(records: Iterable<NodeRecord>, selfId: string, budgetBytes = JOIN_RECORDS_BUDGET): Uint8Array[] {
+  const reach = (r: NodeRecord) => (r.id === selfId ? 3 : r.endpoints.some((e) => e.kind === 'configured') ? 2 : r.endpoints.some((e) => e.kind === 'public') ? 1 : 0);
+  const ranked = [...records].sort((a, b) => reach(b) - reach(a) || b.links.length - a.links.length || (a.id < b.id ? -1 : 1));
+  return withinBudget(ranked.map((r) => r.bytes), budgetBytes);
 }
 
 /** Creates a stored invite from a fresh secret. */

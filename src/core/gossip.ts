@@ -10,10 +10,13 @@
 //   6 OBSERVED u8 family | 4|16 addr | u16 port      your endpoint as I see it
 //   7 PUNCH    u8 attempt | u8 family | 4|16 addr | u16 port
 //                                                   I opened my NAT toward you: dial me now, here
+//   8 RENEW    (empty)                               renew my certificate (to its issuer; see renew.ts)
+//   9 CERT     u8 n × vbytes cert                    your renewed chain, leaf first (n ≤ MAX_CHAIN)
 import { Reader, Writer, DecodeError } from './codec.ts';
 import { fromHex, toHex } from './bytes.ts';
 import { parseIPv4, parseIPv6, formatIPv4, formatIPv6 } from './ip.ts';
 import { NODE_ID_BYTES } from './record.ts';
+import { MAX_CHAIN } from './cert.ts';
 
 export const CONTROL_VERSION = 1;
 export const MAX_DIGEST_ENTRIES = 80;
@@ -27,9 +30,12 @@ export type ControlMessage =
   | { type: 'ping'; nonce: number; sentMs: number }
   | { type: 'pong'; nonce: number; sentMs: number }
   | { type: 'observed'; host: string; port: number }
-  | { type: 'punch'; attempt: number; host: string; port: number };
+  | { type: 'punch'; attempt: number; host: string; port: number }
+  | { type: 'renew' }
+  /** Certificates as bytes: the receiver decodes (and so verifies) them only if it asked. */
+  | { type: 'cert'; chain: Uint8Array[] };
 
-const TYPES = { digest: 1, records: 2, want: 3, ping: 4, pong: 5, observed: 6, punch: 7 } as const;
+const TYPES = { digest: 1, records: 2, want: 3, ping: 4, pong: 5, observed: 6, punch: 7, renew: 8, cert: 9 } as const;
 
 export function encodeControl(m: ControlMessage): Uint8Array {
   const w = new Writer().u8(CONTROL_VERSION).u8(TYPES[m.type]);
@@ -56,6 +62,12 @@ export function encodeControl(m: ControlMessage): Uint8Array {
       break;
     case 'observed':
       writeEndpoint(w, m.host, m.port);
+      break;
+    case 'renew':
+      break;
+    case 'cert':
+      w.u8(m.chain.length);
+      for (const c of m.chain) w.vbytes(c);
       break;
   }
   return w.finish();
@@ -102,6 +114,17 @@ export function decodeControl(b: Uint8Array): ControlMessage {
     case 7: {
       const attempt = r.u8('attempt');
       m = { type: 'punch', attempt, ...readEndpoint(r, 'punch') };
+      break;
+    }
+    case 8:
+      m = { type: 'renew' };
+      break;
+    case 9: {
+      const n = r.u8('count');
+      if (n === 0 || n > MAX_CHAIN) throw new DecodeError(`certificate chain of length ${n}`);
+      const chain = [];
+      for (let i = 0; i < n; i++) chain.push(r.vbytes('certificate'));
+      m = { type: 'cert', chain };
       break;
     }
     default:

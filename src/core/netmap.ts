@@ -1,11 +1,20 @@
 // The netmap: the read-only picture of the mesh that every applier works from,
 // computed from the verified records. Data flows one way: records in, netmap
 // out, then WireGuard peers, routes and DNS zone derived from it.
+//
+// Two WireGuard interfaces. The outer one holds the direct neighbours: their
+// overlay addresses and subnets, and the transport addresses of the members
+// whose path runs through them (folded hop by hop, as routes). The
+// end-to-end one holds every member reached through a relay, with its overlay
+// addresses and subnets and, as endpoint, its transport address on the outer
+// interface. So a relay forwards only the end-to-end session's UDP, which it
+// cannot decrypt: a relayed member's traffic is encrypted by the two ends.
 import { toBase64 } from './bytes.ts';
 import { formatHostPort, formatIPv4 } from './ip.ts';
-import { ipv6ForIPv4, type NetworkParams } from './network.ts';
+import { e2ePort, ipv6ForIPv4, transportForIPv4, type NetworkParams } from './network.ts';
 import { shortestPaths, mutualEdges, type GraphNode } from './paths.ts';
 import type { Endpoint, NodeRecord, Service } from './record.ts';
+import { decidePrefixes, type RefusedPrefix } from './prefixes.ts';
 
 export const PERSISTENT_KEEPALIVE_SEC = 25;
 
@@ -14,6 +23,8 @@ export interface NetNode {
   name: string;
   ipv4: string;
   ipv6: string;
+  /** Where its end-to-end session is reached through the outer interface. */
+  transport: string;
   wgPub: string;
   endpoints: Endpoint[];
   subnets: string[];
@@ -36,12 +47,29 @@ export interface WgPeer {
   keepaliveSec: number;
 }
 
+/**
+ * Which of this node's interfaces carries a route: 'kith' is the outer
+ * WireGuard interface (direct neighbours), 'e2e' the end-to-end one (members
+ * reached through a relay); the daemon maps the name to the device.
+ */
+export type RouteDev = 'kith' | 'e2e';
+
+/** A subnet another member advertises, routed into the overlay (Kith's own table). */
+export interface SubnetRoute { prefix: string; node: string; dev: RouteDev }
+
 export interface Netmap {
   self: NetNode;
   nodes: NetNode[];
+  /** Peers of the outer interface: direct neighbours. */
   peers: WgPeer[];
-  /** Subnets advertised by other members, routed into the overlay. */
-  routes: string[];
+  /** Peers of the end-to-end interface: members reached through a relay. */
+  e2ePeers: WgPeer[];
+  /** Overlay addresses (/32, /128) of members reached through a relay: routed to the end-to-end interface. */
+  relayedHosts: string[];
+  /** Subnets advertised by other members (accepted ones only), by prefix. */
+  routes: SubnetRoute[];
+  /** Advertised subnets this node does not route, with the reason (see prefixes.ts). */
+  refused: RefusedPrefix[];
 }
 
 function publicHost(r: NodeRecord): string | null {
@@ -64,7 +92,7 @@ function reachableDirectly(me: NodeRecord, them: NodeRecord): boolean {
 function toNetNode(r: NodeRecord, ula48: Uint8Array): Omit<NetNode, 'path' | 'via'> {
   const c = r.chain[0]!;
   return {
-    id: r.id, name: c.name, ipv4: formatIPv4(c.ipv4), ipv6: ipv6ForIPv4(ula48, c.ipv4), wgPub: toBase64(c.wgPub),
+    id: r.id, name: c.name, ipv4: formatIPv4(c.ipv4), ipv6: ipv6ForIPv4(ula48, c.ipv4), transport: transportForIPv4(ula48, c.ipv4), wgPub: toBase64(c.wgPub),
     endpoints: r.endpoints, subnets: r.subnets, services: r.services, relay: r.relay, issuedAtMs: c.issuedAtMs,
   };
 }
@@ -75,9 +103,10 @@ function toNetNode(r: NodeRecord, ula48: Uint8Array): Omit<NetNode, 'path' | 'vi
  * Direct candidates (one side dialable, or a live link) become WireGuard peers;
  * every other member's addresses go to the first hop of its shortest path.
  */
-export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, net: NetworkParams, punched: ReadonlyMap<string, Endpoint> = new Map()): Netmap {
+export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, net: NetworkParams, punched: ReadonlyMap<string, Endpoint> = new Map(), connected: readonly string[] = []): Netmap {
   const me = records.get(selfId);
   if (!me) throw new Error(`computeNetmap: no record for self ${selfId}`);
+  const prefixes = decidePrefixes([...records.values()].map((r) => ({ id: r.id, name: r.chain[0]!.name, issuedAtMs: r.chain[0]!.issuedAtMs, subnets: r.subnets })), selfId, net, connected);
   const graph = new Map<string, GraphNode>();
   for (const r of records.values()) {
     graph.set(r.id, { id: r.id, relay: r.relay, links: new Map(r.links.map((l) => [l.peer, l.rttMs])) });
@@ -100,7 +129,9 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
   }
 
   const nodes: NetNode[] = [];
-  const subnetRoutes: string[] = [];
+  const subnetRoutes: SubnetRoute[] = [];
+  const e2ePeers: WgPeer[] = [];
+  const relayedHosts: string[] = [];
   const selfNode: NetNode = { ...toNetNode(me, net.ula48), path: 'self', via: null };
   for (const r of [...records.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     if (r.id === selfId) { nodes.push(selfNode); continue; }
@@ -116,12 +147,25 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
       path = 'direct';
     }
     if (hop) {
-      addPeer(hop).allowedIPs.push(`${n.ipv4}/32`, `${n.ipv6}/128`, ...r.subnets);
-      subnetRoutes.push(...r.subnets);
+      const subnets = prefixes.accepted.get(r.id) ?? [];
+      const own = [`${n.ipv4}/32`, `${n.ipv6}/128`];
+      addPeer(hop).allowedIPs.push(`${n.transport}/128`);
+      if (path === 'direct') addPeer(hop).allowedIPs.push(...own, ...subnets);
+      else {
+        e2ePeers.push({ publicKey: n.wgPub, endpoint: formatHostPort(n.transport, e2ePort(net)), allowedIPs: [...own, ...subnets].sort(), keepaliveSec: 0 });
+        relayedHosts.push(...own);
+      }
+      const dev = path === 'direct' ? 'kith' as const : 'e2e' as const;
+      subnetRoutes.push(...subnets.map((prefix) => ({ prefix, node: r.id, dev })));
     }
     nodes.push({ ...n, path, via: path === 'relayed' && hop ? hop.chain[0]!.name : null });
   }
-  const peers = [...peerOf.values()].sort((a, b) => (a.publicKey < b.publicKey ? -1 : 1));
+  const byKey = (a: WgPeer, b: WgPeer) => (a.publicKey < b.publicKey ? -1 : 1);
+  const peers = [...peerOf.values()].sort(byKey);
   for (const p of peers) p.allowedIPs.sort();
-  return { self: selfNode, nodes, peers, routes: subnetRoutes.sort() };
+  subnetRoutes.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+  return {
+    self: selfNode, nodes, peers, e2ePeers: e2ePeers.sort(byKey), relayedHosts: relayedHosts.sort(),
+    routes: subnetRoutes, refused: prefixes.refused,
+  };
 }

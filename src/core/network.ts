@@ -69,6 +69,25 @@ export function ipv6ForIPv4(ula48: Uint8Array, ipv4: number): string {
   return formatIPv6(full);
 }
 
+/**
+ * The node's transport address: the ULA /48, subnet ffff, and the IPv4 overlay
+ * address in the last 32 bits. End-to-end WireGuard sessions to members
+ * reached through a relay run between transport addresses, which the outer
+ * interface routes hop by hop; the overlay addresses stay end to end.
+ */
+export function transportForIPv4(ula48: Uint8Array, ipv4: number): string {
+  const full = new Uint8Array(16);
+  full.set(ula48);
+  full[6] = 0xff; full[7] = 0xff;
+  full[12] = ipv4 >>> 24; full[13] = (ipv4 >>> 16) & 255; full[14] = (ipv4 >>> 8) & 255; full[15] = ipv4 & 255;
+  return formatIPv6(full);
+}
+
+/** The UDP port of every member's end-to-end interface (reached only through the outer one). */
+export function e2ePort(p: NetworkParams): number {
+  return p.controlPort < 65535 ? p.controlPort + 1 : p.controlPort - 1;
+}
+
 function encodeUnsigned(p: NetworkParams): Writer {
   return new Writer().u8(NETWORK_VERSION).bytes(p.networkPub).str8(p.name).str8(p.zone)
     .u32(p.ipv4Pool.base).u8(p.ipv4Pool.len).bytes(p.ula48).u16(p.controlPort)

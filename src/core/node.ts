@@ -3,23 +3,29 @@
 // actions come out (datagrams to send, "netmap changed", "persist"). Rules:
 //  - remote input never throws out of here: it is dropped and counted;
 //  - a record is accepted only if its chain verifies and its seq is newer;
-//  - the own record is re-signed only when its content changes.
-import { bytesEqual } from './bytes.ts';
+//  - the own record is re-signed when its content changes, and at least daily;
+//  - records live in a RecordStore (store.ts: quotas, expiry), certificates
+//    are renewed from their issuer (renew.ts).
+import { bytesEqual, toBase64, toHex } from './bytes.ts';
 import type { SignKeys } from './crypto.ts';
 import type { Cert } from './cert.ts';
 import { encodeRecord, fitRecord, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service, type Trimmed } from './record.ts';
 import { RecordVerifier, type DropCounters } from './verify.ts';
 import { RateLimiter } from './ratelimit.ts';
-import { decodeControl, encodeControl, MAX_CONTROL_BYTES, MAX_DIGEST_ENTRIES, MAX_RECORDS_PER_MESSAGE, type ControlMessage } from './gossip.ts';
+import { decodeControl, encodeControl, MAX_CONTROL_BYTES, type ControlMessage } from './gossip.ts';
+import { answerDigest, answerWant, digestsOf } from './antientropy.ts';
 import { computeNetmap, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
-import { toBase64 } from './bytes.ts';
 import type { SignedNetwork } from './network.ts';
 import { publishedRtt } from './paths.ts';
 import { ObservedVotes } from './observed.ts';
 import { Punches, type PunchAction, type PunchState, type PunchView } from './punch.ts';
+import { RecordStore, RESIGN_INTERVAL_MS } from './store.ts';
+import { Renewals } from './renew.ts';
+import { joinRecords, JOIN_RECORDS_BUDGET } from './admit.ts';
 
 export type { DropCounters } from './verify.ts';
+export { MAX_RECORDS } from './store.ts';
 
 export const GOSSIP_INTERVAL_MS = 2000;
 /** Control datagrams per member: a gossip round with a full mesh stays far below it. */
@@ -30,7 +36,6 @@ export const OBSERVE_REPORT_INTERVAL_MS = 30000;
 export const OBSERVED_STALE_MS = 4 * OBSERVE_REPORT_INTERVAL_MS;
 /** A WireGuard session counts as a live link while its last handshake is this recent. */
 export const LINK_ALIVE_MS = 180_000;
-export const MAX_RECORDS = 1024;
 export const MAX_PENDING_PINGS = 64;
 /** A link's RTT is the minimum of this many recent samples (one per PING_INTERVAL_MS). */
 export const RTT_SAMPLES = 4;
@@ -46,8 +51,9 @@ export type Action =
   /** The attempt toward this peer is over: apply the netmap, then remove its TTL rule. */
   | { type: 'punch-close'; peer: string }
   | { type: 'netmap' }
-  | { type: 'persist' };
-
+  | { type: 'persist' }
+  /** The certificate chain was renewed: persist certChain with the membership. */
+  | { type: 'chain' };
 
 export interface WgObservation {
   /** Base64 public key. */
@@ -69,16 +75,17 @@ export interface NodeCoreOptions {
   /** The last seq this node signed, so restarts never go backwards. */
   lastSeq: number;
   nowMs: number;
+  /** Lifetime of the certificates this node renews for members it admitted. */
+  certLifetimeMs?: number;
 }
 
 export class NodeCore {
   readonly network: SignedNetwork;
   readonly selfId: string;
-  private readonly chain: Cert[];
+  private chain: Cert[];
   private readonly signKeys: SignKeys;
-  private records = new Map<string, NodeRecord>();
-  private byIPv4 = new Map<string, string>();
-  private byWgPub = new Map<string, string>();
+  private readonly store: RecordStore;
+  private readonly renewals: Renewals;
   /** The published body (after fitRecord). */
   private body: RecordBody;
   /** Services and subnets as configured; the record carries what fits of them. */
@@ -101,6 +108,7 @@ export class NodeCore {
   private lastObserveReportMs = 0;
   private reportedEndpoint = new Map<string, string>();
   private cachedNetmap: Netmap | null = null;
+  private connected: string[] = [];
   private punches = new Punches();
   private readonly punchView: PunchView;
   /** Set when a copy of our own record newer than ours was seen: re-sign at the next tick. */
@@ -115,6 +123,8 @@ export class NodeCore {
     this.chain = o.chain;
     this.signKeys = o.signKeys;
     this.selfId = nodeIdOf(o.chain[0]!.signPub);
+    this.store = new RecordStore(this.selfId, this.verifier.dropped);
+    this.renewals = new Renewals(o.network.params, o.signKeys, o.certLifetimeMs);
     this.configured = o.configuredEndpoints;
     this.wanted = { services: o.services, subnets: o.subnets };
     this.body = { seq: o.lastSeq, endpoints: [], links: [], subnets: [], relay: o.relay, exitCapacityMbit: 0, services: [] };
@@ -122,8 +132,8 @@ export class NodeCore {
     this.punchView = {
       selfId: this.selfId,
       get selfRecord() { return core.selfRecord; },
-      record: (id) => this.records.get(id),
-      records: () => this.records.values(),
+      record: (id) => this.store.get(id),
+      records: () => this.store.values(),
       mutualLink: (a, b) => this.mutualLink(a, b),
       handshakeSince: (r, sinceMs) => this.handshakeSince(r, sinceMs),
       relayed: (id) => this.pathTo(id) === 'relayed',
@@ -131,25 +141,32 @@ export class NodeCore {
     this.resign(o.nowMs, true);
   }
 
-  get selfRecord(): NodeRecord { return this.records.get(this.selfId)!; }
+  get selfRecord(): NodeRecord { return this.store.get(this.selfId)!; }
   get seq(): number { return this.body.seq; }
   get certChain(): Cert[] { return this.chain; }
 
-  allRecords(): NodeRecord[] { return [...this.records.values()]; }
+  allRecords(): NodeRecord[] { return [...this.store.values()]; }
+
+  /** What a join reply carries: our own record and the best-reachable members' within the budget. */
+  joinRecords(budgetBytes = JOIN_RECORDS_BUDGET): Uint8Array[] { return joinRecords(this.store.values(), this.selfId, budgetBytes); }
+
+  /** Members this node may still admit before its quota is full (Infinity for the founder's own admissions). */
+  quotaLeft(): number { return this.chain.length === 1 ? Infinity : this.store.quotaLeft(toHex(this.signKeys.publicKey)); }
 
   netmap(): Netmap {
     if (!this.cachedNetmap) {
-      this.cachedNetmap = computeNetmap(this.selfId, this.records, this.network.params, this.punches.dialTargets());
+      this.cachedNetmap = computeNetmap(this.selfId, this.store.all as Map<string, NodeRecord>, this.network.params, this.punches.dialTargets(), this.connected);
     }
     return this.cachedNetmap;
   }
 
-
-  nodeById(id: string): NodeRecord | undefined { return this.records.get(id); }
+  /** The host's own addresses (`ip -o addr show`): no member's prefix that overlaps their networks is routed. */
+  setConnected(a: string[]): Action[] { if (a.join() === this.connected.join()) return []; this.connected = a; this.cachedNetmap = null; return [{ type: 'netmap' }]; }
+  nodeById(id: string): NodeRecord | undefined { return this.store.get(id); }
 
   nodeByWgPub(pub: string): NodeRecord | undefined {
-    const id = this.byWgPub.get(pub);
-    return id ? this.records.get(id) : undefined;
+    const id = this.store.idByWgPub(pub);
+    return id ? this.store.get(id) : undefined;
   }
 
   wgObservation(pub: string): WgObservation | undefined { return this.wg.get(pub); }
@@ -161,7 +178,7 @@ export class NodeCore {
     const endpoints = [...this.configured, ...(this.observed.current ? [this.observed.current] : []), ...this.lanEndpoints];
     const links: { peer: string; rttMs: number }[] = [];
     for (const obs of this.wg.values()) {
-      const id = this.byWgPub.get(obs.publicKey);
+      const id = this.store.idByWgPub(obs.publicKey);
       if (!id || id === this.selfId || obs.lastHandshakeMs === 0 || nowMs - obs.lastHandshakeMs > LINK_ALIVE_MS) continue;
       // Until a ping has measured it, a new link counts as fast: a fresh direct path beats a relay.
       const rtt = this.linkRtt.get(id) ?? 0;
@@ -174,7 +191,8 @@ export class NodeCore {
     next.seq = Math.max(this.body.seq + 1, nowMs);
     this.body = next;
     const rec = encodeRecord(next, this.chain, this.signKeys);
-    this.store(rec);
+    this.store.put(rec);
+    this.cachedNetmap = null;
     const out: Action[] = [{ type: 'persist' }, { type: 'netmap' }];
     for (const to of this.neighbours(nowMs)) out.push({ type: 'send', to, bytes: encodeControl({ type: 'records', records: [rec.bytes] }) });
     return out;
@@ -199,29 +217,12 @@ export class NodeCore {
 
   // ---- records ----
 
-  private unstore(id: string): void {
-    const old = this.records.get(id);
-    if (!old) return;
-    this.byIPv4.delete(formatIPv4(old.chain[0]!.ipv4));
-    this.byWgPub.delete(toBase64(old.chain[0]!.wgPub));
-    this.records.delete(id);
-    this.cachedNetmap = null;
-  }
-
-  private store(rec: NodeRecord): void {
-    this.unstore(rec.id);
-    this.records.set(rec.id, rec);
-    this.byIPv4.set(formatIPv4(rec.chain[0]!.ipv4), rec.id);
-    this.byWgPub.set(toBase64(rec.chain[0]!.wgPub), rec.id);
-    this.cachedNetmap = null;
-  }
-
   /**
    * Verifies and stores a record from anywhere (gossip, join reply, disk).
    * Returns true when it was new; bad input is counted, never thrown.
    */
   acceptRecord(bytes: Uint8Array, nowMs: number, fromId?: string): boolean {
-    const rec = this.verifier.verify(bytes, (id) => this.records.get(id), this.selfId, nowMs, fromId);
+    const rec = this.verifier.verify(bytes, (id) => this.store.get(id), this.selfId, nowMs, fromId);
     if (!rec) return false;
     if (rec.id === this.selfId) {
       if (!bytesEqual(rec.chain[0]!.signPub, this.signKeys.publicKey)) return false;
@@ -241,20 +242,8 @@ export class NodeCore {
       }
       return false;
     }
-    const old = this.records.get(rec.id);
-    if (old && old.seq >= rec.seq) { if (old.seq > rec.seq) this.dropped.stale++; return false; }
-    if (!old && this.records.size >= 1024) { this.dropped.tooMany++; return false; }
-    const clash = this.byIPv4.get(formatIPv4(rec.chain[0]!.ipv4));
-    if (clash && clash !== rec.id) { this.dropped.invalidChain++; return false; }
-    // One WireGuard key, one member: the certificate issued first keeps it (ties: smaller id).
-    const twin = this.records.get(this.byWgPub.get(toBase64(rec.chain[0]!.wgPub)) ?? '');
-    if (twin && twin.id !== rec.id) {
-      const [a, b] = [twin.chain[0]!, rec.chain[0]!];
-      if (twin.id === this.selfId || a.issuedAtMs < b.issuedAtMs || (a.issuedAtMs === b.issuedAtMs && twin.id < rec.id)) { this.dropped.duplicateKey++; return false; }
-      this.unstore(twin.id);
-      this.dropped.duplicateKey++;
-    }
-    this.store(rec);
+    if (!this.store.offer(rec)) return false;
+    this.cachedNetmap = null;
     return true;
   }
 
@@ -265,11 +254,11 @@ export class NodeCore {
     this.wg = new Map(peers.map((p) => [p.publicKey, p]));
     const out: Action[] = [];
     for (const p of peers) {
-      const id = this.byWgPub.get(p.publicKey);
+      const id = this.store.idByWgPub(p.publicKey);
       if (!id || !p.endpoint) continue;
       if (this.reportedEndpoint.get(id) !== p.endpoint || nowMs - this.lastObserveReportMs > OBSERVE_REPORT_INTERVAL_MS) {
         const m = /^\[?([0-9a-fA-F:.]+?)\]?:(\d+)$/.exec(p.endpoint);
-        const rec = this.records.get(id)!;
+        const rec = this.store.get(id)!;
         if (m) {
           out.push({ type: 'send', to: formatIPv4(rec.chain[0]!.ipv4), bytes: encodeControl({ type: 'observed', host: m[1]!, port: Number(m[2]) }) });
           this.reportedEndpoint.set(id, p.endpoint);
@@ -285,9 +274,9 @@ export class NodeCore {
   neighbours(nowMs: number): string[] {
     const out: string[] = [];
     for (const obs of this.wg.values()) {
-      const id = this.byWgPub.get(obs.publicKey);
+      const id = this.store.idByWgPub(obs.publicKey);
       if (!id || obs.lastHandshakeMs === 0 || nowMs - obs.lastHandshakeMs > LINK_ALIVE_MS) continue;
-      out.push(formatIPv4(this.records.get(id)!.chain[0]!.ipv4));
+      out.push(formatIPv4(this.store.get(id)!.chain[0]!.ipv4));
     }
     return out.sort();
   }
@@ -297,7 +286,7 @@ export class NodeCore {
   /** A control datagram from the overlay. Never throws: what fails is counted (dropped.failed). */
   handleControl(bytes: Uint8Array, fromIPv4: string, nowMs: number): Action[] {
     // Cheap checks first: members only (the overlay address WireGuard authenticated), at a bounded rate.
-    const fromId = this.byIPv4.get(fromIPv4);
+    const fromId = this.store.idByIPv4(fromIPv4);
     if (!fromId || fromId === this.selfId) { this.dropped.nonMember++; return []; }
     if (this.controlRate.check(fromId, nowMs) !== 'allow') { this.dropped.rateLimited++; return []; }
     try {
@@ -318,25 +307,10 @@ export class NodeCore {
     }
     const reply = (msg: ControlMessage): Action => ({ type: 'send', to: fromIPv4, bytes: encodeControl(msg) });
     switch (m.type) {
-      case 'digest': {
-        const theirs = new Map(m.entries.map((e) => [e.id, e.seq]));
-        const want = m.entries.filter((e) => (this.records.get(e.id)?.seq ?? -1) < e.seq).map((e) => e.id);
-        const push: Uint8Array[] = [];
-        for (const r of this.records.values()) {
-          const s = theirs.get(r.id);
-          if (s !== undefined && s < r.seq) push.push(r.bytes);
-        }
-        const out: Action[] = [];
-        if (want.length) out.push(reply({ type: 'want', ids: want.slice(0, 255) }));
-        for (let i = 0; i < push.length; i += MAX_RECORDS_PER_MESSAGE) out.push(reply({ type: 'records', records: push.slice(i, i + MAX_RECORDS_PER_MESSAGE) }));
-        return out;
-      }
-      case 'want': {
-        const recs = m.ids.map((id) => this.records.get(id)?.bytes).filter((b): b is Uint8Array => !!b);
-        const out: Action[] = [];
-        for (let i = 0; i < recs.length; i += MAX_RECORDS_PER_MESSAGE) out.push(reply({ type: 'records', records: recs.slice(i, i + MAX_RECORDS_PER_MESSAGE) }));
-        return out;
-      }
+      case 'digest':
+        return answerDigest(this.store, m.entries).map(reply);
+      case 'want':
+        return answerWant(this.store, m.ids).map(reply);
       case 'records': {
         let changed = false;
         for (const b of m.records) changed = this.acceptRecord(b, nowMs, fromId) || changed;
@@ -371,7 +345,27 @@ export class NodeCore {
         const changed = this.observed.report(fromId, isLocal ? null : { kind: 'public', host: m.host, port: m.port }, nowMs);
         return changed ? this.resign(nowMs) : [];
       }
+      case 'renew':
+        return this.renewRequested(fromId, fromIPv4, nowMs);
+      case 'cert':
+        return this.renewed(m.chain, fromId, nowMs);
     }
+  }
+
+  /** Issuer: a member we certified asks for a fresh certificate (renew.ts). */
+  private renewRequested(fromId: string, fromIPv4: string, nowMs: number): Action[] {
+    const chain = this.renewals.answer(fromId, this.store.get(fromId)!.chain, this.chain, nowMs);
+    return chain ? [{ type: 'send', to: fromIPv4, bytes: encodeControl({ type: 'cert', chain: chain.map((c) => c.bytes) }) }] : [];
+  }
+
+  /** Member: our issuer answered; adopt the chain if it binds us and lasts longer, then re-sign with it. */
+  private renewed(certs: Uint8Array[], fromId: string, nowMs: number): Action[] {
+    const r = this.renewals.offered(this.chain, certs, fromId === nodeIdOf(this.chain[0]!.issuerPub), nowMs);
+    if (r === 'malformed') this.dropped.malformed++;
+    else if (r === 'invalid') this.dropped.invalidChain++;
+    if (!Array.isArray(r)) return [];
+    this.chain = r;
+    return [{ type: 'chain' }, ...this.resign(nowMs, true)];
   }
 
   // ---- time ----
@@ -381,9 +375,8 @@ export class NodeCore {
     const nbrs = this.neighbours(nowMs);
     if (nowMs - this.lastGossipMs >= GOSSIP_INTERVAL_MS) {
       this.lastGossipMs = nowMs;
-      const entries = [...this.records.values()].map((r) => ({ id: r.id, seq: r.seq }));
-      for (let i = 0; i < entries.length; i += MAX_DIGEST_ENTRIES) {
-        const bytes = encodeControl({ type: 'digest', entries: entries.slice(i, i + MAX_DIGEST_ENTRIES) });
+      for (const d of digestsOf(this.store)) {
+        const bytes = encodeControl(d);
         for (const to of nbrs) out.push({ type: 'send', to, bytes });
       }
     }
@@ -391,7 +384,7 @@ export class NodeCore {
       this.lastPingMs = nowMs;
       if (this.pings.size > MAX_PENDING_PINGS) this.pings.clear();
       for (const to of nbrs) {
-        const id = this.byIPv4.get(to)!;
+        const id = this.store.idByIPv4(to)!;
         const nonce = this.nonce++ >>> 0;
         this.pings.set(nonce, { id, sentMs: nowMs, direct: this.isDirect(id) });
         out.push({ type: 'send', to, bytes: encodeControl({ type: 'ping', nonce, sentMs: nowMs }) });
@@ -402,7 +395,10 @@ export class NodeCore {
     for (const [id, r] of this.rttSamples) {
       if (nowMs - r.lastMs > RTT_STALE_MS && !this.isDirect(id)) { this.rttSamples.delete(id); this.linkRtt.delete(id); }
     }
-    out.push(...this.resign(nowMs, this.resignNeeded));
+    if (this.store.sweep(nowMs).length) { this.cachedNetmap = null; out.push({ type: 'netmap' }, { type: 'persist' }); }
+    // Our certificate in its last third: ask our issuer, at the address its certificate carries.
+    if (this.renewals.shouldAsk(this.chain, nowMs)) out.push({ type: 'send', to: formatIPv4(this.chain[1]!.ipv4), bytes: encodeControl({ type: 'renew' }) });
+    out.push(...this.resign(nowMs, this.resignNeeded || nowMs - this.body.seq >= RESIGN_INTERVAL_MS));
     this.resignNeeded = false;
     return out;
   }

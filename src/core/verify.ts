@@ -1,18 +1,21 @@
 // Verifying records from outside, cheapest check first: size and parse, then
 // "known and not newer", then a cache of records that already failed, and only
 // then the signatures (tens of milliseconds each under QuickJS on a router).
-// Every refusal is counted, none is thrown. Honest members forward only records
-// they verified, so a record from a member that fails (or is a known failure)
-// is that member's forgery: each costs it a token of a small budget, and once
-// the budget is spent its records are refused undecoded until it refills (a
-// member sending fresh forgeries at its control rate made a router spend 60 %
-// of a core on signature checks under txiki.js).
+// Records older than RECORD_TTL_MS (by seq, their signing time) and chains
+// with an expired certificate are refused too. Every refusal is counted, none
+// is thrown. Honest members forward only records they verified, so a record
+// from a member that fails (or is a known failure) is that member's forgery:
+// each costs it a token of a small budget, and once the budget is spent its
+// records are refused undecoded until it refills (a member sending fresh
+// forgeries at its control rate made a router spend 60 % of a core on
+// signature checks under txiki.js).
 import { RateLimiter } from './ratelimit.ts';
 import { DecodeError } from './codec.ts';
 import { verifyChain, ChainError } from './cert.ts';
 import { decodeRecord, verifyRecordSignature, OversizeError, SignatureError, type NodeRecord } from './record.ts';
 import { toHex } from './bytes.ts';
 import type { NetworkParams } from './network.ts';
+import { RECORD_TTL_MS } from './store.ts';
 
 /** Records that failed verification, remembered by their signature so a replay costs no second check. */
 export const FAILED_CACHE_SIZE = 256;
@@ -38,12 +41,16 @@ export interface DropCounters {
   duplicateKey: number;
   /** Records that failed before, refused again without a signature check. */
   knownBad: number;
+  /** Records not re-signed by their node for RECORD_TTL_MS (a member that left), refused or dropped. */
+  departed: number;
+  /** Records beyond an admitting member's quota (ISSUER_QUOTA), refused or evicted. */
+  overQuota: number;
   /** Records refused unchecked from a member that spent its forgery budget. */
   forger: number;
 }
 
 export function zeroDrops(): DropCounters {
-  return { malformed: 0, badSignature: 0, stale: 0, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0, failed: 0, nonMember: 0, rateLimited: 0, duplicateKey: 0, knownBad: 0, forger: 0 };
+  return { malformed: 0, badSignature: 0, stale: 0, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0, failed: 0, nonMember: 0, rateLimited: 0, duplicateKey: 0, knownBad: 0, departed: 0, overQuota: 0, forger: 0 };
 }
 
 export class RecordVerifier {
@@ -71,6 +78,8 @@ export class RecordVerifier {
         if (have.seq > rec.seq) this.dropped.stale++;
         return null;
       }
+      // seq is the signing time: a record its node stopped re-signing a week ago is a member that left.
+      if (rec.id !== selfId && nowMs - rec.seq > RECORD_TTL_MS) { this.dropped.departed++; return null; }
       sigKey = toHex(bytes.subarray(bytes.length - 16));
       if (this.failedSigs.has(sigKey)) {
         this.dropped.knownBad++;

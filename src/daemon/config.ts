@@ -3,6 +3,7 @@
 // is never half-applied: the caller keeps its previous settings.
 import type { Platform, LogLevel } from '../platform/types.ts';
 import { readKithSettings, validateKithSettings, formatProblem, type KithSettings, type Problem } from '../uci/settings.ts';
+import type { OverlaySpace } from '../core/prefixes.ts';
 
 /** Flags given on the command line win over the UCI file. */
 export interface ConfigOverrides {
@@ -30,7 +31,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export async function loadConfig(p: Platform, file: string | null, o: ConfigOverrides): Promise<LoadedConfig> {
+/** Reads the config; with `network` (this node's, once a member), subnets are checked against its pool and ULA too. */
+export async function loadConfig(p: Platform, file: string | null, o: ConfigOverrides, network: OverlaySpace | null = null): Promise<LoadedConfig> {
   let res;
   if (file) {
     let bytes: Uint8Array;
@@ -39,7 +41,7 @@ export async function loadConfig(p: Platform, file: string | null, o: ConfigOver
     } catch (e) {
       throw new ConfigError(`cannot read config ${file}: ${(e as Error).message}`);
     }
-    res = readKithSettings(bytes, { file, defaults: { dnsPort: DNS_PORT_WITH_CONFIG } });
+    res = readKithSettings(bytes, { file, defaults: { dnsPort: DNS_PORT_WITH_CONFIG }, network });
   } else {
     res = validateKithSettings({ sections: [] }, { defaults: { dnsPort: DNS_PORT_STANDALONE } });
   }

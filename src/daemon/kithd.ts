@@ -12,9 +12,12 @@ import { signKeysFromSeed, x25519PrivateFromRandom, x25519Public } from '../core
 import { foundNetwork, UsageError } from '../core/found.ts';
 import { parseHostPort, parsePrefix4, formatPrefix4, formatHostPort, isValidIPv4Or6 } from '../core/ip.ts';
 import { isDnsLabel, ula48Text } from '../core/network.ts';
+import { prefixRefusal } from '../core/prefixes.ts';
 import { ApiError, defaultRunDir, defaultSocketPath } from '../api/protocol.ts';
-import { loadState, saveState, saveRecords, type DurableState } from './state.ts';
+import { saveRecords, type DurableState } from './state.ts';
+import { StateStore } from './store.ts';
 import { Mesh, DEFAULT_INVITE_TTL_MS, type MeshOptions } from './mesh.ts';
+import { e2eIfname } from '../wg/apply.ts';
 import { joinWithCode, JoinError } from './joiner.ts';
 import { serveApi, type ApiHandler } from './api-server.ts';
 import { makeLogger, type Logger } from './log.ts';
@@ -29,7 +32,8 @@ export interface KithdOptions {
 }
 
 export class Kithd {
-  state: DurableState | null = null;
+  /** The single owner of state.json (set by start). */
+  store: StateStore | null = null;
   mesh: Mesh | null = null;
   dns: MeshDns | null = null;
   private ubus: KithUbus | null = null;
@@ -45,6 +49,8 @@ export class Kithd {
   }
 
   get settings() { return this.config.settings; }
+  /** The durable state as last written (read-only; change it through the store). */
+  get state(): DurableState | null { return this.store?.get() ?? null; }
 
   /** Services published by this node: the config file's, then those added with `kith service add`. */
   services(): Service[] {
@@ -60,8 +66,6 @@ export class Kithd {
     };
   }
 
-  private save = async (s: DurableState) => { await saveState(this.p.fs, this.stateDir, s); this.state = s; };
-
   async start(): Promise<void> {
     const fs = this.p.fs;
     this.stateDir = this.settings.stateDir;
@@ -71,16 +75,15 @@ export class Kithd {
     await fs.mkdirp(this.runDir, 0o700);
     const sockDir = this.socketPath.replace(/\/[^/]*$/, '');
     if (sockDir) await fs.mkdirp(sockDir, 0o755);
-    this.state = await loadState(fs, this.stateDir);
-    if (!this.state) {
-      this.state = { version: 1, signSeed: toBase64(this.p.random(32)), wgPrivate: toBase64(x25519PrivateFromRandom(this.p.random(32))), membership: null };
-      await this.save(this.state);
-      this.log.info(`new node identity created in ${this.stateDir}`);
-    }
+    const opened = await StateStore.open(fs, this.stateDir, () => ({
+      version: 1, signSeed: toBase64(this.p.random(32)), wgPrivate: toBase64(x25519PrivateFromRandom(this.p.random(32))), membership: null,
+    }));
+    this.store = opened.store;
+    if (opened.created) this.log.info(`new node identity created in ${this.stateDir}`);
     const handlers = this.handlers();
     this.api = await serveApi(this.p, this.socketPath, handlers, this.log);
     this.ubus = await startUbus(this.p, this.log, this.settings.ubusSocket, handlers, () => void this.mesh?.refreshEndpoints());
-    if (this.state.membership) await this.startMesh();
+    if (this.store.get().membership) await this.startMesh();
     else this.log.info(`not a member of any network yet: run "kith init <name>" or "kith join <code>" (api ${this.socketPath})`);
   }
 
@@ -100,9 +103,13 @@ export class Kithd {
     for (const e of this.settings.endpoints) {
       if (!isValidIPv4Or6(e.host)) this.log.warn(`endpoint ${e.host}:${e.port}: only IP addresses are advertised; this one is left out`);
     }
-    this.mesh = await Mesh.start(this.p, this.log, this.state!, this.meshOptions(), this.save);
+    this.mesh = await Mesh.start(this.p, this.log, this.store!, this.meshOptions());
     const misfit = this.configMisfit(this.config);
     if (misfit) this.log.error(`${this.config.file}: ${misfit}; the node record carries what fits (kith status shows what was left out)`);
+    for (const s of this.settings.subnets) {
+      const refused = prefixRefusal(s.prefix, this.mesh.network.params);
+      if (refused) this.log.error(`${this.config.file}: subnet ${s.prefix}: ${refused.reason}; no member routes it (kith config check)`);
+    }
     await this.restartDns();
   }
 
@@ -132,7 +139,7 @@ export class Kithd {
     return this.serial(async () => {
       let next: LoadedConfig;
       try {
-        next = await loadConfig(this.p, this.opts.configFile, this.opts.overrides);
+        next = await loadConfig(this.p, this.opts.configFile, this.opts.overrides, this.mesh?.network.params ?? null);
       } catch (e) {
         this.log.error(`reload: ${(e as Error).message}; keeping the running configuration`);
         return;
@@ -142,6 +149,7 @@ export class Kithd {
       const misfit = this.mesh ? this.configMisfit(next) : null;
       if (misfit) { this.log.error(`reload: ${next.file}: ${misfit}; keeping the running configuration`); return; }
       const before = JSON.stringify(this.settings);
+      const running = this.config;
       const old = this.settings;
       this.config = next;
       this.log.level = next.settings.logLevel;
@@ -159,8 +167,20 @@ export class Kithd {
       await this.mesh.flush().catch(() => undefined);
       this.stopMesh();
       // The interface stays up across the swap, so established tunnels carry on.
-      await this.startMesh();
-      if (oldIf !== next.settings.ifname) await this.mesh!.applier.removeInterface(oldIf).catch(() => undefined);
+      try {
+        await this.startMesh();
+      } catch (e) {
+        // The new interface or port cannot be had: the running one comes back (it never went down).
+        this.log.error(`reload: cannot start on ${next.settings.ifname} port ${next.settings.listenPort}: ${(e as Error).message}; keeping the running configuration`);
+        this.config = running;
+        this.log.level = old.logLevel;
+        this.stopMesh();
+        await this.startMesh();
+        return;
+      }
+      if (oldIf !== next.settings.ifname) {
+        for (const i of [oldIf, e2eIfname(oldIf)]) await this.mesh!.applier.removeInterface(i).catch(() => undefined);
+      }
     });
   }
 
@@ -197,7 +217,8 @@ export class Kithd {
       status: async () => statusOf(this),
       peers: async () => peerList(this),
       init: (params) => this.serial(async () => {
-        if (this.state!.membership) throw new ApiError('failed', `already a member of network "${this.mesh?.network.params.name}"`);
+        const alreadyMember = () => new ApiError('failed', `already a member of network "${this.mesh?.network.params.name}"`);
+        if (this.state!.membership) throw alreadyMember();
         const name = str(params, 'network', true)!;
         const nodeName = str(params, 'nodeName') ?? this.settings.nodeName ?? await this.defaultNodeName();
         const endpoint = str(params, 'endpoint');
@@ -218,11 +239,13 @@ export class Kithd {
           if (e instanceof UsageError) throw new ApiError('usage', e.message);
           throw e;
         }
-        const next: DurableState = { ...this.state!, membership: {
-          network: toBase64(f.network.bytes), chain: f.chain.map((c) => toBase64(c.bytes)), networkSeed: toBase64(seed),
-          alloc: f.alloc, invites: [], endpoints: endpoint ? [endpoint] : [],
-        } };
-        await this.save(next);
+        await this.store!.update((cur) => {
+          if (cur.membership) throw alreadyMember();
+          return { ...cur, membership: {
+            network: toBase64(f.network.bytes), chain: f.chain.map((c) => toBase64(c.bytes)), networkSeed: toBase64(seed),
+            alloc: f.alloc, invites: [], endpoints: endpoint ? [endpoint] : [],
+          } };
+        });
         await this.startMesh();
         const net = f.network.params;
         this.log.info(`created network "${net.name}" (zone ${net.zone}, ${formatPrefix4(net.ipv4Pool)}, ${ula48Text(net.ula48)})`);
@@ -252,23 +275,26 @@ export class Kithd {
         if (proto !== 'tcp' && proto !== 'udp') throw new ApiError('usage', `invalid --proto "${proto}": tcp or udp`);
         if (type && !isDnsLabel(type)) throw new ApiError('usage', `invalid --type "${type}": letters, digits and hyphens`);
         if (this.settings.services.some((x) => x.name === name)) throw new ApiError('failed', `service "${name}" is defined in ${this.config.file}; change it there`);
-        const mine = (this.state!.services ?? []).filter((x) => x.name !== name);
-        const next = [...mine, { name, port, proto: proto as 'tcp' | 'udp', type }];
-        const all = this.servicesWith(this.config, next);
-        const misfit = this.mesh
-          ? configFitError(all, this.settings.subnets.map((x) => x.prefix), this.mesh.core.certChain)
-          : all.length > MAX_SERVICES ? `too many services (at most ${MAX_SERVICES})` : null;
-        if (misfit) throw new ApiError('failed', `cannot add service "${name}": ${misfit}`);
-        await this.save({ ...this.state!, services: next });
+        await this.store!.update((cur) => {
+          const next = [...(cur.services ?? []).filter((x) => x.name !== name), { name, port, proto: proto as 'tcp' | 'udp', type }];
+          const all = this.servicesWith(this.config, next);
+          const misfit = this.mesh
+            ? configFitError(all, this.settings.subnets.map((x) => x.prefix), this.mesh.core.certChain)
+            : all.length > MAX_SERVICES ? `too many services (at most ${MAX_SERVICES})` : null;
+          if (misfit) throw new ApiError('failed', `cannot add service "${name}": ${misfit}`);
+          return { ...cur, services: next };
+        });
         this.mesh?.setServices(this.services());
         return this.services();
       }),
       'service.rm': (params) => this.serial(async () => {
         const name = (str(params, 'name', true) ?? '').toLowerCase();
         if (this.settings.services.some((x) => x.name === name)) throw new ApiError('failed', `service "${name}" is defined in ${this.config.file}; remove it there`);
-        const mine = this.state!.services ?? [];
-        if (!mine.some((x) => x.name === name)) throw new ApiError('not-found', `no service "${name}"`);
-        await this.save({ ...this.state!, services: mine.filter((x) => x.name !== name) });
+        await this.store!.update((cur) => {
+          const mine = cur.services ?? [];
+          if (!mine.some((x) => x.name === name)) throw new ApiError('not-found', `no service "${name}"`);
+          return { ...cur, services: mine.filter((x) => x.name !== name) };
+        });
         this.mesh?.setServices(this.services());
         return this.services();
       }),
@@ -289,8 +315,10 @@ export class Kithd {
           throw e;
         }
         progress(`admitted to "${joined.network}" as ${joined.name} (${joined.ipv4}); bringing up the tunnel …`);
-        const next: DurableState = { ...this.state!, membership: joined.membership };
-        await this.save(next);
+        await this.store!.update((cur) => {
+          if (cur.membership) throw new ApiError('failed', 'already a member of a network');
+          return { ...cur, membership: joined.membership };
+        });
         await saveRecords(this.p.fs, this.runDir, joined.records.map((r) => toBase64(r)));
         await this.startMesh();
         return statusOf(this);
@@ -343,6 +371,17 @@ export function parseKithdArgs(argv: string[], env: (n: string) => string | unde
 }
 
 /** The daemon's main: parse arguments, read the config, start, stop on SIGTERM/SIGINT, reload on SIGHUP. */
+/**
+ * The crash policy: what a remote peer, a LAN device or a failed command can
+ * cause is caught where it happens, logged (rate limited) and counted; only a
+ * state kithd cannot serve from (no mesh, a bug) ends it, with exit status 1,
+ * so procd restarts it.
+ */
+export function fatal(p: Platform, log: Logger, msg: string): never {
+  log.error(`fatal: ${msg}; exiting so the service manager restarts kithd`);
+  return p.exit(1);
+}
+
 export async function runKithd(p: Platform): Promise<void> {
   const parsed = parseKithdArgs(p.args, p.env);
   if (typeof parsed === 'string') {
@@ -385,5 +424,9 @@ export async function runKithd(p: Platform): Promise<void> {
   };
   p.onSignal('SIGTERM', () => stop('SIGTERM'));
   p.onSignal('SIGINT', () => stop('SIGINT'));
-  p.onSignal('SIGHUP', () => { log.info('SIGHUP: reloading configuration'); void d.reload(); });
+  p.onSignal('SIGHUP', () => {
+    log.info('SIGHUP: reloading configuration');
+    // A reload that fails keeps the running configuration; one that cannot even restore it leaves no mesh: procd restarts us.
+    d.reload().catch((e: Error) => fatal(p, log, `reload left no running mesh: ${e.message}`));
+  });
 }

@@ -1,27 +1,29 @@
 // A running membership: NodeCore driven by real time, WireGuard applied from
-// its netmap, control datagrams on the overlay, and the TCP join listener that
-// admits newcomers with invites.
-import type { Platform, Stream, UdpSocket, Listener, Timer } from '../platform/types.ts';
+// its netmap, control datagrams on the overlay, invites, and the TCP join
+// listener that admits newcomers with them. Durable state is read from and
+// changed through the StateStore; the mesh keeps no copy of it.
+import type { Platform, UdpSocket, Timer } from '../platform/types.ts';
 import { NodeCore, type Action } from '../core/node.ts';
 import { signKeysFromSeed, x25519Public, type SignKeys } from '../core/crypto.ts';
-import { fromBase64, toBase64, toHex, utf8Encode } from '../core/bytes.ts';
+import { fromBase64, toBase64, utf8Encode } from '../core/bytes.ts';
 import { decodeCert, type Cert } from '../core/cert.ts';
-import { decodeNetwork, ipv6ForIPv4, networkId, ula48Text, type SignedNetwork } from '../core/network.ts';
-import { admit, newInvite, pruneInvites } from '../core/admit.ts';
+import { decodeNetwork, e2ePort, ipv6ForIPv4, networkId, transportForIPv4, ula48Text, type SignedNetwork } from '../core/network.ts';
+import { newInvite, pruneInvites } from '../core/admit.ts';
+import { DEFAULT_CERT_LIFETIME_MS } from '../core/renew.ts';
 import { encodeInvite } from '../core/invite.ts';
-import { frameJoin, parseJoinRecord } from '../core/join.ts';
 import { formatIPv4, isValidIPv4Or6, parseHostPort, parseIPv4 } from '../core/ip.ts';
 import type { Endpoint, Service } from '../core/record.ts';
 import type { Netmap } from '../core/netmap.ts';
-import { WgApplier, type InterfaceSpec } from '../wg/apply.ts';
-import { loadRecords, saveRecords, type DurableState, type Membership } from './state.ts';
-import { readFrame } from './frames.ts';
+import { WgApplier, e2eIfname, E2E_MTU, type InterfaceSpec } from '../wg/apply.ts';
+import { MeshRoutes } from './routes.ts';
+import { loadRecords, saveRecords, type Membership } from './state.ts';
+import type { StateStore } from './store.ts';
+import { JoinListener } from './join-listener.ts';
+import { admitJoin } from './admission.ts';
 import type { Logger } from './log.ts';
 
 export const TICK_MS = 1000;
 export const LAN_SCAN_MS = 30_000;
-export const JOIN_TIMEOUT_MS = 10_000;
-export const MAX_JOIN_CONNECTIONS = 8;
 export const RECORD_SAVE_DELAY_MS = 2000;
 export const DEFAULT_INVITE_TTL_MS = 24 * 3600_000;
 /** How long a punch opener waits for its first initiation to leave before telling the other side anyway. */
@@ -46,10 +48,11 @@ export interface InviteOptions { name: string | null; admin: boolean; ttlMs: num
 export class Mesh {
   readonly core: NodeCore;
   readonly applier: WgApplier;
+  readonly routes: MeshRoutes;
   private ctrl: UdpSocket | null = null;
   /** Control datagrams the socket dropped as longer than it receives (counted with the core's oversize). */
   get ctrlOversize(): number { return this.ctrl?.oversize ?? 0; }
-  private joinListener: Listener | null = null;
+  joinListener: JoinListener | null = null;
   private timers: Timer[] = [];
   private dirty = true;
   private applying = false;
@@ -57,44 +60,61 @@ export class Mesh {
   /** The path to each member as last applied ("direct", "relayed via X"), for logging changes. */
   private paths = new Map<string, string>();
   private saveTimer: Timer | null = null;
-  private joinConns = 0;
   private stopped = false;
   private ready = false;
   readonly signKeys: SignKeys;
   readonly spec: InterfaceSpec;
+  /** The end-to-end interface: sessions with members reached through a relay (see core/netmap.ts). */
+  readonly e2eSpec: InterfaceSpec;
   lastApplyError: string | null = null;
 
   private constructor(
-    private readonly p: Platform, private readonly log: Logger, private state: DurableState,
-    private readonly opts: MeshOptions, private readonly saveState: (s: DurableState) => Promise<void>,
-    network: SignedNetwork, chain: Cert[],
+    private readonly p: Platform, private readonly log: Logger, private readonly store: StateStore,
+    private readonly opts: MeshOptions, network: SignedNetwork, chain: Cert[],
   ) {
+    const state = store.get();
     this.signKeys = signKeysFromSeed(fromBase64(state.signSeed));
     const wgPriv = fromBase64(state.wgPrivate);
     const leaf = chain[0]!;
     const net = network.params;
+    const keys = { privateKey: state.wgPrivate, publicKey: toBase64(x25519Public(wgPriv)), keyDir: opts.runDir };
+    const v4 = formatIPv4(leaf.ipv4);
+    const v6 = ipv6ForIPv4(net.ula48, leaf.ipv4);
     this.spec = {
-      ifname: opts.ifname, privateKey: state.wgPrivate, publicKey: toBase64(x25519Public(wgPriv)), listenPort: opts.listenPort,
-      addresses: [`${formatIPv4(leaf.ipv4)}/${net.ipv4Pool.len}`, `${ipv6ForIPv4(net.ula48, leaf.ipv4)}/48`], keyDir: opts.runDir,
+      ...keys, ifname: opts.ifname, listenPort: opts.listenPort,
+      addresses: [`${v4}/${net.ipv4Pool.len}`, `${v6}/48`, `${transportForIPv4(net.ula48, leaf.ipv4)}/128`],
     };
+    this.e2eSpec = { ...keys, ifname: e2eIfname(opts.ifname), listenPort: e2ePort(net), addresses: [`${v4}/32`, `${v6}/128`], mtu: E2E_MTU };
     const configured = configuredEndpoints(this.membership.endpoints, opts.endpoints);
     this.core = new NodeCore({
       network, chain, signKeys: this.signKeys, relay: opts.relay, configuredEndpoints: configured,
       services: opts.services, subnets: opts.subnets, lastSeq: 0, nowMs: p.clock.nowMs(),
     });
     this.applier = new WgApplier(p);
+    this.routes = new MeshRoutes(p, log, { kith: opts.ifname, e2e: e2eIfname(opts.ifname) });
   }
 
-  get membership(): Membership { return this.state.membership!; }
+  /** The membership as last persisted (read from the store each time). */
+  get membership(): Membership {
+    const m = this.store.get().membership;
+    if (!m) throw new Error('not a member of any network');
+    return m;
+  }
   get network(): SignedNetwork { return this.core.network; }
 
-  static async start(p: Platform, log: Logger, state: DurableState, opts: MeshOptions, save: (s: DurableState) => Promise<void>): Promise<Mesh> {
-    const m = state.membership!;
+  static async start(p: Platform, log: Logger, store: StateStore, opts: MeshOptions): Promise<Mesh> {
+    const m = store.get().membership;
+    if (!m) throw new Error('not a member of any network');
     const network = decodeNetwork(fromBase64(m.network));
     const chain = m.chain.map((c) => decodeCert(fromBase64(c)));
-    const mesh = new Mesh(p, log, state, opts, save, network, chain);
+    const mesh = new Mesh(p, log, store, opts, network, chain);
     for (const r of await loadRecords(p.fs, opts.runDir)) mesh.core.acceptRecord(fromBase64(r), p.clock.nowMs());
-    await mesh.bringUp();
+    try {
+      await mesh.bringUp();
+    } catch (e) {
+      mesh.stop(); // sockets and timers it had opened (the interfaces stay, as on every stop)
+      throw e;
+    }
     return mesh;
   }
 
@@ -102,6 +122,7 @@ export class Mesh {
     const net = this.network.params;
     await this.p.fs.mkdirp(this.opts.runDir, 0o700);
     await this.applier.ensureInterface(this.spec);
+    await this.applier.ensureInterface(this.e2eSpec);
     await this.clearPunchRules();
     if (this.opts.relay) {
       for (const k of ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']) {
@@ -111,9 +132,23 @@ export class Mesh {
     }
     const ip = formatIPv4(this.core.certChain[0]!.ipv4);
     this.ctrl = await this.p.udp.bind(ip, net.controlPort);
-    this.ctrl.onMessage((data, from) => this.dispatch(this.core.handleControl(data, from.address, this.p.clock.nowMs())));
+    this.ctrl.onMessage((data, from) => {
+      try {
+        this.dispatch(this.core.handleControl(data, from.address, this.p.clock.nowMs()));
+      } catch (e) { // the core catches what a member sends; this is a bug, and one datagram must not end kithd
+        this.log.limited('control', 'error', `control datagram from ${from.address}: ${(e as Error).message}`);
+      }
+    });
     try {
-      this.joinListener = await this.p.tcp.listen('0.0.0.0', this.opts.listenPort, (s) => void this.serveJoin(s));
+      const jl = new JoinListener(this.p, this.log, {
+        admit: (frame) => admitJoin({
+          store: this.store, core: this.core, signKeys: this.signKeys, certLifetimeMs: DEFAULT_CERT_LIFETIME_MS,
+          nowMs: () => this.p.clock.nowMs(), random: (n) => this.p.random(n),
+        }, frame),
+        record: (rec) => { if (this.core.acceptRecord(rec, this.p.clock.nowMs())) this.dispatch([{ type: 'netmap' }, { type: 'persist' }]); },
+      });
+      await jl.listen('0.0.0.0', this.opts.listenPort);
+      this.joinListener = jl;
     } catch (e) {
       this.log.warn(`join listener on tcp/${this.opts.listenPort} unavailable: ${(e as Error).message}`);
     }
@@ -123,23 +158,25 @@ export class Mesh {
     await this.observe();
     await this.scanLan();
     this.ready = true;
-    this.timers.push(this.p.clock.every(TICK_MS, () => void this.tick()));
-    this.timers.push(this.p.clock.every(LAN_SCAN_MS, () => void this.scanLan()));
+    this.timers.push(this.p.clock.every(TICK_MS, () => this.tick().catch((e: Error) => this.log.limited('tick', 'error', `tick failed: ${e.message}`))));
+    this.timers.push(this.p.clock.every(LAN_SCAN_MS, () => this.scanLan().catch((e: Error) => this.log.limited('lan-scan', 'warn', `cannot read our addresses: ${e.message}`))));
     await this.tick();
   }
 
   /** Re-reads our addresses now (the WAN changed). */
   refreshEndpoints(): Promise<void> { return this.scanLan(); }
 
-  /** Our global IPv4 addresses (not the overlay) as LAN endpoints. */
+  /** Our global IPv4 addresses (not the overlay) as LAN endpoints; all our addresses as the connected networks no member may take. */
   private async scanLan(): Promise<void> {
-    const r = await this.p.proc.run(['ip', '-o', '-4', 'addr', 'show', 'scope', 'global']);
+    const r = await this.p.proc.run(['ip', '-o', 'addr', 'show']);
+    if (r.code !== 0) { this.log.limited('addr-show', 'warn', `cannot list addresses: ${r.stderr.trim()}`); return; }
     const eps: Endpoint[] = [];
     for (const line of r.stdout.split('\n')) {
-      const m = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\//.exec(line);
-      if (m && m[1] !== this.spec.ifname && !m[1]!.startsWith('kith')) eps.push({ kind: 'lan', host: m[2]!, port: this.opts.listenPort });
+      const m = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\/.* scope global/.exec(line);
+      if (m && m[1] !== this.spec.ifname && m[1] !== this.e2eSpec.ifname && !m[1]!.startsWith('kith')) eps.push({ kind: 'lan', host: m[2]!, port: this.opts.listenPort });
     }
-    this.dispatch(this.core.setLocalEndpoints(eps.slice(0, 4), this.p.clock.nowMs()));
+    const now = this.p.clock.nowMs();
+    this.dispatch([...this.core.setConnected(this.routes.hostAddresses(r.stdout)), ...this.core.setLocalEndpoints(eps.slice(0, 4), now)]);
   }
 
   private async tick(): Promise<void> {
@@ -164,13 +201,15 @@ export class Mesh {
 
   /** The interface vanished (deleted, or wireguard-go died): bring it back and re-apply everything. */
   private async recreateIfGone(): Promise<void> {
-    if (this.stopped || (await this.applier.exists(this.spec.ifname))) return;
-    this.log.warn(`interface ${this.spec.ifname} is gone; creating it again`);
-    try {
-      await this.applier.ensureInterface(this.spec);
-      this.dirty = true;
-    } catch (e) {
-      this.log.limited('recreate', 'error', `cannot recreate ${this.spec.ifname}: ${(e as Error).message}`);
+    for (const spec of [this.spec, this.e2eSpec]) {
+      if (this.stopped || (await this.applier.exists(spec.ifname))) continue;
+      this.log.warn(`interface ${spec.ifname} is gone; creating it again`);
+      try {
+        await this.applier.ensureInterface(spec);
+        this.dirty = true;
+      } catch (e) {
+        this.log.limited('recreate', 'error', `cannot recreate ${spec.ifname}: ${(e as Error).message}`);
+      }
     }
   }
 
@@ -187,6 +226,13 @@ export class Mesh {
         void this.punchOpen(a).catch((e: Error) => this.log.limited('punch', 'warn', `punch toward ${a.host}:${a.port} failed: ${e.message}`));
       } else if (a.type === 'punch-close') {
         void this.punchClose(a.peer).catch((e: Error) => this.log.limited('punch', 'warn', `punch: cannot remove the TTL rule: ${e.message}`));
+      } else if (a.type === 'chain') {
+        // Our issuer renewed our certificate: keep it, or the next start would present the old one.
+        const leaf = this.core.certChain[0]!;
+        const chain = this.core.certChain.map((c) => toBase64(c.bytes));
+        void this.store.update((cur) => (cur.membership ? { ...cur, membership: { ...cur.membership, chain } } : null))
+          .then(() => this.log.info(`certificate renewed until ${new Date(leaf.expiresAtMs).toISOString()}`))
+          .catch((e: Error) => this.log.limited('renew', 'error', `cannot save the renewed certificate: ${e.message}`));
       }
     }
     if (this.dirty && !this.applying && this.ready) void this.apply();
@@ -221,11 +267,21 @@ export class Mesh {
       for (let i = 0; i < 3 && this.dirty; i++) {
         this.dirty = false;
         const nm = this.core.netmap();
-        const n = await this.applier.applyPeers(this.spec, nm.peers, Math.floor(this.p.clock.nowMs() / 1000));
-        await this.applier.applyRoutes(this.spec.ifname, nm.routes);
-        if (n) this.log.debug(`applied WireGuard peers (${nm.peers.length})`);
+        const sec = Math.floor(this.p.clock.nowMs() / 1000);
+        // Peers first, then routes (a route never points at an interface without
+        // its peer); routes and DNS follow the netmap whatever happens to the
+        // peers or to one route.
+        const peers = await this.applier.applyPeers(this.spec, nm.peers, sec).catch((e: Error) => e);
+        const e2e = await this.applier.applyPeers(this.e2eSpec, nm.e2ePeers, sec).catch(async (e: Error) => {
+          await this.recreateIfGone();
+          return e;
+        });
+        const hosts = await this.applier.applyHostRoutes(this.e2eSpec.ifname, nm.relayedHosts).catch((e: Error) => e);
+        await this.routes.apply(nm);
+        if (peers === 1 || e2e === 1) this.log.debug(`applied WireGuard peers (${nm.peers.length} direct, ${nm.e2ePeers.length} end to end)`);
         this.logPathChanges(nm);
         this.opts.onNetmap?.(nm);
+        for (const r of [peers, e2e, hosts]) if (r instanceof Error) throw r;
       }
       this.lastApplyError = null;
     } catch (e) {
@@ -331,47 +387,14 @@ export class Mesh {
     const now = this.p.clock.nowMs();
     const secret = this.p.random(16);
     const inv = newInvite(secret, { name: o.name, admin: o.admin, nowMs: now, ttlMs: o.ttlMs });
-    await this.updateMembership({ invites: [...pruneInvites(this.membership.invites, now), inv] });
+    await this.store.update((cur) => {
+      const m = cur.membership;
+      if (!m) throw new Error('not a member of any network');
+      return { ...cur, membership: { ...m, invites: [...pruneInvites(m.invites, now), inv] } };
+    });
     const code = encodeInvite({ networkId: networkId(this.network.params.networkPub), secret, endpoints });
     this.log.info(`invite ${inv.id.slice(0, 8)} created${o.name ? ` for "${o.name}"` : ''}${o.admin ? ' (admin)' : ''}, expires in ${Math.round(o.ttlMs / 60000)} min`);
     return { code, expiresAtMs: inv.expiresAtMs, endpoints: endpoints.map((e) => `${e.host}:${e.port}`) };
-  }
-
-  private async updateMembership(patch: Partial<Membership>): Promise<void> {
-    const next: DurableState = { ...this.state, membership: { ...this.membership, ...patch } };
-    await this.saveState(next);
-    this.state = next;
-  }
-
-  private async serveJoin(s: Stream): Promise<void> {
-    if (this.joinConns >= MAX_JOIN_CONNECTIONS) { s.close(); return; }
-    this.joinConns++;
-    try {
-      const frame = await readFrame(this.p, s, JOIN_TIMEOUT_MS);
-      const now = this.p.clock.nowMs();
-      const recs = this.core.allRecords();
-      const res = admit({
-        network: this.network, chain: this.core.certChain, signKeys: this.signKeys, alloc: this.membership.alloc,
-        invites: this.membership.invites, takenNames: new Set(recs.map((r) => r.chain[0]!.name)),
-        memberKeys: new Set(recs.map((r) => toHex(r.chain[0]!.signPub))), memberWgKeys: new Set(recs.map((r) => toHex(r.chain[0]!.wgPub))),
-        records: recs.map((r) => r.bytes),
-        nowMs: now, nonce: this.p.random(24), certLifetimeMs: 0,
-      }, frame);
-      if (res.invites && res.alloc) await this.updateMembership({ invites: res.invites, alloc: res.alloc });
-      if (res.admitted) this.log.info(`admitted "${res.admitted.name}" at ${res.admitted.ipv4}${res.admitted.admin ? ' as admin' : ''} (from ${s.remote})`);
-      else this.log.limited(`refuse-${s.remote}`, 'warn', `refused join from ${s.remote}: ${res.refused}`);
-      await s.write(frameJoin(res.reply));
-      if (res.admitted) {
-        // The newcomer sends its first record right away, so it becomes a peer now rather than after gossip.
-        const rec = parseJoinRecord(await readFrame(this.p, s, JOIN_TIMEOUT_MS));
-        if (this.core.acceptRecord(rec, this.p.clock.nowMs())) this.dispatch([{ type: 'netmap' }, { type: 'persist' }]);
-      }
-    } catch (e) {
-      this.log.limited('join-conn', 'warn', `join connection failed: ${(e as Error).message}`);
-    } finally {
-      this.joinConns--;
-      s.close();
-    }
   }
 
   /** Applies changed endpoints, subnets and services from the config without a restart. */

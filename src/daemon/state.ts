@@ -13,6 +13,16 @@ export const STATE_VERSION = 1;
 export const STATE_FILE = 'state.json';
 export const RECORDS_FILE = 'records.json';
 
+/** A member this node admitted, held until gossip brings its record (names and keys stay unique meanwhile). */
+export interface AdmittedMember {
+  name: string;
+  /** Hex Ed25519 key. */
+  signPub: string;
+  /** Hex WireGuard key. */
+  wgPub: string;
+  atMs: number;
+}
+
 export interface Membership {
   /** Base64 signed network parameters. */
   network: string;
@@ -24,6 +34,8 @@ export interface Membership {
   invites: StoredInvite[];
   /** Endpoints given at init or in the config ("host:port"). */
   endpoints: string[];
+  /** Members admitted here whose record may not have arrived yet (bounded; absent in older files). */
+  admitted?: AdmittedMember[];
 }
 
 export interface DurableState {

@@ -44,6 +44,7 @@ export function statusOf(d: Kithd) {
     peers: nm.nodes.length - 1,
     reachable: nm.nodes.filter((n) => n.path === 'direct' || n.path === 'relayed').length,
     dropped: { ...mesh.core.dropped, oversize: mesh.core.dropped.oversize + mesh.ctrlOversize },
+    routes: mesh.routes.view(nm),
   };
 }
 

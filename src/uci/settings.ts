@@ -3,6 +3,7 @@
 import type { LogLevel } from '../platform/types.ts';
 import { type UciPackage, type UciSection } from './model.ts';
 import { parseUciLenient } from './parse.ts';
+import { overlaps, parsePrefix, prefixRefusal, type OverlaySpace } from '../core/prefixes.ts';
 import {
   ABS_PATH, BOOL, CIDR, DNS_LABEL, DNS_SERVER, HOST_PORT, IFNAME, intRange, LISTEN_ADDRESS, oneOf, OVERLAY, PORT,
   type DnsServer, type HostPort, type ValueType,
@@ -15,7 +16,9 @@ import {
  *                         node_name, ubus_socket [/var/run/ubus/ubus.sock]
  *   config dns 'dns'      enabled [1], port [defaults.dnsPort, 5353], list listen
  *                         [127.0.0.1 + overlay], forward [0], list upstream (ip[#port])
- *   config subnet         prefix (required): a LAN network advertised to the mesh
+ *   config subnet         prefix (required): a LAN network advertised to the mesh;
+ *                         at least /8 (IPv6 /16), no host bits, not reserved,
+ *                         outside the network's pool and ULA (when known)
  *   config service        name, port (required), proto [tcp], type
  *   config exit 'exit'    offer [0], capacity_mbit, use [0]
  */
@@ -76,6 +79,8 @@ export interface ValidateOptions {
   /** Used in problems; its last path component is the package name. Default /etc/config/kith. */
   file?: string;
   defaults?: { dnsPort?: number };
+  /** The network this node is a member of, if any: subnets may not overlap its pool or ULA. */
+  network?: OverlaySpace | null;
 }
 
 /** `/etc/config/kith:12: section "kith.main" option "listen_port": value is "x" (expected a port 1-65535)`. */
@@ -222,13 +227,18 @@ function readExit(r: SectionReader | null): ExitSettings {
   return out;
 }
 
-function readSubnet(r: SectionReader, seen: Map<string, string>): SubnetSettings | null {
+function readSubnet(r: SectionReader, seen: Map<string, string>, net: OverlaySpace | null): SubnetSettings | null {
   const p = r.one('prefix', CIDR);
   if (!r.has('prefix')) r.error(undefined, `missing option "prefix" (expected ${CIDR.expected})`);
   r.finish();
   if (!p) return null;
+  // The same rules every member applies to what others advertise (core/prefixes.ts).
+  const refused = prefixRefusal(p.prefix, net);
+  if (refused) { r.error('prefix', `${p.prefix} cannot be advertised: ${refused.reason}`); return null; }
   const first = seen.get(p.prefix);
   if (first) { r.warn('prefix', `${p.prefix} is already advertised by section "${first}"; ignored`); return null; }
+  const wider = [...seen].find(([q]) => overlaps(parsePrefix(q)!, parsePrefix(p.prefix)!));
+  if (wider) { r.warn('prefix', `${p.prefix} overlaps ${wider[0]} of section "${wider[1]}" (members route only the first); ignored`); return null; }
   seen.set(p.prefix, r.label);
   return p;
 }
@@ -277,7 +287,7 @@ export function validateKithSettings(pkg: UciPackage, opts: ValidateOptions = {}
     else if (wanted !== undefined) r.warn(undefined, `ignored: settings of type "${s.type}" are read from config ${s.type} '${wanted}'`);
     else if (s.type === 'subnet') {
       if (subnets.length >= MAX_SUBNETS) r.error(undefined, `more than ${MAX_SUBNETS} subnets; ignored`);
-      else { const p = readSubnet(r, seenSubnets); if (p) subnets.push(p); }
+      else { const p = readSubnet(r, seenSubnets, opts.network ?? null); if (p) subnets.push(p); }
     } else if (s.type === 'service') {
       if (services.length >= MAX_SERVICES) r.error(undefined, `more than ${MAX_SERVICES} services; ignored`);
       else { const v = readService(r, seenServices); if (v) services.push(v); }

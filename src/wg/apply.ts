@@ -1,16 +1,23 @@
-// The WireGuard and routing applier: creates the interface (kernel module, or
-// wireguard-go where none exists), and reconciles addresses, peers and routes
-// against what `wg` and `ip` report. Every step is a diff; unchanged state
-// issues no command.
+// The WireGuard applier: creates the interface (kernel module, or
+// wireguard-go where none exists), and reconciles addresses and peers against
+// what `wg` and `ip` report (routes: routes.ts). Every step is a diff;
+// unchanged state issues no command.
 import type { Platform } from '../platform/types.ts';
 import type { WgPeer } from '../core/netmap.ts';
 import { parseWgDump, type WgState } from './dump.ts';
 import { planWg } from './plan.ts';
 import { utf8Encode } from '../core/bytes.ts';
 
-/** Routes Kith installs carry this protocol number, so it can find and remove its own. */
-export const ROUTE_PROTO = 77;
 export const OVERLAY_MTU = 1420;
+/** Host routes to members reached end to end carry this protocol number (advertised subnets: wg/routes.ts). */
+export const HOST_ROUTE_PROTO = 78;
+/** The end-to-end interface's packets travel inside the outer one over IPv6: 40 + 8 + 32 bytes less. */
+export const E2E_MTU = OVERLAY_MTU - 80;
+
+/** The end-to-end interface's name: the outer one's (at most 14 characters of it) and "e". */
+export function e2eIfname(ifname: string): string {
+  return `${ifname.slice(0, 14)}e`;
+}
 
 export class ApplyError extends Error {
   override name = 'ApplyError';
@@ -25,6 +32,8 @@ export interface InterfaceSpec {
   addresses: string[];
   /** A private directory (tmpfs on a router) where the key is handed to `wg` and removed at once. */
   keyDir: string;
+  /** Default OVERLAY_MTU. */
+  mtu?: number;
 }
 
 export class WgApplier {
@@ -66,7 +75,8 @@ export class WgApplier {
       if (!have.includes(` ${a} `)) await this.run(['ip', 'addr', 'replace', a, 'dev', spec.ifname]);
     }
     const link = await this.run(['ip', 'link', 'show', 'dev', spec.ifname]);
-    if (!link.includes(`mtu ${OVERLAY_MTU}`)) await this.run(['ip', 'link', 'set', 'dev', spec.ifname, 'mtu', String(OVERLAY_MTU)]);
+    const mtu = spec.mtu ?? OVERLAY_MTU;
+    if (!link.includes(`mtu ${mtu} `)) await this.run(['ip', 'link', 'set', 'dev', spec.ifname, 'mtu', String(mtu)]);
     if (!/[<,]UP[,>]/.test(link)) await this.run(['ip', 'link', 'set', 'dev', spec.ifname, 'up']);
   }
 
@@ -96,15 +106,26 @@ export class WgApplier {
     }
   }
 
-  /** Reconciles the routes for advertised subnets (tagged with ROUTE_PROTO). */
-  async applyRoutes(ifname: string, subnets: string[]): Promise<number> {
+  /**
+   * Reconciles the host routes (/32, /128) of members reached end to end on
+   * `ifname` (the end-to-end interface). They live in the main table, tagged
+   * HOST_ROUTE_PROTO: the overlay pool is connected on the outer interface
+   * there, and only a more specific main-table route takes a relayed member's
+   * address to the end-to-end interface. They are inside the network's own
+   * pool and ULA, which no member may advertise, so they cannot shadow a
+   * route of the host's.
+   */
+  async applyHostRoutes(ifname: string, hosts: string[]): Promise<number> {
     let n = 0;
+    const proto = String(HOST_ROUTE_PROTO);
     for (const family of ['-4', '-6']) {
-      const out = await this.run(['ip', family, 'route', 'show', 'dev', ifname, 'proto', String(ROUTE_PROTO)]);
-      const have = new Set(out.split('\n').map((l) => l.trim().split(' ')[0]!).filter(Boolean));
-      const want = subnets.filter((s) => s.includes(':') === (family === '-6'));
-      for (const s of want) if (!have.has(s)) { await this.run(['ip', family, 'route', 'replace', s, 'dev', ifname, 'proto', String(ROUTE_PROTO)]); n++; }
-      for (const s of have) if (!want.includes(s)) { await this.run(['ip', family, 'route', 'del', s, 'dev', ifname, 'proto', String(ROUTE_PROTO)]); n++; }
+      const out = await this.run(['ip', family, 'route', 'show', 'dev', ifname, 'proto', proto]);
+      // `ip route show` prints a host route without its length ("100.64.0.3", not "100.64.0.3/32").
+      const full = (p: string) => (p.includes('/') ? p : `${p}/${family === '-6' ? 128 : 32}`);
+      const have = new Set(out.split('\n').map((l) => l.trim().split(' ')[0]!).filter(Boolean).map(full));
+      const want = hosts.filter((s) => s.includes(':') === (family === '-6'));
+      for (const s of want) if (!have.has(s)) { await this.run(['ip', family, 'route', 'replace', s, 'dev', ifname, 'proto', proto]); n++; }
+      for (const s of have) if (!want.includes(s)) { await this.run(['ip', family, 'route', 'del', s, 'dev', ifname, 'proto', proto]); n++; }
     }
     return n;
   }

@@ -3,6 +3,7 @@
 /// <reference types="node" />
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { needs } from '../support/needs.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,8 +21,7 @@ test('the terminal drawing has two matrix rows per line and a quiet zone', () =>
   assert.is(lines[0], '█'.repeat(m.length + 4)); // light quiet zone drawn as full blocks
 });
 
-test('the QR decodes to the invite code (zbarimg)', () => {
-  if (spawnSync('zbarimg', ['--version']).status !== 0) { console.log('  skipped: zbarimg not installed (apt-get install zbar-tools)'); return; }
+needs(spawnSync('zbarimg', ['--version']).status === 0, 'zbarimg', 'apt-get install zbar-tools')('the QR decodes to the invite code (zbarimg)', () => {
   const m = qrMatrix(CODE);
   const scale = 8;
   const quiet = 4;

@@ -130,6 +130,8 @@ const controls: ControlMessage[] = [
   { type: 'pong', nonce: 1, sentMs: 0 },
   { type: 'observed', host: '203.0.113.7', port: 51820 },
   { type: 'observed', host: '2001:db8::7', port: 1 },
+  { type: 'renew' },
+  { type: 'cert', chain: member.chain.map((c) => c.bytes) },
 ];
 
 test('gossip control messages: each type survives encode → decode → encode', () => {

@@ -172,7 +172,7 @@ test('forged, foreign, stale, oversize and malformed input is dropped, counted, 
       networkId: networkId(mesh.network.params.networkPub), name: 'intruder', signPub: fake.sign.publicKey, wgPub: fake.wgPub,
       ipv4: plain.chain[0]!.ipv4 + 1000, admin: true, pool: null, issuedAtMs: sim.nowMs, expiresAtMs: 0, issuerPub: plain.identity.sign.publicKey,
     }, plain.identity.sign);
-    const intruder = encodeRecord({ seq: 1, endpoints: [], links: [], subnets: [], relay: true, exitCapacityMbit: 0, services: [] }, [bogus, ...plain.chain], fake.sign);
+    const intruder = encodeRecord({ seq: sim.nowMs, endpoints: [], links: [], subnets: [], relay: true, exitCapacityMbit: 0, services: [] }, [bogus, ...plain.chain], fake.sign);
     injectRecord(sim, target, hub, intruder.bytes, 'invalidChain', 'member without admission rights certifies someone');
 
     // The founder certifies an expired member, and a member on an address already taken.
@@ -203,7 +203,8 @@ function issueMemberCert(mesh: Mesh, issuer: Member, name: string, issuedAtMs: n
     networkId: networkId(mesh.network.params.networkPub), name, signPub: who.sign.publicKey, wgPub: who.wgPub, ipv4,
     admin: false, pool: null, issuedAtMs, expiresAtMs, issuerPub: issuer.identity.sign.publicKey,
   }, issuer.identity.sign);
-  return encodeRecord({ seq: 1, endpoints: [], links: [], subnets: [], relay: true, exitCapacityMbit: 0, services: [] }, [cert, ...issuer.chain], who.sign).bytes;
+  // seq is the signing time (a record older than RECORD_TTL_MS would be refused as departed).
+  return encodeRecord({ seq: issuedAtMs, endpoints: [], links: [], subnets: [], relay: true, exitCapacityMbit: 0, services: [] }, [cert, ...issuer.chain], who.sign).bytes;
 }
 
 // ---- admission and addresses ----

@@ -9,6 +9,7 @@ import { buildJoinRequest, openJoinReply } from '../../src/core/join.ts';
 import { decodeNetwork, networkId } from '../../src/core/network.ts';
 import { verifyChain } from '../../src/core/cert.ts';
 import { formatIPv4 } from '../../src/core/ip.ts';
+import { toHex } from '../../src/core/bytes.ts';
 import { seededBytes } from '../support/rand.ts';
 
 const rnd = seededBytes(42);
@@ -60,7 +61,7 @@ test('a newcomer joins with a code, gets a distinct address and a verifiable cha
   const rq = request(code, joiner, 'home1');
   const res = admit(ctx(f, me, [inv]), rq.frame);
   assert.is(res.refused, null);
-  assert.equal(res.admitted, { name: 'home1', ipv4: '100.64.0.2', admin: false });
+  assert.equal(res.admitted, { name: 'home1', ipv4: '100.64.0.2', admin: false, signPub: toHex(joiner.sign.publicKey), wgPub: toHex(joiner.wgPub) });
   const reply = rq.open(res.reply);
   assert.ok(reply.ok);
   if (!reply.ok) return;

@@ -10,7 +10,7 @@ import { edgeWeight, mutualEdges, shortestPaths, type GraphNode, type Route } fr
 import { computeNetmap, type Netmap } from '../../src/core/netmap.ts';
 import { encodeRecord, type NodeRecord } from '../../src/core/record.ts';
 import { formatIPv4 } from '../../src/core/ip.ts';
-import { ipv6ForIPv4 } from '../../src/core/network.ts';
+import { e2ePort, ipv6ForIPv4, transportForIPv4 } from '../../src/core/network.ts';
 import { toBase64 } from '../../src/core/bytes.ts';
 import { mulberry32, seededBytes } from '../support/rand.ts';
 import { foundMesh, issueMember, type Member, type Mesh } from '../support/mesh.ts';
@@ -204,7 +204,7 @@ function peerHolding(nm: Netmap, prefix: string): string[] {
   return nm.peers.filter((p) => p.allowedIPs.includes(prefix)).map((p) => p.publicKey);
 }
 
-/** Forwards S→D through the real netmaps: next hop by AllowedIPs, source checked on arrival. */
+/** Forwards S→D on the outer interfaces: next hop by AllowedIPs, source checked on arrival. */
 function forwardNetmap(netmaps: Map<string, Netmap>, byPub: Map<string, string>, recs: Map<string, NodeRecord>, s: string, d: string, dst: string, srcs: string[]): string | null {
   let cur = s;
   let from: string | null = null;
@@ -227,6 +227,31 @@ function forwardNetmap(netmaps: Map<string, Netmap>, byPub: Map<string, string>,
   return `${s}→${d} loops: ${trail.join('→')}`;
 }
 
+/**
+ * Sends S→D as the kernel would: to a direct neighbour on the outer interface;
+ * to a relayed member through the end-to-end session, whose UDP travels between
+ * transport addresses on the outer interfaces, hop by hop. Returns the relays
+ * the outer layer crossed, or an error.
+ */
+function deliver(netmaps: Map<string, Netmap>, byPub: Map<string, string>, recs: Map<string, NodeRecord>, s: string, d: string, dst: string, srcs: string[], transport: (id: string) => string, port: number): string | null {
+  const nm = netmaps.get(s)!;
+  const e2e = nm.e2ePeers.filter((p) => p.allowedIPs.includes(dst));
+  const outer = peerHolding(nm, dst);
+  if (e2e.length + outer.length !== 1) return `${s} has ${outer.length} outer and ${e2e.length} end-to-end peers for ${dst}`;
+  if (outer.length) {
+    if (byPub.get(outer[0]!) !== d) return `${s} sends ${dst} in clear to ${byPub.get(outer[0]!)}, not to ${d}`;
+    return forwardNetmap(netmaps, byPub, recs, s, d, dst, srcs);
+  }
+  if (byPub.get(e2e[0]!.publicKey) !== d) return `${s}'s end-to-end peer for ${dst} is not ${d}`;
+  if (e2e[0]!.endpoint !== `[${transport(d)}]:${port}`) return `${s} dials ${d} end to end at ${e2e[0]!.endpoint}`;
+  const v = forwardNetmap(netmaps, byPub, recs, s, d, `${transport(d)}/128`, [`${transport(s)}/128`]);
+  if (v) return `outer layer: ${v}`;
+  const back = netmaps.get(d)!.e2ePeers.find((p) => byPub.get(p.publicKey) === s);
+  if (!back) return `${d} has no end-to-end peer for ${s}`;
+  for (const src of srcs) if (!back.allowedIPs.includes(src)) return `${d} drops ${s}→${d} end to end: source ${src} not allowed`;
+  return null;
+}
+
 test(`random graphs (${NETMAP_GRAPHS}) through encodeRecord + computeNetmap: every packet arrives, every hop accepts its source`, () => {
   const { mesh, pool } = memberPool();
   const params = mesh.network.params;
@@ -243,7 +268,7 @@ test(`random graphs (${NETMAP_GRAPHS}) through encodeRecord + computeNetmap: eve
       const byPub = new Map([...recs.values()].map((rec) => [toBase64(rec.chain[0]!.wgPub), rec.id]));
       const routes = allRoutes(g);
       for (const [x, nm] of netmaps) {
-        const all = nm.peers.flatMap((p) => p.allowedIPs);
+        const all = [...nm.peers, ...nm.e2ePeers].flatMap((p) => p.allowedIPs);
         assert.is(new Set(all).size, all.length, `${x}: an AllowedIP on two peers`);
         for (const node of nm.nodes) {
           const route = routes.get(x)!.get(node.id);
@@ -258,7 +283,7 @@ test(`random graphs (${NETMAP_GRAPHS}) through encodeRecord + computeNetmap: eve
           if (s === d || !routes.get(s)!.get(d)) continue;
           const dc = recs.get(d)!.chain[0]!;
           for (const dst of [`${formatIPv4(dc.ipv4)}/32`, `${ipv6ForIPv4(params.ula48, dc.ipv4)}/128`, ...recs.get(d)!.subnets]) {
-            const v = forwardNetmap(netmaps, byPub, recs, s, d, dst, srcs);
+            const v = deliver(netmaps, byPub, recs, s, d, dst, srcs, (id) => transportForIPv4(params.ula48, recs.get(id)!.chain[0]!.ipv4), e2ePort(params));
             assert.is(v, null, v ?? '');
           }
         }
@@ -342,7 +367,7 @@ test('unreachable destinations: other components, one-sided links, no links at a
   assert.equal(mutualEdges(g).get('b')!.has('c'), false, 'a link only one end reports is no edge');
 });
 
-test('unreachable members get no AllowedIPs in the netmap; a relayed one sits on the relay', () => {
+test('unreachable members get no AllowedIPs in the netmap; a relayed one is an end-to-end peer, only its transport address sits on the relay', () => {
   const { mesh, pool } = memberPool();
   const [a, hub, b, lone] = pool.slice(0, 4) as [Member, Member, Member, Member];
   const members = new Map([a, hub, b, lone].map((m) => [m.id, m]));
@@ -354,9 +379,16 @@ test('unreachable members get no AllowedIPs in the netmap; a relayed one sits on
   assert.is(byId.get(lone.id)!.path, 'unreachable');
   assert.is(byId.get(b.id)!.path, 'relayed');
   assert.is(byId.get(b.id)!.via, hub.name);
-  assert.is(nm.peers.length, 1, 'only the hub is a peer');
-  assert.ok(nm.peers[0]!.allowedIPs.includes(`${formatIPv4(b.chain[0]!.ipv4)}/32`));
-  assert.not.ok(nm.peers.flatMap((p) => p.allowedIPs).includes(`${formatIPv4(lone.chain[0]!.ipv4)}/32`));
+  const params = mesh.network.params;
+  const bv4 = `${formatIPv4(b.chain[0]!.ipv4)}/32`;
+  assert.is(nm.peers.length, 1, 'only the hub is a direct peer');
+  assert.not.ok(nm.peers[0]!.allowedIPs.includes(bv4), 'the relay never carries b\'s overlay traffic in clear');
+  assert.ok(nm.peers[0]!.allowedIPs.includes(`${transportForIPv4(params.ula48, b.chain[0]!.ipv4)}/128`));
+  assert.equal(nm.e2ePeers.map((p) => [p.publicKey, p.endpoint]), [[toBase64(b.chain[0]!.wgPub), `[${transportForIPv4(params.ula48, b.chain[0]!.ipv4)}]:${params.controlPort + 1}`]]);
+  assert.ok(nm.e2ePeers[0]!.allowedIPs.includes(bv4));
+  assert.ok(nm.relayedHosts.includes(bv4));
+  const everywhere = [...nm.peers, ...nm.e2ePeers].flatMap((p) => p.allowedIPs);
+  assert.not.ok(everywhere.includes(`${formatIPv4(lone.chain[0]!.ipv4)}/32`));
 });
 
 test('ties: results do not depend on the order records arrive in', () => {

@@ -5,6 +5,7 @@
 // Needs wireguard-tools (`wg`); skipped with a message when it is missing.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { needs } from '../support/needs.ts';
 import { spawnSync } from 'node:child_process';
 import { x25519PrivateFromRandom, x25519Public } from '../../src/core/crypto.ts';
 import { fromBase64, toBase64 } from '../../src/core/bytes.ts';
@@ -24,9 +25,7 @@ const probe = spawnSync('wg', ['--version'], { encoding: 'utf8' });
 const haveWg = !probe.error && probe.status === 0;
 
 if (!haveWg) {
-  test('wg pubkey agreement (SKIPPED: `wg` not found; apt-get install wireguard-tools)', () => {
-    console.log('  skipped: `wg` (wireguard-tools) is not installed, so Kith keys were not compared with `wg pubkey`');
-  });
+  needs(false, '`wg` (wireguard-tools)', 'apt-get install wireguard-tools')('x25519Public equals `wg pubkey`', () => undefined);
 } else {
   const rnd = seededBytes(SEED);
 

@@ -17,7 +17,7 @@ const net: NetworkParams = {
 
 function node(id: string, name: string, ip: number, issuedAtMs: number, services: NetNode['services'] = []): NetNode {
   return {
-    id, name, ipv4: `100.64.0.${ip}`, ipv6: `fd01:203:405::6440:${ip}`, wgPub: id, endpoints: [], subnets: [], services,
+    id, name, ipv4: `100.64.0.${ip}`, ipv6: `fd01:203:405::6440:${ip}`, transport: `fd01:203:405:ffff::6440:${ip}`, wgPub: id, endpoints: [], subnets: [], services,
     relay: true, issuedAtMs, path: 'direct', via: null,
   };
 }
@@ -25,7 +25,7 @@ function node(id: string, name: string, ip: number, issuedAtMs: number, services
 test('nodes and their services become zone entries; a duplicate name goes to the earlier admission', () => {
   const self = node('aa', 'hub', 1, 1);
   const nm: Netmap = {
-    self, peers: [], routes: [],
+    self, peers: [], e2ePeers: [], relayedHosts: [], routes: [], refused: [],
     nodes: [self, node('bb', 'home', 3, 300), node('cc', 'home', 2, 200, [{ name: 'web', port: 80, proto: 'tcp', type: 'http' }])],
   };
   const input = zoneInput(nm, net, 7);

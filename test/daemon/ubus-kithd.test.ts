@@ -4,6 +4,7 @@
 /// <reference types="node" />
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { needs } from '../support/needs.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,9 +23,9 @@ async function until(what: string, fn: () => boolean, ms = 8000): Promise<void> 
 }
 
 if (!UBUSD || !UBUS || !existsSync(UBUSD) || !existsSync(UBUS)) {
-  console.log('skipped: set UBUSD=/path/to/ubusd (and UBUS_CLI) to run the kithd ubus test');
+  needs(false, 'ubusd and ubus', 'set UBUSD=/path/to/ubusd (and UBUS_CLI), or put ../shared/router beside the project')('kithd on a real ubusd', () => undefined);
 } else if (!existsSync(kithd)) {
-  console.log(`skipped: ${kithd} missing (make build)`);
+  needs(false, kithd, 'make build')('kithd on a real ubusd', () => undefined);
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'kith-ubus-'));
   const sock = join(dir, 'ubus.sock');
@@ -87,5 +88,6 @@ if (!UBUSD || !UBUS || !existsSync(UBUSD) || !existsSync(UBUS)) {
     await until('re-registration', () => ubus('call', 'kith', 'status').status === 0, 10000);
   });
 
-  test.run();
 }
+
+test.run();

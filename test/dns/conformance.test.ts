@@ -5,6 +5,7 @@
 // skipped with a message when it is missing.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { needs } from '../support/needs.ts';
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
@@ -126,8 +127,7 @@ test.before(async () => {
 });
 test.after(() => { server?.close(); upstream?.close(); });
 
-test('table of dig cases over UDP and TCP', async () => {
-  if (!DIG) { console.log('conformance: SKIPPED, dig not found (apt-get install bind9-dnsutils)'); return; }
+needs(Boolean(DIG), 'dig', 'apt-get install bind9-dnsutils')('table of dig cases over UDP and TCP', async () => {
   assert.ok(CASES.length >= 30, `${CASES.length} cases`);
   const failures: string[] = [];
   for (const c of CASES) {

@@ -10,6 +10,7 @@ import type { statusOf, PeerView } from '../../src/daemon/views.ts';
 import type { Service } from '../../src/core/record.ts';
 import { CIDR, DNS_LABEL, DNS_SERVER } from '../../src/uci/values.ts';
 import { readKithSettings } from '../../src/uci/settings.ts';
+import { prefixRefusal } from '../../src/core/prefixes.ts';
 import { click, loadView, textNodes, textOf, walk, type FakeNode, type FakeOption, type Harness, type Responder } from './support.ts';
 
 type Status = ReturnType<typeof statusOf>;
@@ -39,7 +40,8 @@ const MEMBER: MemberStatus = {
   network: { name: 'street', zone: 'street.internal', ipv4Pool: '100.64.0.0/10', ula48: 'fd12:3456:789a::/48', policy: 'admins' },
   peers: 3,
   reachable: 2,
-  dropped: { malformed: 1, badSignature: 0, stale: 4, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0, failed: 0, nonMember: 0, rateLimited: 0, duplicateKey: 0, knownBad: 0, forger: 0 },
+  dropped: { malformed: 1, badSignature: 0, stale: 4, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0, failed: 0, nonMember: 0, rateLimited: 0, duplicateKey: 0, knownBad: 0, departed: 0, overQuota: 0, forger: 0 },
+  routes: { table: 7799, routes: 1, refused: [{ node: 'bob', prefix: '0.0.0.0/0', reason: 'shorter than /8: too wide to route into the mesh' }], refusedCount: 1, failed: [], ruleErrors: [] },
 };
 
 const PEERS: PeerView[] = [
@@ -116,7 +118,7 @@ test('a member: this node, peers with their path, DNS, dropped counters; polled 
   assert.equal(h.polls.map((p) => p.interval), [5]);
   const text = textOf(page, true);
   for (const s of ['alice', '100.64.0.1, fd12:3456:789a::1', 'street', 'street.internal', 'Running', 'Administrator', '2 of 3',
-    '127.0.0.1:5353, 100.64.0.1:5353', 'Malformed records', 'Stale records']) {
+    '127.0.0.1:5353, 100.64.0.1:5353', 'Malformed records', 'Stale records', 'Networks not routed', '0.0.0.0/0', 'shorter than /8: too wide to route into the mesh']) {
     assert.ok(text.includes(s), `missing "${s}"`);
   }
   const rows = tableRows(page, 'kith-peers');
@@ -332,8 +334,10 @@ test('config.js: its own checks agree with kithd\'s value readers', () => {
     assert.is(check(up, v), DNS_SERVER.parse(v).ok, `upstream ${v}`);
   }
   const prefix = get('subnet', 'prefix');
-  for (const v of ['192.168.1.0/24', '192.168.1.1/24', '10.0.0.0/8', '10.1.0.0/8', 'fd00:1::/64', 'fd00:1::1/64', '0.0.0.0/0', '192.168.1.7/32']) {
-    assert.is(check(prefix, v), CIDR.parse(v).ok, `prefix ${v}`);
+  // The view checks form and width; reserved ranges and the pool are left to kithd's config check.
+  for (const v of ['192.168.1.0/24', '192.168.1.1/24', '10.0.0.0/8', '10.1.0.0/8', 'fd00:1::/64', 'fd00:1::1/64', '0.0.0.0/0', '10.0.0.0/7', '::/0', '2000::/15', '2000::/16', '192.168.1.7/32']) {
+    const r = CIDR.parse(v);
+    assert.is(check(prefix, v), r.ok && prefixRefusal(r.value.prefix, null)?.kind !== 'too-short', `prefix ${v}`);
   }
   assert.is(check(get('service', 'type'), ''), true, 'type is optional');
 });

@@ -188,8 +188,10 @@ kt_cleanup() {
     for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   done
   for n in "${KT_NODES[@]}"; do
-    pkill -9 -f "^wireguard-go $(kt_if "$n")\$" 2>/dev/null || true
-    rm -f "/var/run/wireguard/$(kt_if "$n").sock"
+    for i in "$(kt_if "$n")" "$(kt_if "$n" | cut -c1-14)e"; do # the outer and the end-to-end interface
+      pkill -9 -f "^wireguard-go $i\$" 2>/dev/null || true
+      rm -f "/var/run/wireguard/$i.sock"
+    done
   done
   # Anything still running in our namespaces (a child a test forgot) goes too.
   for n in "${KT_NAMESPACES[@]}"; do
@@ -215,7 +217,7 @@ kt_leftovers() { # kt_leftovers <id>
 kt_require() {
   [ "$(id -u)" = 0 ] || { kt_log "network namespace tests need root"; return 1; }
   local c
-  for c in ip nft wg wireguard-go ping dig; do command -v $c >/dev/null || { kt_log "missing $c (run: make deps)"; return 1; }; done
+  for c in ip nft wg wireguard-go ping dig tcpdump; do command -v $c >/dev/null || { kt_log "missing $c (run: make deps)"; return 1; }; done
 }
 
 # Test reporting: kt_ok / kt_bad count results; kt_check runs a command quietly.

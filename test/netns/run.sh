@@ -4,7 +4,8 @@
 # (TJS=/path/to/tjs, else ../shared/router/bin/tjs beside the project, else tjs
 # on PATH). KT_RUNTIMES="node txiki" picks runtimes. At the end it checks that
 # no namespace, process or temporary directory of its own is left, and its
-# last lines say what ran, what passed and what was skipped.
+# last lines say what ran, what passed and what was skipped. Arguments name
+# the tests to run (e.g. `run.sh routes`); by default all of them.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -15,7 +16,8 @@ for rt in ${KT_RUNTIMES:-node txiki}; do
   if [ "$rt" = txiki ] && [ -z "$TJS" ]; then SKIPPED="txiki.js run skipped: no tjs binary (set TJS=/path/to/tjs)"; continue; fi
   runtimes+=("$rt")
 done
-tests=(mesh lan-dns symmetric)
+if [ $# -gt 0 ]; then tests=("$@"); else tests=(mesh lan-dns symmetric routes); fi
+for t in "${tests[@]}"; do [ -f "$here/$t.sh" ] || { echo "netns: no test $t.sh"; exit 2; }; done
 base=$(( ($$ % 900) * 10 ))
 export KT_TMP_PREFIX=/tmp/kith-netns-run$$  # this run's temporary directories, to check that none is left
 
@@ -41,5 +43,8 @@ newdirs=$(ls -d "$KT_TMP_PREFIX".* 2>/dev/null || true)
 echo
 if [ -n "$left" ]; then echo "netns: LEFT BEHIND: $left"; rc=1; else echo "netns: nothing left behind (namespaces, processes, temporary directories)"; fi
 for rt in "${runtimes[@]}"; do echo "netns-result $rt ${RESULT[$rt]}"; done
-[ -z "${SKIPPED:-}" ] || echo "netns: $SKIPPED"
+if [ -n "${SKIPPED:-}" ]; then
+  echo "netns: $SKIPPED"
+  [ "${KITH_REQUIRE_ALL:-}" = 1 ] && { echo "netns: KITH_REQUIRE_ALL=1: a skipped runtime fails the run"; rc=1; }
+fi
 exit $rc

@@ -3,6 +3,10 @@
 //   tsx tool.ts recode <code> <host> <port>
 //   tsx tool.ts forge <badsig|stale|unknown|oversize|malformed> <records.json> <nodeName> <targetIp> <controlPort>
 //   tsx tool.ts dump <records.json>      one line per record: name, seq, endpoints, links (for diagnostics)
+//   tsx tool.ts advertise <stateDir> <targetIp> <controlPort> <subnet>...
+//       a hostile member: re-signs its own record (its key, a newer seq) with
+//       these subnets, whatever its config allows, and sends it from its
+//       overlay address (run with its kithd stopped)
 /// <reference types="node" />
 import { readFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
@@ -13,6 +17,8 @@ import { decodeRecord, encodeRecord } from '../../src/core/record.ts';
 import { encodeControl } from '../../src/core/gossip.ts';
 import { foundNetwork } from '../../src/core/found.ts';
 import { signKeysFromSeed } from '../../src/core/crypto.ts';
+import { decodeCert } from '../../src/core/cert.ts';
+import { formatIPv4 } from '../../src/core/ip.ts';
 
 const [cmd, ...a] = process.argv.slice(2);
 
@@ -56,7 +62,23 @@ function forged(mode: string, file: string, name: string): Uint8Array {
   }
 }
 
-if (cmd === 'recode') {
+if (cmd === 'advertise') {
+  const [dir, ip, port, ...subnets] = a as [string, string, string, ...string[]];
+  const state = JSON.parse(readFileSync(`${dir}/state.json`, 'utf8')) as { signSeed: string; membership: { chain: string[] } };
+  const keys = signKeysFromSeed(fromBase64(state.signSeed));
+  const own = recordOf(`${dir}/run/records.json`, decodeCert(fromBase64(state.membership.chain[0]!)).name);
+  const r = decodeRecord(own);
+  const rec = encodeRecord({ ...r, seq: r.seq + 10_000_000, subnets }, r.chain, keys);
+  // Three times, a second apart: one lost datagram must not decide the test.
+  const sock = createSocket('udp4');
+  const msg = encodeControl({ type: 'records', records: [rec.bytes] });
+  let sent = 0;
+  const send = () => sock.send(msg, Number(port), ip, (err) => {
+    if (err) { console.error(err.message); process.exit(1); }
+    if (++sent < 3) setTimeout(send, 1000); else sock.close();
+  });
+  sock.bind(0, formatIPv4(r.chain[0]!.ipv4), send);
+} else if (cmd === 'recode') {
   const c = decodeInvite(a[0]!);
   console.log(encodeInvite({ ...c, endpoints: [{ host: a[1]!, port: Number(a[2]) }] }));
 } else if (cmd === 'forge') {

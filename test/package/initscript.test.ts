@@ -2,8 +2,9 @@
 // /etc/init.d/kith as procd sees it: its actions run with dash under
 // stand-ins for rc.common, procd.sh and functions.sh (test/package/support),
 // reading /etc/config/kith through the `uci` stand-in. Checks the instance
-// and triggers sent to procd, that "enabled 0" starts nothing, and what a
-// reload does when kithd runs and when it does not.
+// and triggers sent to procd, that "enabled 0" starts nothing, what a
+// reload does when kithd runs and when it does not, and the firewall rules
+// the instance publishes for fw4 (one per advertised subnet).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,16 +29,21 @@ const KITHD_INSTANCE = {
   reload_signal: 1,
   stdout: true,
   stderr: true,
+  data: { firewall: [] as unknown[] },
 };
 
-async function action(name: string, config: string, running = false) {
+/** What fw4 makes of a "config subnet": kith -> that prefix, any protocol, nothing else. */
+const subnetRule = (prefix: string) => ({ type: 'rule', src: 'kith', dest: '*', dest_ip: prefix, proto: 'all', target: 'ACCEPT' });
+const FIREWALL_CHANGED: ProcdEvent = { kind: 'config_changed', package: 'firewall' };
+
+async function action(name: string, config: string, running = false, stderr = '') {
   const dir = tempDir('kith-init-');
   const confDir = join(dir, 'config');
   mkdirSync(confDir);
   writeFileSync(join(confDir, 'kith'), config);
   const r = runInitScript(INIT, name, { confDir, path: await toolBin(), running, dir });
   assert.is(r.status, 0, `${name}: exit ${r.status}\n${r.stderr}`);
-  assert.is(r.stderr, '', `${name} wrote to stderr`);
+  assert.is(r.stderr, stderr, `${name} wrote to stderr`);
   assert.equal(r.errors, [], `${name}: procd API misuse`);
   return r.events;
 }
@@ -55,7 +61,7 @@ test('the script parses with dash and sets what rc.common and procd need', () =>
 
 test('start: one kithd instance with the config file, respawn, syslog, runtime files in RAM, reload by SIGHUP', async () => {
   const events = await action('start', DEFAULT_CONFIG);
-  assert.equal(events, [service({ kithd: KITHD_INSTANCE })]);
+  assert.equal(events, [service({ kithd: KITHD_INSTANCE }), FIREWALL_CHANGED]);
   const env = KITHD_INSTANCE.env;
   assert.ok(env.TJS_HOME.startsWith('/tmp/'), 'the runtime never writes to flash');
   assert.ok(env.KITH_RUN_DIR.startsWith('/var/run/'));
@@ -63,13 +69,14 @@ test('start: one kithd instance with the config file, respawn, syslog, runtime f
 
 test('start with enabled 0: no instance, but the triggers are registered so enabling later starts kithd', async () => {
   assert.ok(DISABLED_CONFIG.includes("option enabled '0'"));
-  assert.equal(await action('start', DISABLED_CONFIG), [service({})]);
+  assert.equal(await action('start', DISABLED_CONFIG), [service({}), FIREWALL_CHANGED]);
 });
 
 test('reload while kithd runs: the instance is re-sent (unchanged), then kithd gets SIGHUP', async () => {
   assert.equal(await action('reload', DEFAULT_CONFIG, true), [
     { kind: 'running', service: 'kith', instance: 'kithd' },
     service({ kithd: KITHD_INSTANCE }),
+    FIREWALL_CHANGED,
     { kind: 'signal', service: 'kith', instance: 'kithd', signal: 1 },
   ]);
 });
@@ -78,6 +85,7 @@ test('reload while kithd is not running starts it without a signal', async () =>
   assert.equal(await action('reload', DEFAULT_CONFIG, false), [
     { kind: 'running', service: 'kith', instance: 'kithd' },
     service({ kithd: KITHD_INSTANCE }),
+    FIREWALL_CHANGED,
   ]);
 });
 
@@ -85,7 +93,40 @@ test('reload after setting enabled 0: the instance is withdrawn (procd stops kit
   assert.equal(await action('reload', DISABLED_CONFIG, true), [
     { kind: 'running', service: 'kith', instance: 'kithd' },
     service({}),
+    FIREWALL_CHANGED,
   ]);
+});
+
+test('firewall: one rule kith -> prefix per "config subnet", published with the instance, in order', async () => {
+  const config = `${DEFAULT_CONFIG}\nconfig subnet\n\toption prefix '192.168.1.0/24'\n\nconfig subnet 'iot'\n\toption prefix 'fd00:1:2::/64'\n`;
+  const events = await action('start', config);
+  assert.equal(events, [
+    service({ kithd: { ...KITHD_INSTANCE, data: { firewall: [subnetRule('192.168.1.0/24'), subnetRule('fd00:1:2::/64')] } } }),
+    FIREWALL_CHANGED,
+  ]);
+});
+
+test('firewall: a reload publishes the subnets of the file as it is now, and asks fw4 to reload', async () => {
+  const config = `${DEFAULT_CONFIG}\nconfig subnet\n\toption prefix '10.20.0.0/16'\n`;
+  assert.equal(await action('reload', config, true), [
+    { kind: 'running', service: 'kith', instance: 'kithd' },
+    service({ kithd: { ...KITHD_INSTANCE, data: { firewall: [subnetRule('10.20.0.0/16')] } } }),
+    FIREWALL_CHANGED,
+    { kind: 'signal', service: 'kith', instance: 'kithd', signal: 1 },
+  ]);
+});
+
+test('firewall: a prefix shorter than /8, or not a prefix, is not published (it would open the whole LAN)', async () => {
+  const bad = ['0.0.0.0/0', '10.0.0.0/7', '::/0', 'fd00::/7', 'lan', '192.168.1.0', '192.168.1.0/33', '1.2.3.4/x'];
+  const config = `${DEFAULT_CONFIG}${bad.map((p) => `\nconfig subnet\n\toption prefix '${p}'\n`).join('')}\nconfig subnet\n\toption prefix '192.168.7.0/24'\n`;
+  const stderr = bad.map((p) => `kith: subnet "${p}": not a prefix of /8 or longer; the firewall does not forward to it\n`).join('');
+  const events = await action('start', config, false, stderr);
+  assert.equal(events, [service({ kithd: { ...KITHD_INSTANCE, data: { firewall: [subnetRule('192.168.7.0/24')] } } }), FIREWALL_CHANGED]);
+});
+
+test('stop: procd drops the instance and its rules, and fw4 is asked to reload', async () => {
+  const events = await action('stop', DEFAULT_CONFIG, true);
+  assert.equal(events, [{ kind: 'kill', service: 'kith', instance: '' }, FIREWALL_CHANGED]);
 });
 
 test('the packaged init script is the one tested here', () => {

@@ -8,6 +8,7 @@
 // interface.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { needs } from '../support/needs.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -124,9 +125,8 @@ test('kithd from the package, on Node.js: reads the UCI file, answers kith statu
   await runFromPackage({ node: process.execPath }, {}, 'node');
 });
 
-test('kithd from the package, on txiki.js (TJS=/path/to/tjs)', async () => {
-  const tjs = process.env.TJS;
-  if (!tjs) { console.log('  skipped: set TJS=/path/to/tjs to run kithd from the package on txiki.js'); return; }
+needs(Boolean(process.env.TJS), 'txiki.js', 'set TJS=/path/to/tjs')('kithd from the package, on txiki.js (TJS=/path/to/tjs)', async () => {
+  const tjs = process.env.TJS!;
   await runFromPackage({ tjs, node: process.execPath }, { TJS_HOME: tempDir('kith-tjs-home-') }, 'txiki');
 });
 

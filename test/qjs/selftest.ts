@@ -1,9 +1,9 @@
 // The core's self-test, runnable in any JavaScript engine (bundled for
 // QuickJS-ng by build/qjs-check.mjs, run directly under Node by the unit
 // tests): crypto known answers, founding, invites and the join handshake,
-// records, gossip between NodeCores, and a netmap with a relayed path. Uses
-// only src/core and the pure helpers in test/support — no runtime, no clock,
-// no randomness beyond a seeded generator.
+// records, gossip between NodeCores, a netmap with a relayed path and the
+// prefix rules. Uses only src/core and the pure helpers in test/support — no
+// runtime, no clock, no randomness beyond a seeded generator.
 import { signKeysFromSeed, signDetached, verifyDetached, x25519PrivateFromRandom, x25519Public } from '../../src/core/crypto.ts';
 import { bytesEqual, fromBase64, fromHex, toBase64, toHex } from '../../src/core/bytes.ts';
 import { decodeNetwork, networkId } from '../../src/core/network.ts';
@@ -12,6 +12,7 @@ import { decodeInvite, encodeInvite } from '../../src/core/invite.ts';
 import { decodeRecord, encodeRecord } from '../../src/core/record.ts';
 import { decodeControl, encodeControl } from '../../src/core/gossip.ts';
 import { formatIPv4 } from '../../src/core/ip.ts';
+import { decidePrefixes } from '../../src/core/prefixes.ts';
 import { seededBytes } from '../support/rand.ts';
 import { foundMesh, joinInMemory } from '../support/mesh.ts';
 import { MeshSim } from '../support/sim.ts';
@@ -94,13 +95,22 @@ export function selfTest(print: (line: string) => void): number {
   check(took !== null, 'three NodeCores converge by gossip');
   check(a.core.allRecords().length === 3 && b.core.allRecords().length === 3, 'everyone holds every record');
 
-  // Netmap: a reaches b relayed through the hub, and the hub's peer holds b's address.
+  // Netmap: a reaches b relayed through the hub, end to end: the hub's peer holds only b's transport address.
   const nm = a.core.netmap();
   const toB = nm.nodes.find((x) => x.name === 'b');
   check(toB?.path === 'relayed' && toB.via === 'hub', `a reaches b relayed via the hub (got ${toB?.path} via ${toB?.via})`);
-  check(nm.peers.length === 1 && nm.peers[0]!.allowedIPs.includes(`${b.ipv4}/32`), "b's address is on the hub's peer at a");
+  check(nm.peers.length === 1 && !nm.peers[0]!.allowedIPs.includes(`${b.ipv4}/32`) && nm.peers[0]!.allowedIPs.length === 4, "the hub's peer at a holds the hub's addresses and b's transport address, never b's overlay address");
+  check(nm.e2ePeers.length === 1 && nm.e2ePeers[0]!.allowedIPs.includes(`${b.ipv4}/32`) && (nm.e2ePeers[0]!.endpoint ?? '').includes(':ffff:'), "b is a's end-to-end peer, dialled at its transport address");
   const hubNm = hub.core.netmap();
   check(hubNm.peers.length === 2 && hubNm.nodes.every((x) => x.path === 'self' || x.path === 'direct'), 'the hub reaches both directly');
+
+  // Prefix rules: the same decisions inside the engine (byte masks, the sorted claims).
+  const pv = decidePrefixes([
+    { id: 'aa00000000000000', name: 'x', issuedAtMs: T0, subnets: ['0.0.0.0/0', '198.18.3.0/24', '198.18.9.0/24', '2001:db8::/32'] },
+    { id: 'bb00000000000000', name: 'y', issuedAtMs: T0 + 1, subnets: ['198.18.3.128/25', '10.1.2.3/8', '100.64.0.0/16', '198.18.4.0/24'] },
+  ], 'cc00000000000000', params, ['198.18.9.1/24']);
+  check(pv.accepted.get('aa00000000000000')!.join() === '198.18.3.0/24,2001:db8::/32' && pv.accepted.get('bb00000000000000')!.join() === '198.18.4.0/24', 'prefixes: what is routed');
+  check(pv.refused.map((r) => r.kind).join() === 'too-short,connected,taken,host-bits,pool', `prefixes: the refusals (${pv.refused.map((r) => r.kind).join()})`);
 
   print(`selftest: ${n} ok`);
   return n;

@@ -69,9 +69,10 @@ export class MeshSim {
    * starts from the records in the reply, the admitter learns the newcomer's
    * first record from the join stream, as in the daemon.
    */
-  join(admitter: SimNode, name: string, o: { admin?: boolean; relay?: boolean } = {}): SimNode {
-    const records = admitter.core.allRecords().map((r) => r.bytes);
-    const out = joinInMemory(this.rnd, this.mesh, admitter.member, { name, admin: o.admin ?? false, nowMs: this.nowMs, records });
+  join(admitter: SimNode, name: string, o: { admin?: boolean; relay?: boolean; joinBudgetBytes?: number; certLifetimeMs?: number } = {}): SimNode {
+    // What the daemon hands a newcomer: the best records within the join budget; gossip brings the rest.
+    const records = admitter.core.joinRecords(o.joinBudgetBytes);
+    const out = joinInMemory(this.rnd, this.mesh, admitter.member, { name, admin: o.admin ?? false, nowMs: this.nowMs, records, certLifetimeMs: o.certLifetimeMs ?? 0 });
     if (!out.member || !out.reply.ok) throw new Error(`sim: ${name} refused by ${admitter.member.name}: ${out.result.refused}`);
     const net = decodeNetwork(out.reply.network);
     if (net.params.name !== this.mesh.network.params.name) throw new Error('sim: joined another network');

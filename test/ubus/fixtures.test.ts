@@ -6,6 +6,7 @@
 // emits the exact bytes libubus sent.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { needs } from '../support/needs.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import {
   FrameSplitter, UBUS_STATUS, UbusProtocol, decodeBlobmsgNodes, decodeBlobmsgTable, decodeMessage, encodeBlobmsgNodes,
@@ -112,7 +113,7 @@ const EXAMPLE_SERVER: UbusMethods = {
 };
 
 if (!fixtures) {
-  console.log(`skipped: ubus fixtures not found at ${dir}`);
+  needs(false, `the ubus fixtures (${dir})`, 'put ../shared beside the project or set KITH_FIXTURES_DIR')('captured ubus frames decode and encode as recorded', () => undefined);
 } else {
   test('every captured frame decodes to the header and attributes the capture records', () => {
     let n = 0;

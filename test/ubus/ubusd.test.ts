@@ -6,6 +6,7 @@
 //   UBUSD=/path/to/ubusd UBUS_CLI=/path/to/ubus npx uvu -r tsx test/ubus 'ubusd\.test\.ts$'
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { needs } from '../support/needs.ts';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,7 +55,7 @@ function cli(sock: string, args: string[], timeoutMs = 5000): Promise<CliResult>
 }
 
 if (!UBUSD) {
-  console.log('skipped: set UBUSD=/path/to/ubusd to run the end-to-end ubus test');
+  needs(false, 'ubusd', 'set UBUSD=/path/to/ubusd, or put ../shared/router beside the project')('real ubusd: serve kithtest, call it from the CLI and a client, events, restart', () => undefined);
 } else {
   test('real ubusd: serve kithtest, call it from the CLI and a client, events, restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kith-ubus-'));

@@ -177,6 +177,31 @@ config exit 'exit'
   assert.equal(r.settings.services.map((s) => s.name), ['web']);
 });
 
+test('subnets: /0 to /7 (IPv6 /0 to /15), reserved ranges and, once the network is known, its pool and ULA are refused with one line naming the option', () => {
+  const net = { ipv4Pool: { base: 0x64400000, len: 10 }, ula48: new Uint8Array([0xfd, 1, 2, 3, 4, 5]) };
+  const cases: [string, string, boolean][] = [
+    ['0.0.0.0/0', 'shorter than /8', false], ['10.0.0.0/7', 'shorter than /8', false], ['::/0', 'shorter than /16', false],
+    ['2000::/3', 'shorter than /16', false], ['127.0.0.0/8', '127.0.0.0/8 (loopback)', false], ['fe80::/64', 'link-local', false],
+    ['100.64.1.0/24', "the network's IPv4 pool 100.64.0.0/10", true], ['fd01:203:405:9::/64', "the network's ULA fd01:203:405::/48", true],
+  ];
+  for (const [prefix, fragment, needsNet] of cases) {
+    const text = `config subnet\n\toption prefix '${prefix}'\n`;
+    const r = validateKithSettings(parseUci(text, FILE), { file: FILE, network: net });
+    assert.is(r.errors.length, 1, prefix);
+    const e = r.errors[0]!;
+    assert.is(e.option, 'prefix');
+    assert.ok(e.detail.startsWith(`${prefix} cannot be advertised: `) && e.detail.includes(fragment) && !e.detail.includes('\n'), e.detail);
+    assert.is(formatProblem(e), `${FILE}:2: section "kith.@subnet[0]" option "prefix": ${e.detail}`);
+    assert.equal(r.settings.subnets, [], 'nothing of it is kept');
+    assert.is(check(text).errors.length, needsNet ? 0 : 1, `${prefix} without a network`);
+  }
+  const ok = validateKithSettings(parseUci("config subnet\n\toption prefix '198.18.1.0/24'\n", FILE), { file: FILE, network: net });
+  assert.equal(ok.errors, []);
+  const nested = check("config subnet\n\toption prefix '10.0.0.0/8'\nconfig subnet\n\toption prefix '10.1.0.0/16'\n");
+  assert.equal(nested.settings.subnets.map((x) => x.prefix), ['10.0.0.0/8']);
+  assert.equal(nested.warnings.map((w) => w.detail), ['10.1.0.0/16 overlaps 10.0.0.0/8 of section "kith.@subnet[0]" (members route only the first); ignored']);
+});
+
 test('a single option where a list is expected counts as one item; list items report their own lines', () => {
   const r = check("config kith 'main'\n\toption endpoint 'a.example:1'\nconfig dns 'dns'\n\tlist upstream '1.1.1.1'\n\tlist upstream 'nope'\n");
   assert.equal(r.settings.endpoints, [{ host: 'a.example', port: 1 }]);

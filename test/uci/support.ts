@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileStat, FileSystem } from '../../src/platform/types.ts';
 import type { UciPackage } from '../../src/uci/index.ts';
+import { needs } from '../support/needs.ts';
 
 /** A FileSystem in memory that records every atomic write. */
 export class MemoryFs implements FileSystem {
@@ -57,7 +58,7 @@ export function fixturesDir(): string {
 export function loadFixture(name: 'cases.json' | 'edits.json'): FixtureCase[] | null {
   const path = join(fixturesDir(), name);
   if (!existsSync(path)) {
-    console.log(`skipped: fixtures not found at ${path} (set KITH_FIXTURES_DIR to the fixtures directory)`);
+    needs(false, `the uci fixtures (${path})`, 'put ../shared beside the project or set KITH_FIXTURES_DIR')(`fixtures: ${name}`, () => undefined);
     return null;
   }
   return (JSON.parse(readFileSync(path, 'utf8')) as { cases: FixtureCase[] }).cases;

@@ -1,17 +1,19 @@
 # Test stand-in for the parts of OpenWrt's /lib/functions.sh that init scripts
 # use to read UCI: config_load (through `uci -n export`, as uci_load does),
-# the config/option/list callbacks it evaluates, config_get and
-# config_get_bool. Values land in CONFIG_<section>_<option> variables; list
+# the config/option/list callbacks it evaluates, config_get,
+# config_get_bool and config_foreach. Values land in CONFIG_<section>_<option> variables; list
 # items are joined by spaces. POSIX sh, so it runs under dash.
 
 _shim_cfg_count=0
 _shim_cfg_section=
+_shim_cfg_sections=
 
 package() { :; }
 
 config() {
 	_shim_cfg_count=$((_shim_cfg_count + 1))
 	_shim_cfg_section="${2:-cfg$_shim_cfg_count}"
+	_shim_cfg_sections="$_shim_cfg_sections $_shim_cfg_section"
 	eval "CONFIG_${_shim_cfg_section}_TYPE=\$1"
 }
 
@@ -31,6 +33,8 @@ list() {
 config_load() {
 	local _data
 	_data="$(uci -n export "$1" 2>/dev/null)" || return 1
+	_shim_cfg_sections=
+	_shim_cfg_count=0
 	eval "$_data"
 }
 
@@ -52,4 +56,14 @@ config_get_bool() {
 		*) _v="$4" ;;
 	esac
 	eval "$1=\$_v"
+}
+
+# config_foreach <function> [<type>]: function <section> for each section (of that type), in order
+config_foreach() {
+	local _fn="$1" _type="$2" _s _t
+	for _s in $_shim_cfg_sections; do
+		eval "_t=\${CONFIG_${_s}_TYPE}"
+		[ -z "$_type" ] || [ "$_t" = "$_type" ] || continue
+		"$_fn" "$_s"
+	done
 }

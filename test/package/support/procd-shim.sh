@@ -6,6 +6,10 @@
 # converts a reload_signal name to its number (busybox `kill -l` does that;
 # dash cannot); an unknown parameter or signal is logged as an error.
 # procd_running answers from $PROCD_SHIM_RUNNING (1: running).
+# procd_open_data ... procd_close_data and the jshn calls between them
+# (json_add_*, json_close_*) are logged one by one, for procd.ts to build the
+# instance's "data" table; procd_set_config_changed is logged as the
+# config.change event it sends.
 
 _shim_log() {
 	printf '%s' "$1" >> "$PROCD_LOG"
@@ -78,3 +82,14 @@ procd_running() {
 	_shim_log running "$@"
 	[ "$PROCD_SHIM_RUNNING" = 1 ]
 }
+
+procd_open_data() { _shim_log open_data; }
+procd_close_data() { _shim_log close_data; }
+json_add_array() { _shim_log json_array "$1"; }
+json_add_object() { _shim_log json_object "$1"; }
+json_add_string() { _shim_log json_string "$1" "$2"; }
+json_add_int() { _shim_log json_int "$1" "$2"; }
+json_add_boolean() { _shim_log json_boolean "$1" "$2"; }
+json_close_array() { _shim_log json_close array; }
+json_close_object() { _shim_log json_close object; }
+procd_set_config_changed() { _shim_log config_changed "$@"; }

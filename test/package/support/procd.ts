@@ -21,7 +21,9 @@ export interface ServiceMessage { method: string; name: string; script: string; 
 export type ProcdEvent =
   | { kind: 'service'; msg: ServiceMessage }
   | { kind: 'signal'; service: string; instance: string; signal: number | null }
-  | { kind: 'running'; service: string; instance: string };
+  | { kind: 'running'; service: string; instance: string }
+  | { kind: 'config_changed'; package: string }
+  | { kind: 'kill'; service: string; instance: string };
 export interface ProcdRun { events: ProcdEvent[]; errors: string[]; status: number | null; stderr: string }
 
 const TABLES = new Set(['env', 'data', 'limits']);
@@ -41,6 +43,13 @@ export function parseProcdLog(text: string): { events: ProcdEvent[]; errors: str
   let inst: Instance | null = null;
   let seq = 0;
   let inTriggers = false;
+  // procd_open_data ... procd_close_data: the jshn calls build inst.data
+  let data: { stack: (Record<string, unknown> | unknown[])[] } | null = null;
+  const addJson = (name: string, value: unknown) => {
+    const top = data!.stack[data!.stack.length - 1]!;
+    if (Array.isArray(top)) top.push(value);
+    else top[name] = value;
+  };
   for (const line of text.split('\n').filter(Boolean)) {
     const [fn, ...a] = line.split('\t') as [string, ...string[]];
     const need = (ok: boolean, what: string) => { if (!ok) errors.push(`${fn} ${what}`); return ok; };
@@ -76,13 +85,39 @@ export function parseProcdLog(text: string): { events: ProcdEvent[]; errors: str
       case 'interface_trigger':
         if (need(inTriggers && svc !== null, 'outside service_triggers')) svc!.triggers.push(trigger(a[0]!, 'interface', a[1]!, a.slice(2)));
         break;
+      case 'open_data':
+        if (!need(inst !== null && data === null, 'outside an instance or inside data')) break;
+        data = { stack: [(inst!['data'] ??= {}) as Record<string, unknown>] };
+        break;
+      case 'close_data':
+        if (need(data !== null && data.stack.length === 1, 'without open data, or with an array or object left open')) data = null;
+        break;
+      case 'json_array': case 'json_object': {
+        if (!need(data !== null, 'outside procd_open_data')) break;
+        const v = fn === 'json_array' ? [] : {};
+        addJson(a[0] ?? '', v);
+        data!.stack.push(v);
+        break;
+      }
+      case 'json_string': case 'json_int': case 'json_boolean':
+        if (!need(data !== null, 'outside procd_open_data')) break;
+        addJson(a[0] ?? '', fn === 'json_string' ? a[1] ?? '' : fn === 'json_int' ? Number(a[1]) : a[1] === '1');
+        break;
+      case 'json_close': {
+        if (!need(data !== null && data.stack.length > 1, 'with nothing open')) break;
+        const top = data!.stack.pop();
+        need(Array.isArray(top) === (a[0] === 'array'), `closes an ${Array.isArray(top) ? 'array' : 'object'} as ${a[0]}`);
+        break;
+      }
+      case 'kill': events.push({ kind: 'kill', service: a[0]!, instance: a[1] ?? '' }); break;
+      case 'config_changed': events.push({ kind: 'config_changed', package: a[0] ?? '' }); break;
       case 'send_signal': events.push({ kind: 'signal', service: a[0]!, instance: a[1] ?? '', signal: a[2] ? Number(a[2]) : null }); break;
       case 'running': events.push({ kind: 'running', service: a[0]!, instance: a[1] ?? '' }); break;
       case 'error': errors.push(a.join(' ')); break;
       default: errors.push(`unexpected call ${fn}`);
     }
   }
-  if (svc || inst) errors.push('a service or instance was left open');
+  if (svc || inst || data) errors.push('a service, instance or data was left open');
   return { events, errors };
 }
 

@@ -1,6 +1,7 @@
 # Test stand-in for /etc/rc.common with USE_PROCD=1: sources the shims and an
 # init script, then runs one action the way rc.common does (start is
-# "procd_open_service; start_service; procd_close_service", reload is
+# "procd_open_service; start_service; procd_close_service; service_started",
+# stop is "stop_service; procd_kill; service_stopped", reload is
 # reload_service or else start). Usage: dash rc-harness.sh <init script> <action>
 here="${0%/*}"
 initscript="$1"
@@ -23,8 +24,15 @@ rc_procd() {
 	procd_close_service set
 }
 
-start() { rc_procd start_service "$@"; }
-stop() { stop_service "$@"; procd_kill "${initscript##*/}" "$1"; }
+start() {
+	rc_procd start_service "$@"
+	if type service_started >/dev/null 2>&1; then service_started; fi
+}
+stop() {
+	stop_service "$@"
+	procd_kill "${initscript##*/}" "$1"
+	if type service_stopped >/dev/null 2>&1; then service_stopped; fi
+}
 reload() {
 	if type reload_service >/dev/null 2>&1; then
 		reload_service "$@"

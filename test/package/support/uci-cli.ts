@@ -5,7 +5,8 @@
 // uci, edits wait uncommitted in a save directory ($UCI_SAVEDIR, default
 // <confdir>/../.uci) until `uci commit`, so a script that forgets to commit
 // leaves its config file unchanged. Every call is appended to $UCI_LOG.
-// Supported: [-q] [-c dir] [-n] [-S] get|show|export|set|add|add_list|del_list|delete|commit.
+// Supported: [-q] [-c dir] [-n] [-S] get|show|export|set|add|add_list|del_list|delete|commit,
+// and batch (those commands, one per line on stdin, quoted as uci quotes them).
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -60,6 +61,37 @@ function commit(o: Opts, names: string[]): void {
   }
 }
 
+/** One line of `uci batch` input as uci splits it: blanks separate, '…' is literal, "…" and \\ escape. */
+function batchWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === ' ' || c === '\t') {
+      if (word !== null) words.push(word);
+      word = null;
+    } else if (c === '#' && word === null) {
+      break;
+    } else if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) throw new UciFailure('Parse error (unterminated quote)');
+      word = (word ?? '') + line.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
+      let v = '';
+      for (i++; i < line.length && line[i] !== '"'; i++) v += line[i] === '\\' && i + 1 < line.length ? line[++i] : line[i];
+      if (i >= line.length) throw new UciFailure('Parse error (unterminated quote)');
+      word = (word ?? '') + v;
+    } else if (c === '\\' && i + 1 < line.length) {
+      word = (word ?? '') + line[++i];
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  if (word !== null) words.push(word);
+  return words;
+}
+
 function run(o: Opts, cmd: string, args: string[]): string {
   const edit = (key: string, f: (pkg: UciPackage, name: string) => { ok: boolean; error?: string | null }) => {
     const name = pkgOf(key);
@@ -93,6 +125,15 @@ function run(o: Opts, cmd: string, args: string[]): string {
     case 'commit':
       commit(o, args.length ? args : existsSync(o.savedir) ? readdirSync(o.savedir) : []);
       return '';
+    case 'batch': {
+      let out = '';
+      for (const line of readFileSync(0, 'utf8').split('\n')) {
+        const [c, ...a] = batchWords(line);
+        if (c === 'batch') throw new UciFailure('uci shim: batch inside batch');
+        if (c) out += run(o, c, a);
+      }
+      return out;
+    }
     default: throw new UciFailure(`uci shim: unsupported command "${cmd}"`);
   }
 }

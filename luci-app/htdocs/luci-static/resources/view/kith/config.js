@@ -62,6 +62,10 @@ function validateNetwork(section_id, value) {
 			return _('Expecting: %s').format(_('a network address without host bits, e.g. 192.168.1.0/24'));
 	}
 
+	/* Members refuse anything wider (kithd's config check also refuses reserved ranges and the mesh's own pool). */
+	if (len < (addr.bits == 32 ? 8 : 16))
+		return _('Expecting: %s').format(_('a network of at least /8 (IPv6: /16)'));
+
 	return true;
 }
 

@@ -151,6 +151,8 @@ var DROPPED_LABELS = {
 	rateLimited: _('Over the rate limit'),
 	duplicateKey: _('Duplicate WireGuard keys'),
 	knownBad: _('Replayed bad records'),
+	departed: _('Departed members'),
+	overQuota: _('Over an admitter\'s quota'),
 	forger: _('From members that forge records')
 };
 
@@ -234,6 +236,15 @@ function renderStatus(st, peers) {
 		L.isObject(dns.stats) ? [ _('Queries'), '%d'.format((dns.stats.udpQueries || 0) + (dns.stats.tcpQueries || 0)) ] : null,
 		L.isObject(dns.stats) ? [ _('Forwarded'), _('%d (%d failed)').format(dns.stats.forwarded || 0, dns.stats.forwardFailed || 0) ] : null
 	]));
+
+	/* Prefixes members advertise that this node does not route; the reasons come from kithd. */
+	var refused = (L.isObject(st.routes) && Array.isArray(st.routes.refused)) ? st.routes.refused : [];
+	if (refused.length) {
+		res.push(E('h3', [ _('Networks not routed') ]));
+		res.push(keyValueTable(refused.map(function(r) {
+			return [ E([], [ r.prefix, ' (', r.node, ')' ]), r.reason ];
+		})));
+	}
 
 	if (L.isObject(st.dropped)) {
 		res.push(E('h3', [ _('Dropped input') ]));

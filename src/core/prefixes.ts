@@ -1,0 +1,222 @@
+// Which advertised subnets a node routes (imports only ip.ts: the config
+// checker in src/uci uses the same rules). A member says what it advertises in
+// its signed record; nothing it says may take an address the host or the
+// network already uses. Rules, each refusal with a one-line reason:
+//  - the prefix is canonical (no host bits set: the record is signed bytes, so
+//    a non-canonical subnet is refused, never rewritten);
+//  - at least /8 (IPv4) or /16 (IPv6): a member cannot claim "everything";
+//  - not loopback, link-local, multicast or otherwise reserved;
+//  - no overlap with the network's IPv4 pool or its ULA /48 (the overlay);
+//  - no overlap with a prefix advertised before it: the member certified
+//    first (issue time, then node id) keeps a range, so every node decides
+//    alike (a member's own later overlapping prefix is refused too);
+//  - no overlap with this node's own connected networks (local: each node
+//    refuses what clashes with its own LANs; a clash does not free the prefix
+//    for a later member).
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6, type Prefix4 } from './ip.ts';
+
+/** Shortest prefixes a member may advertise: anything shorter would swallow other networks. */
+export const MIN_PREFIX_LEN_V4 = 8;
+export const MIN_PREFIX_LEN_V6 = 16;
+
+export interface Prefix { family: 4 | 6; addr: Uint8Array; len: number }
+
+export type RefusalKind = 'invalid' | 'host-bits' | 'too-short' | 'reserved' | 'pool' | 'ula' | 'taken' | 'connected';
+
+export interface Refusal { kind: RefusalKind; reason: string }
+
+/** A prefix a node does not route, and why. */
+export interface RefusedPrefix { node: string; name: string; prefix: string; kind: RefusalKind; reason: string }
+
+/** Where a member's prefixes come from: its record, ordered by its certificate. */
+export interface Advertiser { id: string; name: string; issuedAtMs: number; subnets: readonly string[] }
+
+/** The network's own address space, which no advertised prefix may overlap. */
+export interface OverlaySpace { ipv4Pool: Prefix4; ula48: Uint8Array }
+
+const RESERVED: readonly [string, string][] = [
+  ['0.0.0.0/8', 'this-network'], ['127.0.0.0/8', 'loopback'], ['169.254.0.0/16', 'link-local'],
+  ['224.0.0.0/4', 'multicast'], ['240.0.0.0/4', 'reserved'],
+  ['::/128', 'unspecified'], ['::1/128', 'loopback'], ['::ffff:0:0/96', 'IPv4-mapped'], ['fe80::/10', 'link-local'], ['ff00::/8', 'multicast'],
+];
+
+/** Parses "a.b.c.d/n" or "v6/n"; host bits may be set (see isCanonical). */
+export function parsePrefix(s: string): Prefix | null {
+  const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(s);
+  if (!m) return null;
+  const v4 = parseIPv4(m[1]!);
+  const addr = v4 !== null ? new Uint8Array([v4 >>> 24, (v4 >>> 16) & 255, (v4 >>> 8) & 255, v4 & 255]) : parseIPv6(m[1]!);
+  const len = Number(m[2]);
+  if (!addr || len > addr.length * 8) return null;
+  return { family: addr.length === 4 ? 4 : 6, addr, len };
+}
+
+/** The prefix with its host bits cleared. */
+export function masked(p: Prefix): Prefix {
+  const addr = p.addr.map((b, i) => b & (0xff << Math.max(0, 8 - Math.max(0, p.len - 8 * i))) & 0xff);
+  return { ...p, addr };
+}
+
+export function formatPrefix(p: Prefix): string {
+  const a = p.addr;
+  const host = p.family === 4 ? formatIPv4(((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0) : formatIPv6(a);
+  return `${host}/${p.len}`;
+}
+
+export function isCanonical(p: Prefix): boolean {
+  const m = masked(p);
+  return m.addr.every((b, i) => b === p.addr[i]);
+}
+
+/** Whether two prefixes share an address: same family, and the shorter contains the longer's base. */
+export function overlaps(a: Prefix, b: Prefix): boolean {
+  if (a.family !== b.family) return false;
+  return bitsEqual(a.addr, b.addr, Math.min(a.len, b.len));
+}
+
+function bitsEqual(a: Uint8Array, b: Uint8Array, bits: number): boolean {
+  for (let i = 0; i < bits; i++) {
+    const bit = 0x80 >> (i % 8);
+    if ((a[i >> 3]! & bit) !== (b[i >> 3]! & bit)) return false;
+  }
+  return true;
+}
+
+const RESERVED_PREFIXES = RESERVED.map(([p, what]) => ({ p: parsePrefix(p)!, what, text: p }));
+
+function overlaySpace(net: OverlaySpace): { pool: Prefix; ula: Prefix } {
+  const b = net.ipv4Pool.base;
+  const ula = new Uint8Array(16);
+  ula.set(net.ula48);
+  return {
+    pool: { family: 4, addr: new Uint8Array([b >>> 24, (b >>> 16) & 255, (b >>> 8) & 255, b & 255]), len: net.ipv4Pool.len },
+    ula: { family: 6, addr: ula, len: 48 },
+  };
+}
+
+/**
+ * Why this prefix can never be routed in this network, whoever advertises it
+ * (records and the local config alike), or null. The same answer on every node.
+ * Without a network (a config checked before joining) the overlay is not checked.
+ */
+export function prefixRefusal(text: string, net: OverlaySpace | null): Refusal | null {
+  const p = parsePrefix(text);
+  if (!p) return { kind: 'invalid', reason: `"${text}" is not a network in CIDR form` };
+  if (!isCanonical(p)) return { kind: 'host-bits', reason: `host bits are set (the network is ${formatPrefix(masked(p))})` };
+  const min = p.family === 4 ? MIN_PREFIX_LEN_V4 : MIN_PREFIX_LEN_V6;
+  if (p.len < min) return { kind: 'too-short', reason: `shorter than /${min}: too wide to route into the mesh` };
+  const r = RESERVED_PREFIXES.find((x) => overlaps(x.p, p));
+  if (r) return { kind: 'reserved', reason: `overlaps ${r.text} (${r.what})` };
+  if (!net) return null;
+  const o = overlaySpace(net);
+  if (overlaps(p, o.pool)) return { kind: 'pool', reason: `overlaps the network's IPv4 pool ${formatPrefix(o.pool)}` };
+  if (overlaps(p, o.ula)) return { kind: 'ula', reason: `overlaps the network's ULA ${formatPrefix(o.ula)}` };
+  return null;
+}
+
+/** The host's connected networks from `ip -o addr show` lines, canonical ("198.18.1.2/24" → 198.18.1.0/24), without duplicates. */
+export function connectedNetworks(addresses: readonly string[]): Prefix[] {
+  const out: Prefix[] = [];
+  for (const a of addresses) {
+    const p = parsePrefix(a.includes('/') ? a : `${a}/${a.includes(':') ? 128 : 32}`);
+    if (!p) continue;
+    const m = masked(p);
+    if (!out.some((x) => x.family === m.family && x.len === m.len && bitsEqual(x.addr, m.addr, m.len))) out.push(m);
+  }
+  return out;
+}
+
+export interface PrefixVerdict {
+  /** By node id: the prefixes this node routes to that member (self: the prefixes that stand). */
+  accepted: Map<string, string[]>;
+  refused: RefusedPrefix[];
+}
+
+interface Claim { start: Uint8Array; end: Uint8Array; text: string; id: string; name: string }
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
+/**
+ * Claimed ranges, pairwise disjoint, sorted by start (one array per family):
+ * an overlap is found by one binary search, so deciding every prefix of a
+ * full mesh (1024 records of 16 subnets) stays O(n log n) plus the inserts.
+ */
+class Claims {
+  private readonly byFamily = { 4: [] as Claim[], 6: [] as Claim[] };
+
+  static range(p: Prefix): { start: Uint8Array; end: Uint8Array } {
+    const start = masked(p).addr;
+    const end = start.map((b, i) => b | (0xff >> Math.min(8, Math.max(0, p.len - 8 * i))));
+    return { start, end };
+  }
+
+  /** The claim overlapping [start, end], if any: the last one starting at or before `end`, if it reaches `start`. */
+  find(family: 4 | 6, start: Uint8Array, end: Uint8Array): Claim | undefined {
+    const list = this.byFamily[family];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareBytes(list[mid]!.start, end) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const c = list[lo - 1];
+    return c && compareBytes(c.end, start) >= 0 ? c : undefined;
+  }
+
+  add(family: 4 | 6, c: Claim): void {
+    const list = this.byFamily[family];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareBytes(list[mid]!.start, c.start) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, c);
+  }
+}
+
+/**
+ * Decides every advertised prefix. Members are taken in certificate order
+ * (issued earlier first, then smaller id) and their prefixes in record order:
+ * the first to advertise a range keeps it, and a later prefix that overlaps
+ * it is refused, whoever advertises it (a member's own overlapping prefix
+ * adds nothing: the same next hop). `connected` are this node's own
+ * addresses: a member's prefix that overlaps one of their networks is
+ * refused here (the node's own prefixes are not checked against them: it
+ * advertises its own LANs).
+ */
+export function decidePrefixes(members: readonly Advertiser[], selfId: string, net: OverlaySpace, connected: readonly string[]): PrefixVerdict {
+  const order = [...members].sort((a, b) => a.issuedAtMs - b.issuedAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const own = connectedNetworks(connected);
+  const claims = new Claims();
+  const accepted = new Map<string, string[]>();
+  const refused: RefusedPrefix[] = [];
+  for (const m of order) {
+    const mine: string[] = [];
+    for (const text of m.subnets) {
+      const refuse = (r: Refusal) => refused.push({ node: m.id, name: m.name, prefix: text, kind: r.kind, reason: r.reason });
+      const global = prefixRefusal(text, net);
+      if (global) { refuse(global); continue; }
+      const p = parsePrefix(text)!;
+      const { start, end } = Claims.range(p);
+      const first = claims.find(p.family, start, end);
+      if (first) { refuse({ kind: 'taken', reason: `overlaps ${first.text}, advertised first by ${first.id === m.id ? 'the same member' : first.name}` }); continue; }
+      claims.add(p.family, { start, end, text, id: m.id, name: m.name });
+      const clash = m.id === selfId ? undefined : own.find((c) => overlaps(c, p));
+      if (clash) { refuse({ kind: 'connected', reason: `overlaps this node's own network ${formatPrefix(clash)}` }); continue; }
+      mine.push(text);
+    }
+    accepted.set(m.id, mine);
+  }
+  return { accepted, refused };
+}
+
+/** One line for a log or a status: `peer 0.0.0.0/0: shorter than /8: …`. */
+export function describeRefusal(r: RefusedPrefix): string {
+  return `${r.name} ${r.prefix}: ${r.reason}`;
+}

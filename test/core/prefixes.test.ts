@@ -1,0 +1,214 @@
+// Advertised subnets cannot hurt the host: what a member advertises is routed
+// only when it is canonical, narrow enough, outside the overlay and the
+// reserved ranges, nobody's earlier and none of this node's own networks.
+//   issue reproductions (1): a member advertising 0.0.0.0/0 or the host's LAN
+//   took its routes; a subnet with host bits set broke every node's apply.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { NodeCore } from '../../src/core/node.ts';
+import { decodeRecord, encodeRecord, type RecordBody } from '../../src/core/record.ts';
+import { prefixRefusal, decidePrefixes, parsePrefix, overlaps, connectedNetworks, formatPrefix, masked } from '../../src/core/prefixes.ts';
+import { ula48Text } from '../../src/core/network.ts';
+import { seededBytes } from '../support/rand.ts';
+import { foundMesh, issueMember, type Member, type Mesh } from '../support/mesh.ts';
+
+const T0 = 1_700_000_000_000;
+const BODY: RecordBody = { seq: T0, endpoints: [{ kind: 'configured', host: '192.0.2.10', port: 51820 }], links: [], subnets: [], relay: true, exitCapacityMbit: 0, services: [] };
+
+function world(seed = 5) {
+  const rnd = seededBytes(seed);
+  const mesh = foundMesh(rnd, { name: 'routes', nowMs: T0 });
+  return { rnd, mesh };
+}
+
+function coreOf(mesh: Mesh, m: Member, subnets: string[] = []): NodeCore {
+  return new NodeCore({ network: mesh.network, chain: m.chain, signKeys: m.identity.sign, relay: true, configuredEndpoints: [], services: [], subnets, lastSeq: 0, nowMs: T0 });
+}
+
+const recordOf = (m: Member, subnets: string[], seq = T0) => encodeRecord({ ...BODY, seq, subnets }, m.chain, m.identity.sign).bytes;
+
+test('prefixRefusal: /0 to /7 and IPv6 /0 to /15 are too wide; host bits, reserved ranges, the pool and the ULA are refused', () => {
+  const { mesh } = world();
+  const net = mesh.network.params;
+  const ula = ula48Text(net.ula48).replace('/48', '');
+  const kind = (p: string) => prefixRefusal(p, net)?.kind ?? 'ok';
+  for (const p of ['0.0.0.0/0', '0.0.0.0/1', '128.0.0.0/1', '10.0.0.0/7', '::/0', '2000::/3', '2000::/15']) assert.is(kind(p), 'too-short', p);
+  assert.is(kind('10.1.2.3/8'), 'host-bits');
+  assert.match(prefixRefusal('10.1.2.3/8', net)!.reason, '10.0.0.0/8', 'the reason names the network meant');
+  assert.is(kind('192.168.1.1/24'), 'host-bits');
+  assert.is(kind('2001:db8::1/32'), 'host-bits');
+  for (const p of ['127.0.0.0/8', '169.254.0.0/16', '224.0.0.0/8', '239.1.0.0/16', '240.0.0.0/8', '0.0.0.0/8', 'fe80::/64', 'ff02::/16', '::ffff:0:0/96', '::1/128']) assert.is(kind(p), 'reserved', p);
+  for (const p of ['100.64.0.0/10', '100.64.3.0/24', '100.0.0.0/8', '100.127.255.255/32']) assert.is(kind(p), 'pool', p);
+  for (const p of [`${ula}/48`, `${ula.replace(/::$/, ':7::')}/64`, `${ula.slice(0, 4)}::/16`]) assert.is(kind(p), 'ula', p);
+  for (const p of ['192.168.1.0/24', '10.0.0.0/8', '198.18.0.0/15', '100.128.0.0/10', '2001:db8::/32', 'fd00:1234::/32']) assert.is(kind(p), 'ok', p);
+  assert.is(kind('banana'), 'invalid');
+  assert.is(kind('10.0.0.0/33'), 'invalid');
+});
+
+test('parsePrefix / overlaps / connectedNetworks: containment both ways, families apart, host bits cleared', () => {
+  const p = (s: string) => parsePrefix(s)!;
+  assert.ok(overlaps(p('10.0.0.0/8'), p('10.1.0.0/16')));
+  assert.ok(overlaps(p('10.1.0.0/16'), p('10.0.0.0/8')));
+  assert.not.ok(overlaps(p('10.0.0.0/16'), p('10.1.0.0/16')));
+  assert.not.ok(overlaps(p('10.0.0.0/8'), p('a00::/8')), 'families never overlap');
+  assert.ok(overlaps(p('2001:db8::/32'), p('2001:db8:0:1::/64')));
+  assert.equal(connectedNetworks(['198.18.1.2/24', '198.18.1.3/24', '2001:db8::5/64', '192.0.2.7']).map(formatPrefix),
+    ['198.18.1.0/24', '2001:db8::/64', '192.0.2.7/32']);
+});
+
+test('a member advertising 0.0.0.0/0, the host\'s own LAN, a subnet with host bits and the pool gets none of them routed; its good subnet is routed', () => {
+  const { rnd, mesh } = world();
+  const hub = coreOf(mesh, mesh.founder);
+  hub.setConnected(['192.168.1.1/24', '192.0.2.1/24', '2001:db8:1::1/64']);
+  const m = issueMember(rnd, mesh, 'mallory', T0);
+  const wanted = ['0.0.0.0/0', '192.168.1.0/24', '10.1.2.3/8', '100.64.0.0/16', '::/0', '2001:db8:1::/48', '198.18.7.0/24', '2001:db8:7::/48'];
+  assert.ok(hub.acceptRecord(recordOf(m, wanted), T0), 'the record itself is accepted: its member stays reachable');
+  const nm = hub.netmap();
+  assert.equal(nm.routes, [
+    { prefix: '198.18.7.0/24', node: m.id, dev: 'kith' },
+    { prefix: '2001:db8:7::/48', node: m.id, dev: 'kith' },
+  ]);
+  const refused = Object.fromEntries(nm.refused.map((r) => [r.prefix, r.kind]));
+  assert.equal(refused, {
+    '0.0.0.0/0': 'too-short', '192.168.1.0/24': 'connected', '10.1.2.3/8': 'host-bits', '100.64.0.0/16': 'pool',
+    '::/0': 'too-short', '2001:db8:1::/48': 'connected',
+  });
+  for (const r of nm.refused) {
+    assert.is(r.name, 'mallory');
+    assert.ok(r.reason.length > 0 && !r.reason.includes('\n'), `one line: ${r.reason}`);
+  }
+  const peer = nm.peers.find((p) => p.allowedIPs.includes('198.18.7.0/24'))!;
+  assert.ok(peer, 'the good subnet is in the member\'s AllowedIPs');
+  for (const p of Object.keys(refused)) assert.not.ok(peer.allowedIPs.includes(p), `${p} is not in its AllowedIPs either`);
+});
+
+test('connected networks change: a refused prefix is routed once the host no longer has that network, and refused again when it comes back', () => {
+  const { rnd, mesh } = world();
+  const hub = coreOf(mesh, mesh.founder);
+  const m = issueMember(rnd, mesh, 'm', T0);
+  hub.acceptRecord(recordOf(m, ['198.18.9.0/24']), T0);
+  assert.equal(hub.netmap().routes.map((r) => r.prefix), ['198.18.9.0/24']);
+  assert.equal(hub.setConnected(['198.18.9.77/24']), [{ type: 'netmap' }]);
+  assert.equal(hub.netmap().routes, []);
+  assert.is(hub.netmap().refused[0]!.kind, 'connected');
+  assert.equal(hub.setConnected(['198.18.9.77/24']), [], 'the same addresses change nothing');
+  hub.setConnected([]);
+  assert.equal(hub.netmap().routes.map((r) => r.prefix), ['198.18.9.0/24']);
+});
+
+test('two members advertising overlapping prefixes: the one certified first keeps it, in whatever order the records arrive, on every node', () => {
+  const { rnd, mesh } = world();
+  const early = issueMember(rnd, mesh, 'early', T0 + 1000);
+  const late = issueMember(rnd, mesh, 'late', T0 + 2000);
+  const third = issueMember(rnd, mesh, 'third', T0 + 3000);
+  const recs = [recordOf(early, ['198.18.5.128/25', '198.18.6.0/24']), recordOf(late, ['198.18.5.0/24', '198.18.8.0/24'])];
+  const views: string[] = [];
+  for (const [who, order] of [[mesh.founder, [0, 1]], [mesh.founder, [1, 0]], [third, [1, 0]], [third, [0, 1]]] as const) {
+    const core = coreOf(mesh, who);
+    if (who === third) core.acceptRecord(recordOf(mesh.founder, []), T0);
+    for (const i of order) assert.ok(core.acceptRecord(recs[i]!, T0));
+    const nm = core.netmap();
+    views.push(JSON.stringify([nm.routes.map((r) => `${r.prefix}>${r.node}`), nm.refused.map((r) => `${r.name} ${r.prefix} ${r.kind}`)]));
+    assert.equal(nm.routes.map((r) => [r.prefix, r.node]), [['198.18.5.128/25', early.id], ['198.18.6.0/24', early.id], ['198.18.8.0/24', late.id]]);
+    assert.equal(nm.refused.map((r) => [r.name, r.prefix, r.kind]), [['late', '198.18.5.0/24', 'taken']]);
+    assert.match(nm.refused[0]!.reason, /198\.18\.5\.128\/25, advertised first by early/);
+  }
+  assert.is(new Set(views).size, 1, 'every node, every arrival order: the same decision');
+});
+
+test('same issue time: the smaller node id keeps the range', () => {
+  const { mesh } = world();
+  const members = [
+    { id: 'bb00000000000000', name: 'b', issuedAtMs: T0, subnets: ['198.18.3.0/24'] },
+    { id: 'aa00000000000000', name: 'a', issuedAtMs: T0, subnets: ['198.18.3.0/25'] },
+  ];
+  for (const list of [members, [...members].reverse()]) {
+    const v = decidePrefixes(list, 'cc00000000000000', mesh.network.params, []);
+    assert.equal(v.accepted.get('aa00000000000000'), ['198.18.3.0/25']);
+    assert.equal(v.accepted.get('bb00000000000000'), []);
+    assert.is(v.refused[0]!.name, 'b');
+  }
+});
+
+test('a member\'s own later prefix inside its earlier one is refused too (the same next hop: it adds nothing)', () => {
+  const { mesh } = world();
+  const v = decidePrefixes([{ id: 'aa00000000000000', name: 'a', issuedAtMs: T0, subnets: ['10.0.0.0/8', '10.1.0.0/16', '11.0.0.0/8'] }], 'cc00000000000000', mesh.network.params, []);
+  assert.equal(v.accepted.get('aa00000000000000'), ['10.0.0.0/8', '11.0.0.0/8']);
+  assert.equal(v.refused.map((r) => [r.prefix, r.kind, r.reason]), [['10.1.0.0/16', 'taken', 'overlaps 10.0.0.0/8, advertised first by the same member']]);
+});
+
+test('decidePrefixes agrees with a naive pairwise check on random nested and disjoint prefixes (seeded)', () => {
+  const { mesh } = world();
+  let refusedSeen = 0;
+  for (let seed = 1; seed <= 40; seed++) {
+    const rnd = seededBytes(seed);
+    const members = Array.from({ length: 1 + (rnd(1)[0]! % 12) }, (_, i) => ({
+      id: `${i.toString(16).padStart(2, '0')}${'0'.repeat(14)}`, name: `m${i}`, issuedAtMs: T0 + (rnd(1)[0]! % 4),
+      subnets: Array.from({ length: rnd(1)[0]! % 5 }, () => {
+        const [a, b, l] = rnd(3);
+        const v6 = (a! & 1) === 1;
+        const len = v6 ? 16 + (l! % 20) : 8 + (l! % 17);
+        // A small address space (a few bits vary), so prefixes nest and collide often.
+        const p = parsePrefix(v6 ? `2001:db8:${(b! & 7).toString(16)}${(a! >> 4).toString(16)}::/128` : `10.${b! & 7}.${a! & 0xf0}.0/32`)!;
+        return formatPrefix(masked({ ...p, len }));
+      }),
+    }));
+    const fast = decidePrefixes(members, 'ffffffffffffffff', mesh.network.params, []);
+    // The reference: the definition, pair by pair.
+    const order = [...members].sort((x, y) => x.issuedAtMs - y.issuedAtMs || (x.id < y.id ? -1 : 1));
+    const kept: string[] = [];
+    const want = new Map<string, string[]>();
+    for (const m of order) {
+      want.set(m.id, []);
+      for (const t of m.subnets) {
+        if (kept.some((k) => overlaps(parsePrefix(k)!, parsePrefix(t)!))) continue;
+        kept.push(t);
+        want.get(m.id)!.push(t);
+      }
+    }
+    assert.equal(fast.accepted, want, `seed ${seed}: reproduce with this seed in this test`);
+    refusedSeen += fast.refused.length;
+  }
+  assert.ok(refusedSeen > 20, `the random cases do collide (${refusedSeen} refusals)`);
+});
+
+test('a full mesh of prefixes (1024 members × 16) is decided; one wide prefix advertised last overlaps them all and is refused', () => {
+  const { mesh } = world();
+  const members = Array.from({ length: 1024 }, (_, i) => ({
+    id: i.toString(16).padStart(16, '0'), name: `m${i}`, issuedAtMs: T0 + i,
+    subnets: Array.from({ length: 16 }, (_, j) => `10.${i >> 2}.${((i & 3) << 6) | (j << 2)}.0/22`),
+  }));
+  members.push({ id: 'ffffffffffffffff', name: 'wide', issuedAtMs: T0 + 5000, subnets: ['10.0.0.0/8'] });
+  const v = decidePrefixes(members, 'eeeeeeeeeeeeeeee', mesh.network.params, []);
+  const kept = [...v.accepted.values()].reduce((n, l) => n + l.length, 0);
+  assert.is(kept, 1024 * 16, 'disjoint prefixes of different members are all kept');
+  assert.is(v.refused.length, 1);
+  assert.equal(v.accepted.get('ffffffffffffffff'), []);
+  assert.is(v.refused.at(-1)!.name, 'wide');
+});
+
+test('the node\'s own subnet is not refused as its own connected network, but it is shown as refused when an earlier member holds the range', () => {
+  const { rnd, mesh } = world();
+  const early = issueMember(rnd, mesh, 'early', T0 + 1);
+  const late = issueMember(rnd, mesh, 'late', T0 + 2);
+  const core = coreOf(mesh, late, ['198.18.1.0/24']);
+  core.setConnected(['198.18.1.2/24']);
+  assert.equal(core.netmap().refused, [], 'its own LAN, advertised, is fine');
+  core.acceptRecord(recordOf(early, ['198.18.0.0/16']), T0);
+  const refused = core.netmap().refused.map((r) => [r.name, r.prefix, r.kind]);
+  assert.equal(refused, [['early', '198.18.0.0/16', 'connected'], ['late', '198.18.1.0/24', 'taken']]);
+  assert.equal(core.netmap().routes, [], 'the earlier member\'s range overlaps this node\'s LAN: not routed here either');
+});
+
+test('decoded subnets are in canonical text; a non-canonical one stays as signed and is refused, not rewritten', () => {
+  const { rnd, mesh } = world();
+  const m = issueMember(rnd, mesh, 'm', T0);
+  const rec = decodeRecord(recordOf(m, ['2001:0DB8:0000::/32', '10.1.2.3/8', '198.18.4.0/24']));
+  assert.equal(rec.subnets, ['2001:db8::/32', '10.1.2.3/8', '198.18.4.0/24']);
+  const hub = coreOf(mesh, mesh.founder);
+  hub.acceptRecord(rec.bytes, T0);
+  assert.equal(hub.netmap().routes.map((r) => r.prefix), ['198.18.4.0/24', '2001:db8::/32']);
+  assert.equal(hub.netmap().refused.map((r) => r.prefix), ['10.1.2.3/8']);
+});
+
+test.run();

@@ -1,0 +1,44 @@
+// kithd in-process on a fake host: the real Kithd (config, state store, mesh,
+// join listener, API server) with the fake platform underneath, plus a client
+// that calls the local API over the fake unix socket as the CLI does.
+import { Kithd } from '../../src/daemon/kithd.ts';
+import { loadConfig, type ConfigOverrides } from '../../src/daemon/config.ts';
+import { makeLogger } from '../../src/daemon/log.ts';
+import { callApi } from '../../src/cli/client.ts';
+import type { DurableState } from '../../src/daemon/state.ts';
+import type { FakeHost } from './fake-platform.ts';
+
+export const STATE_DIR = '/etc/kith';
+export const SOCKET = '/var/run/kith/kithd.sock';
+
+export interface RunningKithd {
+  host: FakeHost;
+  d: Kithd;
+  /** Calls an API method over the unix socket, as `kith` does. */
+  call(method: string, params?: Record<string, unknown>): Promise<unknown>;
+  /** state.json as it is on the (fake) disk. */
+  onDisk(): DurableState;
+}
+
+export async function startKithd(host: FakeHost, o: { overrides?: ConfigOverrides; configText?: string } = {}): Promise<RunningKithd> {
+  const p = host.platform;
+  let file: string | null = null;
+  if (o.configText !== undefined) {
+    file = '/etc/config/kith';
+    host.fs.writeText(file, o.configText);
+  }
+  const overrides: ConfigOverrides = { stateDir: STATE_DIR, dnsPort: 5353, ...o.overrides };
+  const config = await loadConfig(p, file, overrides);
+  if (config.errors.length) throw new Error(`config errors: ${JSON.stringify(config.errors)}`);
+  const d = new Kithd(p, { configFile: file, overrides, socketPath: SOCKET }, makeLogger(p, 'debug'), config);
+  await d.start();
+  return {
+    host, d,
+    call: (method, params = {}) => callApi(p, SOCKET, method, params, () => undefined),
+    onDisk: () => {
+      const t = host.fs.text(`${STATE_DIR}/state.json`);
+      if (t === null) throw new Error('no state.json on disk');
+      return JSON.parse(t) as DurableState;
+    },
+  };
+}

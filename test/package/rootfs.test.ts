@@ -5,6 +5,7 @@
 // /etc/rc.d links that enabling the init script makes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { needs } from '../support/needs.ts';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { formatProblem, readKithSettings } from '../../src/uci/index.ts';
@@ -81,9 +82,7 @@ test('build/image.mjs: the package tree plus the rc.d links, owned by 0/0, repro
   assert.is(readFileSync(build()).compare(readFileSync(file)), 0, 'same bytes on a second build');
 });
 
-test('build/image.mjs with TJS: kithd compiled into one executable', () => {
-  const tjs = process.env.TJS;
-  if (!tjs) { console.log('  skipped: set TJS=/path/to/tjs to build dist/kithd with tjs compile'); return; }
+needs(Boolean(process.env.TJS), 'txiki.js', 'set TJS=/path/to/tjs')('build/image.mjs with TJS: kithd compiled into one executable', () => {
   const out = tempDir('kith-image-tjs-');
   mustRun(process.execPath, [join(ROOT, 'build/image.mjs'), '--out', out], { cwd: ROOT, env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) } });
   const r = run(join(out, 'kithd'), ['--help']);

@@ -7,6 +7,7 @@
 /// <reference types="node" />
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { needs } from '../support/needs.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
@@ -85,8 +86,7 @@ if (process.env['KITH_UDP_CHILD']) {
     assert.equal(run({ KITH_NATIVE_UDP: '0' }), [...expected, 'longer delivered whole: 9217,65507']);
   });
 
-  test('batched addon: the same results', () => {
-    if (!existsSync(addon)) { console.log('  skipped: the native UDP addon is not built (make build)'); return; }
+  needs(existsSync(addon), 'the native UDP addon', 'make build')('batched addon: the same results', () => {
     assert.equal(run({ KITH_NATIVE_UDP: addon }), [...expected, 'longer delivered whole: none'], 'longer than a slot: dropped and counted');
   });
 

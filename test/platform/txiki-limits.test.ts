@@ -5,6 +5,7 @@
 // without reading. Without a tjs binary the test says it skipped.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { needs } from '../support/needs.ts';
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
@@ -25,7 +26,7 @@ function findTjs(): string | null {
 const tjs = findTjs();
 
 if (!tjs) {
-  test('txiki.js limits', () => { console.log('  SKIPPED: no txiki.js (set TJS=/path/to/tjs or put ../shared/router beside the project)'); });
+  needs(false, 'txiki.js', 'set TJS=/path/to/tjs or put ../shared/router beside the project')('txiki.js limits', () => undefined);
 } else {
   test('txiki.js limits: UDP sizes, TCP DNS backpressure', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kith-txiki-limits-'));

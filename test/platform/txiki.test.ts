@@ -4,6 +4,7 @@
 // runtime tests are skipped.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { needs } from '../support/needs.ts';
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
@@ -59,7 +60,7 @@ function assertPassed(label: string, r: Run): void {
 }
 
 if (!tjs) {
-  test('txiki.js smoke', () => { console.log('skipped: no txiki.js (set TJS=/path/to/tjs)'); });
+  needs(false, 'txiki.js', 'set TJS=/path/to/tjs or put ../shared/router beside the project')('txiki.js smoke', () => undefined);
 } else {
   test('txiki.js smoke: tjs run and compiled', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kith-txiki-test-'));

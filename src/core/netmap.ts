@@ -154,6 +154,11 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
       else {
         e2ePeers.push({ publicKey: n.wgPub, endpoint: formatHostPort(n.transport, e2ePort(net)), allowedIPs: [...own, ...subnets].sort(), keepaliveSec: 0 });
         relayedHosts.push(...own);
+        // A direct session being tried (punch) or just made: what it brings in
+        // from r itself is accepted on the outer interface too, so the moment
+        // the other end switches to it before we do loses nothing. (Routes still
+        // send through the end-to-end interface; no other outer peer holds these.)
+        peerOf.get(r.id)?.allowedIPs.push(...own, ...subnets);
       }
       const dev = path === 'direct' ? 'kith' as const : 'e2e' as const;
       subnetRoutes.push(...subnets.map((prefix) => ({ prefix, node: r.id, dev })));

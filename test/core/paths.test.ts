@@ -237,8 +237,10 @@ function deliver(netmaps: Map<string, Netmap>, byPub: Map<string, string>, recs:
   const nm = netmaps.get(s)!;
   const e2e = nm.e2ePeers.filter((p) => p.allowedIPs.includes(dst));
   const outer = peerHolding(nm, dst);
-  if (e2e.length + outer.length !== 1) return `${s} has ${outer.length} outer and ${e2e.length} end-to-end peers for ${dst}`;
-  if (outer.length) {
+  if (e2e.length > 1 || outer.length > 1) return `${s} has ${outer.length} outer and ${e2e.length} end-to-end peers for ${dst}`;
+  // Routing prefers the end-to-end interface (its host routes and subnet routes) where it holds the destination.
+  if (!e2e.length) {
+    if (!outer.length) return `${s} has no peer for ${dst}`;
     if (byPub.get(outer[0]!) !== d) return `${s} sends ${dst} in clear to ${byPub.get(outer[0]!)}, not to ${d}`;
     return forwardNetmap(netmaps, byPub, recs, s, d, dst, srcs);
   }
@@ -268,8 +270,12 @@ test(`random graphs (${NETMAP_GRAPHS}) through encodeRecord + computeNetmap: eve
       const byPub = new Map([...recs.values()].map((rec) => [toBase64(rec.chain[0]!.wgPub), rec.id]));
       const routes = allRoutes(g);
       for (const [x, nm] of netmaps) {
-        const all = [...nm.peers, ...nm.e2ePeers].flatMap((p) => p.allowedIPs);
-        assert.is(new Set(all).size, all.length, `${x}: an AllowedIP on two peers`);
+        for (const ps of [nm.peers, nm.e2ePeers]) {
+          const all = ps.flatMap((p) => p.allowedIPs);
+          assert.is(new Set(all).size, all.length, `${x}: an AllowedIP on two peers of one interface`);
+        }
+        const relayOwns = nm.peers.filter((p) => nm.e2ePeers.some((e) => e.publicKey !== p.publicKey && e.allowedIPs.some((a) => p.allowedIPs.includes(a))));
+        assert.is(relayOwns.length, 0, `${x}: a relay's outer peer holds a relayed member's addresses`);
         for (const node of nm.nodes) {
           const route = routes.get(x)!.get(node.id);
           const want = node.id === x ? 'self' : !route ? 'unreachable' : route.nextHop === node.id ? 'direct' : 'relayed';
@@ -389,6 +395,21 @@ test('unreachable members get no AllowedIPs in the netmap; a relayed one is an e
   assert.ok(nm.relayedHosts.includes(bv4));
   const everywhere = [...nm.peers, ...nm.e2ePeers].flatMap((p) => p.allowedIPs);
   assert.not.ok(everywhere.includes(`${formatIPv4(lone.chain[0]!.ipv4)}/32`));
+});
+
+test('a relayed member being punched: its own addresses are accepted on the outer peer too (no loss when the far end switches first), sent end to end', () => {
+  const { mesh, pool } = memberPool();
+  const [a, hub, b] = pool.slice(0, 3) as [Member, Member, Member];
+  const members = new Map([a, hub, b].map((m) => [m.id, m]));
+  const recs = recordsFor(graph([[a.id, hub.id, 10], [hub.id, b.id, 10]]), members, 1);
+  const nm = computeNetmap(a.id, recs, mesh.network.params, new Map([[b.id, { kind: 'public' as const, host: '203.0.113.1', port: 51820 }]]));
+  const bv4 = `${formatIPv4(b.chain[0]!.ipv4)}/32`;
+  const bPub = toBase64(b.chain[0]!.wgPub);
+  assert.is(nm.nodes.find((n) => n.id === b.id)!.path, 'relayed');
+  assert.ok(nm.peers.find((p) => p.publicKey === bPub)!.allowedIPs.includes(bv4), 'the punched outer peer accepts b\'s address');
+  assert.ok(nm.e2ePeers.find((p) => p.publicKey === bPub)!.allowedIPs.includes(bv4), 'the end-to-end peer too');
+  assert.ok(nm.relayedHosts.includes(bv4), 'and the host route sends through the end-to-end interface');
+  assert.not.ok(nm.peers.find((p) => p.publicKey === toBase64(hub.chain[0]!.wgPub))!.allowedIPs.includes(bv4), 'never the relay');
 });
 
 test('ties: results do not depend on the order records arrive in', () => {

@@ -152,7 +152,10 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
       addPeer(hop).allowedIPs.push(`${n.transport}/128`);
       if (path === 'direct') addPeer(hop).allowedIPs.push(...own, ...subnets);
       else {
-        e2ePeers.push({ publicKey: n.wgPub, endpoint: formatHostPort(n.transport, e2ePort(net)), allowedIPs: [...own, ...subnets].sort(), keepaliveSec: 0 });
+        // With a keepalive, each end dials as soon as it adds the other: an
+        // initiation that reached the far end before it knew us is not left to
+        // WireGuard's 5 s retry (seen: the first pings over a new relayed path lost).
+        e2ePeers.push({ publicKey: n.wgPub, endpoint: formatHostPort(n.transport, e2ePort(net)), allowedIPs: [...own, ...subnets].sort(), keepaliveSec: PERSISTENT_KEEPALIVE_SEC });
         relayedHosts.push(...own);
         // A direct session being tried (punch) or just made: what it brings in
         // from r itself is accepted on the outer interface too, so the moment

@@ -29,3 +29,17 @@ export function defaultRunDir(stateDir: string, env: (n: string) => string | und
   if (explicit) return explicit;
   return stateDir === '/etc/kith' ? '/var/run/kith' : `${stateDir}/run`;
 }
+
+/** One member as `peers` reports it. */
+export interface PeerView {
+  name: string;
+  ipv4: string;
+  ipv6: string;
+  path: 'direct' | 'relayed' | 'unreachable';
+  via: string | null;
+  endpoint: string | null;
+  rttMs: number | null;
+  lastHandshakeSec: number | null;
+  rxBytes: number;
+  txBytes: number;
+}

@@ -4,9 +4,9 @@ import type { Platform } from '../platform/types.ts';
 import { defaultSocketPath } from '../api/protocol.ts';
 import { callApi, ApiCallError } from './client.ts';
 import { parseArgs, UsageError } from './args.ts';
-import { loadConfig, describeProblems } from '../daemon/config.ts';
+import { loadConfig, describeProblems } from '../api/config.ts';
 import { terminalQr } from './qr.ts';
-import type { PeerView } from '../daemon/views.ts';
+import type { PeerView } from '../api/protocol.ts';
 import { parseIPv6, parsePrefix4 } from '../core/ip.ts';
 import type { OverlaySpace } from '../core/prefixes.ts';
 

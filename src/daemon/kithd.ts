@@ -4,7 +4,7 @@
 // WireGuard interface down, so a restart does not interrupt overlay traffic.
 import type { Platform, Listener, LogLevel } from '../platform/types.ts';
 import { configFitError, MAX_SERVICES, type Service } from '../core/record.ts';
-import { loadConfig, logProblems, summarize, ConfigError, type ConfigOverrides, type LoadedConfig } from './config.ts';
+import { loadConfig, logProblems, summarize, ConfigError, type ConfigOverrides, type LoadedConfig } from '../api/config.ts';
 import { MeshDns } from './dns.ts';
 import { startUbus, type KithUbus } from './ubus-object.ts';
 import { fromBase64, toBase64, utf8Decode } from '../core/bytes.ts';
@@ -22,7 +22,7 @@ import { joinWithCode, JoinError } from './joiner.ts';
 import { serveApi, type ApiHandler } from './api-server.ts';
 import { makeLogger, type Logger } from './log.ts';
 import { peerList, statusOf } from './views.ts';
-import { parseDuration } from '../cli/args.ts';
+import { parseDuration } from '../api/duration.ts';
 
 export interface KithdOptions {
   configFile: string | null;

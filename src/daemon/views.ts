@@ -2,19 +2,10 @@
 import { formatPrefix4 } from '../core/ip.ts';
 import { ula48Text } from '../core/network.ts';
 import type { Kithd } from './kithd.ts';
+import type { PeerView } from '../api/protocol.ts';
 
-export interface PeerView {
-  name: string;
-  ipv4: string;
-  ipv6: string;
-  path: 'direct' | 'relayed' | 'unreachable';
-  via: string | null;
-  endpoint: string | null;
-  rttMs: number | null;
-  lastHandshakeSec: number | null;
-  rxBytes: number;
-  txBytes: number;
-}
+export type { PeerView } from '../api/protocol.ts';
+
 
 export function statusOf(d: Kithd) {
   const p = d.p;

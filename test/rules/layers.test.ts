@@ -173,4 +173,37 @@ test(`no src/ file exceeds ${MAX_LINES} lines (known exceptions listed with a TO
   assert.equal(fixed, [], `now within ${MAX_LINES} lines, remove from KNOWN_LONG: ${fixed.join(', ')}`);
 });
 
+/**
+ * Which layers each layer may import: one way only. The daemon and the CLI
+ * share what both need through src/api (the API's types, config loading,
+ * durations), never each other.
+ */
+const MAY_IMPORT: Record<string, string[]> = {
+  core: [], platform: [],
+  wg: ['core', 'platform'], dns: ['core', 'platform'], uci: ['core', 'platform'], ubus: ['core', 'platform'],
+  api: ['core', 'platform', 'uci'],
+  daemon: ['api', 'core', 'dns', 'platform', 'ubus', 'uci', 'wg'],
+  cli: ['api', 'core', 'platform', 'uci'],
+  entry: ['cli', 'daemon', 'platform'],
+};
+
+function layerViolations(f: SourceFile): string[] {
+  const from = f.path.split('/')[1]!;
+  const allowed = MAY_IMPORT[from];
+  if (!allowed) return [`${f.path}: src/${from} is no known layer (add it to MAY_IMPORT)`];
+  const bad: string[] = [];
+  for (const imp of importsOf(f.noComments)) {
+    const m = /^\.\.\/([a-z]+)\//.exec(imp.specifier);
+    if (m && m[1] !== from && !allowed.includes(m[1]!)) bad.push(`${f.path}:${imp.line}: src/${from} may not import src/${m[1]}: ${imp.text}`);
+  }
+  return bad;
+}
+
+test('layers import one way (MAY_IMPORT): the daemon and the CLI never import each other', () => {
+  assert.ok(layerViolations(source('src/daemon/x.ts', "import { parseDuration } from '../cli/args.ts';")).length > 0, 'the rule fires');
+  assert.ok(layerViolations(source('src/core/x.ts', "import type { Platform } from '../platform/types.ts';")).length > 0, 'the rule fires');
+  const bad = files.flatMap(layerViolations);
+  assert.equal(bad, [], bad.join('\n'));
+});
+
 test.run();

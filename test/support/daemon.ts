@@ -2,7 +2,7 @@
 // join listener, API server) with the fake platform underneath, plus a client
 // that calls the local API over the fake unix socket as the CLI does.
 import { Kithd } from '../../src/daemon/kithd.ts';
-import { loadConfig, type ConfigOverrides } from '../../src/daemon/config.ts';
+import { loadConfig, type ConfigOverrides } from '../../src/api/config.ts';
 import { makeLogger } from '../../src/daemon/log.ts';
 import { callApi } from '../../src/cli/client.ts';
 import type { DurableState } from '../../src/daemon/state.ts';

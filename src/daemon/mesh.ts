@@ -16,6 +16,7 @@ import type { Endpoint, Service } from '../core/record.ts';
 import type { Netmap } from '../core/netmap.ts';
 import { WgApplier, e2eIfname, E2E_MTU, type InterfaceSpec } from '../wg/apply.ts';
 import { MeshRoutes } from './routes.ts';
+import { E2eNudger } from './e2e-nudge.ts';
 import { loadRecords, saveRecords, type Membership } from './state.ts';
 import type { StateStore } from './store.ts';
 import { JoinListener } from './join-listener.ts';
@@ -49,6 +50,7 @@ export class Mesh {
   readonly core: NodeCore;
   readonly applier: WgApplier;
   readonly routes: MeshRoutes;
+  private readonly nudger = new E2eNudger();
   private ctrl: UdpSocket | null = null;
   /** Control datagrams the socket dropped as longer than it receives (counted with the core's oversize). */
   get ctrlOversize(): number { return this.ctrl?.oversize ?? 0; }
@@ -182,6 +184,8 @@ export class Mesh {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     await this.observe();
+    // End-to-end peers still without a first handshake are set up afresh (see e2e-nudge.ts).
+    if (this.nudger.watching && await this.nudger.nudge(this.applier, this.e2eSpec.ifname, this.p.clock.nowMs())) this.dirty = true;
     this.dispatch(this.core.tick(this.p.clock.nowMs()));
     await this.apply();
   }
@@ -276,6 +280,7 @@ export class Mesh {
           await this.recreateIfGone();
           return e;
         });
+        this.nudger.track(nm.e2ePeers.map((p) => p.publicKey), this.p.clock.nowMs());
         const hosts = await this.applier.applyHostRoutes(this.e2eSpec.ifname, nm.relayedHosts).catch((e: Error) => e);
         await this.routes.apply(nm);
         if (peers === 1 || e2e === 1) this.log.debug(`applied WireGuard peers (${nm.peers.length} direct, ${nm.e2ePeers.length} end to end)`);

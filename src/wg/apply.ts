@@ -130,6 +130,11 @@ export class WgApplier {
     return n;
   }
 
+  /** Removes peers (the next applyPeers adds them afresh). */
+  async removePeers(ifname: string, publicKeys: string[]): Promise<void> {
+    if (publicKeys.length) await this.run(['wg', 'set', ifname, ...publicKeys.flatMap((k) => ['peer', k, 'remove'])]);
+  }
+
   async removeInterface(ifname: string): Promise<void> {
     if (await this.exists(ifname)) await this.run(['ip', 'link', 'del', 'dev', ifname]);
   }

@@ -107,6 +107,8 @@ export function primeSignature(c: SignatureCheck, valid: boolean): boolean {
   return true;
 }
 
+export function signatureCacheSize(): number { return verdicts.size; }
+
 /** Forgets every cached verdict (tests and benchmarks). */
 export function clearSignatureCache(): void { verdicts.clear(); }
 

@@ -15,7 +15,7 @@ APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping proc
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack typecheck ipk image package-test clean
+.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto typecheck ipk image package-test clean
 
 all: build
 
@@ -85,6 +85,10 @@ bench-relay: deps-bench build
 # pipelining client, for this build and an earlier one (KITH_BENCH_BEFORE=dir or KITH_BENCH_BEFORE_REF).
 bench-attack: deps build
 	bash bench/attack.sh
+
+# Ed25519 per runtime, tweetnacl against WebCrypto, and verifying a 100-member mesh.
+bench-crypto: deps
+	bash bench/crypto.sh
 
 bench-dns: deps-bench build
 	bash bench/dns.sh

@@ -10,7 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const nacl = join(root, 'node_modules/tweetnacl-ts/es');
 
 /** tweetnacl-ts picks Node's crypto module for randomness; txiki.js has Web Crypto instead. */
-const webCrypto = {
+export const webCrypto = {
   name: 'tweetnacl-web-crypto',
   setup(b) {
     b.onResolve({ filter: /\/server\/(random|convert)(\.js)?$/ }, (args) => {

@@ -73,6 +73,11 @@ export function encodeControl(m: ControlMessage): Uint8Array {
   return w.finish();
 }
 
+/** decodeControl, or null for what does not decode. */
+export function safeDecodeControl(b: Uint8Array): ControlMessage | null {
+  try { return decodeControl(b); } catch { return null; }
+}
+
 export function decodeControl(b: Uint8Array): ControlMessage {
   if (b.length > MAX_CONTROL_BYTES) throw new DecodeError(`control message of ${b.length} bytes`);
   const r = new Reader(b, 'control message');

@@ -7,12 +7,12 @@
 //  - records live in a RecordStore (store.ts: quotas, expiry), certificates
 //    are renewed from their issuer (renew.ts).
 import { bytesEqual, toBase64, toHex } from './bytes.ts';
-import type { SignKeys } from './crypto.ts';
+import type { SignKeys, SignatureCheck } from './crypto.ts';
 import type { Cert } from './cert.ts';
 import { encodeRecord, fitRecord, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service, type Trimmed } from './record.ts';
 import { RecordVerifier, type DropCounters } from './verify.ts';
 import { RateLimiter } from './ratelimit.ts';
-import { decodeControl, encodeControl, MAX_CONTROL_BYTES, type ControlMessage } from './gossip.ts';
+import { decodeControl, safeDecodeControl, encodeControl, MAX_CONTROL_BYTES, type ControlMessage } from './gossip.ts';
 import { answerDigest, answerWant, digestsOf } from './antientropy.ts';
 import { computeNetmap, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
@@ -245,6 +245,16 @@ export class NodeCore {
     if (!this.store.offer(rec)) return false;
     this.cachedNetmap = null;
     return true;
+  }
+
+  /** Unverified, the signature checks handleControl / acceptRecord would make on this input after their cheap checks. */
+  signatureChecks(input: { control: Uint8Array; fromIPv4: string } | { records: Uint8Array[] }, nowMs: number): SignatureCheck[] {
+    const known = (id: string) => this.store.get(id);
+    if ('records' in input) return input.records.flatMap((b) => this.verifier.checksFor(b, known, this.selfId, nowMs));
+    const fromId = this.store.idByIPv4(input.fromIPv4);
+    if (!fromId || fromId === this.selfId || this.controlRate.exhausted(fromId, nowMs)) return [];
+    const m = safeDecodeControl(input.control);
+    return m?.type === 'records' ? m.records.flatMap((b) => this.verifier.checksFor(b, known, this.selfId, nowMs, fromId)) : [];
   }
 
   // ---- WireGuard observations ----

@@ -14,6 +14,7 @@ import { DecodeError } from './codec.ts';
 import { verifyChain, ChainError } from './cert.ts';
 import { decodeRecord, verifyRecordSignature, OversizeError, SignatureError, type NodeRecord } from './record.ts';
 import { toHex } from './bytes.ts';
+import { collectSignatures, type SignatureCheck } from './crypto.ts';
 import type { NetworkParams } from './network.ts';
 import { RECORD_TTL_MS } from './store.ts';
 
@@ -104,6 +105,26 @@ export class RecordVerifier {
       return null;
     }
     return rec;
+  }
+
+  /**
+   * The signature checks verify() would make for these bytes once its cheap
+   * checks pass (forger, parse, known and newer, departed, known bad), listed
+   * without verifying and without counting anything.
+   */
+  checksFor(bytes: Uint8Array, known: (id: string) => NodeRecord | undefined, selfId: string, nowMs: number, from?: string): SignatureCheck[] {
+    if (from !== undefined && this.forgeries.exhausted(from, nowMs)) return [];
+    let wanted = false;
+    const checks = collectSignatures(() => {
+      const rec = decodeRecord(bytes, false);
+      const have = known(rec.id);
+      if (have && have.seq >= rec.seq && rec.id !== selfId) return;
+      if (rec.id !== selfId && nowMs - rec.seq > RECORD_TTL_MS) return;
+      if (this.failedSigs.has(toHex(bytes.subarray(bytes.length - 16)))) return;
+      wanted = true;
+      verifyRecordSignature(rec);
+    });
+    return wanted ? checks : [];
   }
 
   private remember(sigKey: string, from: string | undefined, nowMs: number): void {

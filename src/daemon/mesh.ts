@@ -11,17 +11,19 @@ import { decodeNetwork, e2ePort, ipv6ForIPv4, networkId, transportForIPv4, ula48
 import { newInvite, pruneInvites } from '../core/admit.ts';
 import { DEFAULT_CERT_LIFETIME_MS } from '../core/renew.ts';
 import { encodeInvite } from '../core/invite.ts';
-import { formatIPv4, isValidIPv4Or6, parseHostPort, parseIPv4 } from '../core/ip.ts';
+import { formatIPv4, parseIPv4 } from '../core/ip.ts';
 import type { Endpoint, Service } from '../core/record.ts';
 import type { Netmap } from '../core/netmap.ts';
 import { WgApplier, e2eIfname, E2E_MTU, type InterfaceSpec } from '../wg/apply.ts';
 import { MeshRoutes } from './routes.ts';
+import { configuredEndpoints } from './endpoints.ts';
 import { E2eNudger } from './e2e-nudge.ts';
 import { loadRecords, saveRecords, type Membership } from './state.ts';
 import type { StateStore } from './store.ts';
 import { JoinListener } from './join-listener.ts';
 import { admitJoin } from './admission.ts';
 import type { Logger } from './log.ts';
+import { SignatureQueue, prefetchSignatures } from './sigqueue.ts';
 
 export const TICK_MS = 1000;
 export const LAN_SCAN_MS = 30_000;
@@ -52,6 +54,8 @@ export class Mesh {
   readonly routes: MeshRoutes;
   private readonly nudger = new E2eNudger();
   private ctrl: UdpSocket | null = null;
+  /** Control datagrams in arrival order, their signatures checked natively before the core sees them. */
+  readonly ctrlQueue: SignatureQueue;
   /** Control datagrams the socket dropped as longer than it receives (counted with the core's oversize). */
   get ctrlOversize(): number { return this.ctrl?.oversize ?? 0; }
   joinListener: JoinListener | null = null;
@@ -74,6 +78,13 @@ export class Mesh {
     private readonly p: Platform, private readonly log: Logger, private readonly store: StateStore,
     private readonly opts: MeshOptions, network: SignedNetwork, chain: Cert[],
   ) {
+    this.ctrlQueue = new SignatureQueue(p.crypto, (q) => this.core.signatureChecks({ control: q.data, fromIPv4: q.from }, p.clock.nowMs()), (q) => {
+      try {
+        this.dispatch(this.core.handleControl(q.data, q.from, p.clock.nowMs()));
+      } catch (e) { // the core catches what a member sends; this is a bug, and one datagram must not end kithd
+        this.log.limited('control', 'error', `control datagram from ${q.from}: ${(e as Error).message}`);
+      }
+    });
     const state = store.get();
     this.signKeys = signKeysFromSeed(fromBase64(state.signSeed));
     const wgPriv = fromBase64(state.wgPrivate);
@@ -110,7 +121,9 @@ export class Mesh {
     const network = decodeNetwork(fromBase64(m.network));
     const chain = m.chain.map((c) => decodeCert(fromBase64(c)));
     const mesh = new Mesh(p, log, store, opts, network, chain);
-    for (const r of await loadRecords(p.fs, opts.runDir)) mesh.core.acceptRecord(fromBase64(r), p.clock.nowMs());
+    const records = (await loadRecords(p.fs, opts.runDir)).map(fromBase64);
+    await prefetchSignatures(p.crypto, mesh.core.signatureChecks({ records }, p.clock.nowMs()));
+    for (const r of records) mesh.core.acceptRecord(r, p.clock.nowMs());
     try {
       await mesh.bringUp();
     } catch (e) {
@@ -134,13 +147,7 @@ export class Mesh {
     }
     const ip = formatIPv4(this.core.certChain[0]!.ipv4);
     this.ctrl = await this.p.udp.bind(ip, net.controlPort);
-    this.ctrl.onMessage((data, from) => {
-      try {
-        this.dispatch(this.core.handleControl(data, from.address, this.p.clock.nowMs()));
-      } catch (e) { // the core catches what a member sends; this is a bug, and one datagram must not end kithd
-        this.log.limited('control', 'error', `control datagram from ${from.address}: ${(e as Error).message}`);
-      }
-    });
+    this.ctrl.onMessage((data, from) => this.ctrlQueue.push({ data, from: from.address }));
     try {
       const jl = new JoinListener(this.p, this.log, {
         admit: (frame) => admitJoin({
@@ -421,6 +428,7 @@ export class Mesh {
     for (const t of this.timers) t.cancel();
     this.saveTimer?.cancel();
     this.ctrl?.close();
+    this.ctrlQueue.clear();
     this.joinListener?.close();
   }
 
@@ -429,16 +437,4 @@ export class Mesh {
     await this.clearPunchRules();
     await saveRecords(this.p.fs, this.opts.runDir, this.core.allRecords().map((r) => toBase64(r.bytes)));
   }
-}
-
-/** Endpoints given at init and in the config file, without duplicates. */
-function configuredEndpoints(atInit: string[], fromConfig: string[]): Endpoint[] {
-  return [...atInit, ...fromConfig].filter((e, i, all) => all.indexOf(e) === i).map(toEndpoint).filter((e): e is Endpoint => e !== null);
-}
-
-/** A configured endpoint; records carry addresses, so a host name is left out (and logged at start). */
-function toEndpoint(s: string): Endpoint | null {
-  const hp = parseHostPort(s);
-  if (!hp || !isValidIPv4Or6(hp.host)) return null;
-  return { kind: 'configured', host: hp.host, port: hp.port };
 }

@@ -5,7 +5,8 @@ import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { spawn as cpSpawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
+import { webCryptoEd25519, type SubtleEd25519 } from './webcrypto.ts';
 import { createRequire } from 'node:module';
 import type {
   Platform, UdpSocket, UdpAddr, Stream, Listener, FileSystem, Processes, ProcessResult,
@@ -289,6 +290,7 @@ export function nodePlatform(): Platform {
     proc: nodeProc,
     clock: nodeClock,
     random: (n) => new Uint8Array(randomBytes(n)),
+    crypto: webCryptoEd25519(webcrypto.subtle as unknown as SubtleEd25519),
     onSignal(sig: SignalName, handler) { process.on(sig, handler); },
     env: (name) => process.env[name],
     args: process.argv.slice(2),

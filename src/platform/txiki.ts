@@ -13,6 +13,7 @@
 //   reads holds at most one chunk and TCP flow control holds the peer; a write resolves once the
 //   kernel took the data, and close() rejects a pending write. So a DNS client that pipelines without
 //   reading stalls both directions with no buffering in kithd (test/platform/txiki-limits.ts).
+import { webCryptoEd25519, type SubtleEd25519 } from './webcrypto.ts';
 import type {
   Platform, UdpSocket, UdpAddr, Stream, Listener, FileSystem, Processes, ProcessResult,
   Spawned, Clock, SignalName,
@@ -105,7 +106,7 @@ declare const console: { log(text: string): void; error(text: string): void };
 declare function setTimeout(fn: () => void, ms: number): number;
 declare function clearTimeout(id: number): void;
 declare const performance: { now(): number };
-declare const crypto: { getRandomValues(buf: Uint8Array): Uint8Array };
+declare const crypto: { getRandomValues(buf: Uint8Array): Uint8Array; subtle?: SubtleEd25519 };
 declare class TextEncoder { encode(s: string): Uint8Array }
 declare class TextDecoder { decode(b?: Uint8Array, opts?: { stream?: boolean }): string }
 
@@ -571,6 +572,7 @@ export function txikiPlatform(): Platform {
     proc: txikiProc,
     clock: txikiClock,
     random: randomBytes,
+    crypto: webCryptoEd25519(crypto.subtle),
     onSignal(sig: SignalName, handler) { tjs.addSignalListener(sig, () => handler()); },
     env: (name) => tjs.env[name],
     args: scriptArgs(tjs.args, underTjsRun()),

@@ -103,6 +103,12 @@ export type SignalName = 'SIGHUP' | 'SIGTERM' | 'SIGINT';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** Cryptography in the runtime's native code; verdicts must equal tweetnacl's on plain inputs (see core/crypto.ts). */
+export interface NativeCrypto {
+  /** Resolves to the verdict; rejects when there is none (the key would not import, no Ed25519 here). */
+  verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
+}
+
 export interface Platform {
   readonly runtime: 'node' | 'txiki';
   readonly udp: { bind(address: string, port: number): Promise<UdpSocket> };
@@ -119,6 +125,8 @@ export interface Platform {
   readonly clock: Clock;
   /** Cryptographically secure random bytes. */
   random(n: number): Uint8Array;
+  /** Native Ed25519 where the runtime has WebCrypto for it; absent elsewhere (the core then verifies in JavaScript). */
+  readonly crypto?: NativeCrypto;
   onSignal(sig: SignalName, handler: () => void): void;
   env(name: string): string | undefined;
   /** Command-line arguments after the script name. */

@@ -8,20 +8,13 @@ import * as assert from 'uvu/assert';
 import { needs } from '../support/needs.ts';
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findTjs } from '../support/tjs.ts';
 import { MAX_CONTROL_BYTES } from '../../src/core/gossip.ts';
 
-function findTjs(): string | null {
-  const beside = fileURLToPath(new URL('../../../shared/router/bin/tjs', import.meta.url));
-  const candidates = process.env.TJS ? [process.env.TJS] : [beside, ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'tjs'))];
-  for (const c of candidates) {
-    try { accessSync(c, constants.X_OK); return c; } catch { /* next */ }
-  }
-  return null;
-}
 
 const tjs = findTjs();
 

@@ -11,10 +11,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sign_detached_verify } from 'tweetnacl-ts/es/sign.js';
 import { needs } from '../support/needs.ts';
@@ -23,6 +23,7 @@ import { ed25519Vectors, type Vector } from '../support/ed25519-vectors.ts';
 import { clearSignatureCache, plainEd25519, primeSignature, verifyDetached, x25519PrivateFromRandom, x25519Public } from '../../src/core/crypto.ts';
 import { toBase64 } from '../../src/core/bytes.ts';
 import { webCryptoEd25519, type SubtleEd25519 } from '../../src/platform/webcrypto.ts';
+import { findTjs } from '../support/tjs.ts';
 
 const SEED = 0xed25519;
 const vectors = ed25519Vectors(seededBytes(SEED));
@@ -68,14 +69,6 @@ test('Node.js WebCrypto: same verdict as tweetnacl on every plain input; the cor
   console.log(`  node: ${vectors.length} vectors, ${divergent.length} non-plain where OpenSSL and tweetnacl differ (left to tweetnacl)`);
 });
 
-function findTjs(): string | null {
-  const beside = fileURLToPath(new URL('../../../shared/router/bin/tjs', import.meta.url));
-  const candidates = process.env.TJS ? [process.env.TJS] : [beside, ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'tjs'))];
-  for (const c of candidates) {
-    try { accessSync(c, constants.X_OK); return c; } catch { /* next */ }
-  }
-  return null;
-}
 const tjs = findTjs();
 
 /** As build/bundle.mjs: tweetnacl-ts's randomness from Web Crypto, not Node's crypto module. */

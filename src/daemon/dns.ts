@@ -25,7 +25,8 @@ export function zoneInput(nm: Netmap, net: NetworkParams, serial: number): ZoneI
 }
 
 export class MeshDns {
-  private index: DnsIndex;
+  /** Null only while update() builds the next one (synchronously: no query sees it). */
+  private index: DnsIndex | null;
   private server: DnsServer | null = null;
   private serial = 0;
 
@@ -42,6 +43,10 @@ export class MeshDns {
   }
 
   update(nm: Netmap): void {
+    // The old index goes before the new one is built, so the two never take
+    // room at once (1.6 MB each for 100 members under txiki.js). Only a bad
+    // zone or pool can throw, and the constructor has built from those.
+    this.index = null;
     this.index = this.build(nm);
   }
 
@@ -49,7 +54,7 @@ export class MeshDns {
     const hosts = [...s.listen, ...(s.listenOverlay ? overlay : [])].filter((h, i, all) => all.indexOf(h) === i);
     this.server = await startDnsServer(this.p, {
       listen: hosts.map((h) => formatHostPort(h, s.port)),
-      getIndex: () => this.index,
+      getIndex: () => this.index!,
       upstreams: s.upstreams.map((u) => formatHostPort(u.address, u.port)),
       forward: s.forward,
       log: (level, msg) => this.log.limited(`dns-${msg.slice(0, 24)}`, level, msg),

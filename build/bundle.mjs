@@ -1,6 +1,7 @@
 // Bundles kithd and the kith CLI with esbuild, for txiki.js (QuickJS-ng) and
 // for Node.js. Usage: node build/bundle.mjs [--metafile]
 //   dist/txiki/kithd.js  dist/txiki/kith.js   (ESM, minified, QuickJS-ng language level)
+//   dist/txiki/kithd-boot.js                  (starts kithd.js from bytecode, see its source)
 //   dist/node/kithd.mjs  dist/node/kith.mjs
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,8 @@ export const targets = [
   // QuickJS-ng implements ES2023; 'buffer' is the npm package for dns-packet.
   { ...common, entryPoints: { kithd: 'src/entry/kithd-txiki.ts', kith: 'src/entry/kith-txiki.ts' }, outdir: 'dist/txiki', outExtension: { '.js': '.js' },
     platform: 'neutral', mainFields: ['module', 'main'], target: 'es2023', minify: true, external: ['tjs:*'], plugins: [webCrypto] },
+  { ...common, entryPoints: { 'kithd-boot': 'src/entry/kithd-txiki-boot.ts' }, outdir: 'dist/txiki', outExtension: { '.js': '.js' },
+    platform: 'neutral', target: 'es2023', minify: true, external: ['./kithd.js'] },
   { ...common, entryPoints: { kithd: 'src/entry/kithd-node.ts', kith: 'src/entry/kith-node.ts' }, outdir: 'dist/node', outExtension: { '.js': '.mjs' },
     platform: 'node', target: 'node18', minify: false, sourcemap: 'inline',
     banner: { js: '#!/usr/bin/env node\nimport { createRequire as __kithRequire } from "node:module"; const require = __kithRequire(import.meta.url);' } },

@@ -49,6 +49,7 @@ export const KITH_FILES = [
   ['/usr/sbin/kithd', 'rootfs/usr/sbin/kithd', 0o755],
   ['/usr/share/kith/kith.js', 'dist/txiki/kith.js', 0o644],
   ['/usr/share/kith/kithd.js', 'dist/txiki/kithd.js', 0o644],
+  ['/usr/share/kith/kithd-boot.js', 'dist/txiki/kithd-boot.js', 0o644],
   ['/usr/share/kith/kith.mjs', 'dist/node/kith.mjs', 0o644, { stripSourceMap: true }],
   ['/usr/share/kith/kithd.mjs', 'dist/node/kithd.mjs', 0o644, { stripSourceMap: true }],
 ];

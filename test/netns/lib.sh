@@ -31,7 +31,7 @@ kt_exec() { local n=$1; shift; ip netns exec "$(kt_ns "$n")" "$@"; }
 kt_log() { printf '%s\n' "$*" >&2; }
 
 kt_kithd_cmd() {
-  if [ "$KT_RUNTIME" = txiki ]; then echo "$TJS run $KT_ROOT/dist/txiki/kithd.js"; else echo "node $KT_ROOT/dist/node/kithd.mjs"; fi
+  if [ "$KT_RUNTIME" = txiki ]; then echo "$TJS run $KT_ROOT/dist/txiki/kithd-boot.js"; else echo "node $KT_ROOT/dist/node/kithd.mjs"; fi
 }
 kt_kith_cmd() {
   if [ "$KT_RUNTIME" = txiki ]; then echo "$TJS run $KT_ROOT/dist/txiki/kith.js"; else echo "node $KT_ROOT/dist/node/kith.mjs"; fi

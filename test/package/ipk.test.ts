@@ -23,7 +23,7 @@ const TREE: [string, string][] = [
   [DIR, './lib/'], [DIR, './lib/upgrade/'], [DIR, './lib/upgrade/keep.d/'], [DATA, './lib/upgrade/keep.d/kith'],
   [DIR, './usr/'], [DIR, './usr/bin/'], [EXE, './usr/bin/kith'], [DIR, './usr/sbin/'], [EXE, './usr/sbin/kithd'],
   [DIR, './usr/share/'], [DIR, './usr/share/kith/'],
-  [DATA, './usr/share/kith/kith.js'], [DATA, './usr/share/kith/kith.mjs'], [DATA, './usr/share/kith/kithd.js'], [DATA, './usr/share/kith/kithd.mjs'],
+  [DATA, './usr/share/kith/kith.js'], [DATA, './usr/share/kith/kith.mjs'], [DATA, './usr/share/kith/kithd-boot.js'], [DATA, './usr/share/kith/kithd.js'], [DATA, './usr/share/kith/kithd.mjs'],
 ];
 const MTIME = new Date(EPOCH * 1000).toISOString().replace('T', ' ').replace('.000Z', '');
 

@@ -146,7 +146,7 @@ function wrapperCall(root: string, wrapper: string, path: string, env: NodeJS.Pr
 test('the wrappers prefer tjs, pass arguments intact, keep TJS_HOME under /tmp, and exec', async () => {
   const root = kithIpk().pkg.root;
   const path = binWith({ tjs: FAKE_TJS, node: process.execPath });
-  for (const [wrapper, bundle] of [['usr/sbin/kithd', 'kithd.js'], ['usr/bin/kith', 'kith.js']] as const) {
+  for (const [wrapper, bundle] of [['usr/sbin/kithd', 'kithd-boot.js'], ['usr/bin/kith', 'kith.js']] as const) {
     const r = await wrapperCall(root, wrapper, path);
     assert.is(r.code, 0, r.out);
     const script = `${root}/${wrapper.slice(0, wrapper.lastIndexOf('/'))}/../share/kith/${bundle}`;

@@ -46,7 +46,7 @@ export const DASH = (() => {
   return path;
 })();
 
-const BUNDLES = ['dist/txiki/kith.js', 'dist/txiki/kithd.js', 'dist/node/kith.mjs', 'dist/node/kithd.mjs'];
+const BUNDLES = ['dist/txiki/kith.js', 'dist/txiki/kithd.js', 'dist/txiki/kithd-boot.js', 'dist/node/kith.mjs', 'dist/node/kithd.mjs'];
 
 export function ensureBundles(): void {
   if (BUNDLES.every((b) => existsSync(join(ROOT, b)))) return;

@@ -15,7 +15,7 @@ APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping proc
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto typecheck ipk image package-test clean
+.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss typecheck ipk image package-test clean
 
 all: build
 
@@ -68,7 +68,7 @@ sizes: build
 test: deps build typecheck unit netns sizes
 	@echo "make test: txiki.js $(if $(TJS),$(TJS),SKIPPED (no tjs: set TJS or put ../shared/router beside the project)); ubusd $(if $(UBUSD),$(UBUSD),SKIPPED (no ubusd: set UBUSD)); firewall4 $(if $(FW4_NETNS_CHECK),$(FW4_NETNS_CHECK),SKIPPED (no fw4-netns-check: set FW4_NETNS_CHECK))"
 
-bench: bench-mesh bench-punch bench-dns bench-tinc bench-relay bench-attack
+bench: bench-mesh bench-punch bench-dns bench-tinc bench-relay bench-attack bench-crypto bench-rss
 
 bench-mesh: deps build
 	bash bench/mesh.sh
@@ -89,6 +89,10 @@ bench-attack: deps build
 # Ed25519 per runtime, tweetnacl against WebCrypto, and verifying a 100-member mesh.
 bench-crypto: deps
 	bash bench/crypto.sh
+
+# kithd's resident memory with 3 and 100 member records, where it goes, and the router bundle's size.
+bench-rss: deps build
+	bash bench/rss.sh
 
 bench-dns: deps-bench build
 	bash bench/dns.sh

@@ -20,7 +20,9 @@ export const USAGE = `usage: kith <command> [options]
   service add <name> <port> [--proto tcp|udp] [--type http] | service rm <name> | service list [--json]
   config check [--file F] [--json]   (default /etc/config/kith, else /etc/kith/kith.conf)
   reload
-environment: KITH_STATE_DIR (default /etc/kith), KITH_SOCKET`;
+environment: KITH_SOCKET (kithd's API socket; default /var/run/kith/kithd.sock, or
+  $KITH_STATE_DIR/kithd.sock when KITH_STATE_DIR is set to other than /etc/kith)
+exit status: 0 success, 2 usage error, 1 failure (a one-line reason on stderr)`;
 
 interface Command { valued: string[]; booleans: string[]; args: [number, number]; run: (c: Ctx) => Promise<void> }
 

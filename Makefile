@@ -11,11 +11,12 @@ UBUS_CLI ?= $(wildcard $(ROUTER_BIN)/ubus)
 FW4_NETNS_CHECK ?= $(wildcard $(ROUTER_BIN)/fw4-netns-check)
 export TJS UBUSD UBUS_CLI FW4_NETNS_CHECK
 # What the tests run against: real WireGuard, NAT, DNS servers and clients.
-APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils zbar-tools conntrack tcpdump
+# systemd: systemd-analyze checks the Debian package's unit (test/package/deb.test.ts).
+APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils zbar-tools conntrack tcpdump systemd
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss typecheck ipk image package-test clean
+.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss typecheck ipk image deb package-test clean
 
 all: build
 
@@ -102,6 +103,11 @@ ipk: build
 
 image: build
 	node build/image.mjs
+
+# dist/kith_<version>_all.deb for Raspberry Pi OS / Debian (dpkg-deb comes with dpkg).
+deb: build
+	$(call apt_install,dpkg)
+	node build/deb.mjs
 
 package-test: $(NODE_DEPS) build
 	npx uvu -r tsx test/package '\.test\.ts$$'

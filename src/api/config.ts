@@ -27,6 +27,19 @@ export interface LoadedConfig {
 export const DNS_PORT_WITH_CONFIG = 5353;
 export const DNS_PORT_STANDALONE = 53;
 
+/**
+ * Where the config file lives: OpenWrt's UCI file, else the Debian package's
+ * conffile (the same format; /etc/config is OpenWrt's). `kith config check`
+ * reads the first that exists.
+ */
+export const CONFIG_FILES = ['/etc/config/kith', '/etc/kith/kith.conf'] as const;
+
+/** The first of CONFIG_FILES that exists, else the first (so the error names OpenWrt's path). */
+export async function defaultConfigFile(fs: Pick<Platform['fs'], 'stat'>): Promise<string> {
+  for (const f of CONFIG_FILES) if (await fs.stat(f).catch(() => null)) return f;
+  return CONFIG_FILES[0];
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

@@ -4,7 +4,7 @@ import type { Platform } from '../platform/types.ts';
 import { defaultSocketPath } from '../api/protocol.ts';
 import { callApi, ApiCallError } from './client.ts';
 import { parseArgs, UsageError } from './args.ts';
-import { loadConfig, describeProblems } from '../api/config.ts';
+import { loadConfig, describeProblems, defaultConfigFile } from '../api/config.ts';
 import { terminalQr } from './qr.ts';
 import type { PeerView } from '../api/protocol.ts';
 import { parseIPv6, parsePrefix4 } from '../core/ip.ts';
@@ -18,9 +18,11 @@ export const USAGE = `usage: kith <command> [options]
   peers [--json]
   invites [--json]
   service add <name> <port> [--proto tcp|udp] [--type http] | service rm <name> | service list [--json]
-  config check [--file /etc/config/kith] [--json]
+  config check [--file F] [--json]   (default /etc/config/kith, else /etc/kith/kith.conf)
   reload
-environment: KITH_STATE_DIR (default /etc/kith), KITH_SOCKET`;
+environment: KITH_SOCKET (kithd's API socket; default /var/run/kith/kithd.sock, or
+  $KITH_STATE_DIR/kithd.sock when KITH_STATE_DIR is set to other than /etc/kith)
+exit status: 0 success, 2 usage error, 1 failure (a one-line reason on stderr)`;
 
 interface Command { valued: string[]; booleans: string[]; args: [number, number]; run: (c: Ctx) => Promise<void> }
 
@@ -113,7 +115,7 @@ const COMMANDS: Record<string, Command> = {
     valued: ['file'], booleans: ['json'], args: [1, 1],
     async run(c) {
       if (c.pos[0] !== 'check') throw new UsageError(`unknown config command "${c.pos[0]}" (check)`);
-      const file = flag(c, 'file') ?? '/etc/config/kith';
+      const file = flag(c, 'file') ?? await defaultConfigFile(c.p.fs);
       // A running member's network: subnets are checked against its pool and ULA as a reload would.
       const network = await c.call('status').then((s) => overlayOf(s as Status)).catch(() => null);
       const cfg = await loadConfig(c.p, file, {}, network);

@@ -341,8 +341,12 @@ export interface KithdArgs { configFile: string | null; overrides: ConfigOverrid
 
 export const KITHD_USAGE = `usage: kithd [--config FILE] [--state-dir DIR] [--ifname kith0] [--listen-port 51820]
              [--dns-port N] [--socket PATH] [--ubus-socket PATH] [--log-level info]
-  Flags override the config file (UCI, e.g. /etc/config/kith). KITH_STATE_DIR overrides
-  the state directory (default /etc/kith). SIGHUP reloads the config file.`;
+  Flags override the config file (UCI: /etc/config/kith on OpenWrt, /etc/kith/kith.conf from
+  the Debian package); without --config kithd runs on defaults (DNS on port 53). Runs in the
+  foreground and logs to stdout. SIGHUP reloads the config file; SIGTERM stops, tunnels stay up.
+environment: KITH_STATE_DIR (state directory, default /etc/kith), KITH_RUN_DIR (records cache,
+  default /var/run/kith, or <state>/run), KITH_SOCKET (API socket, default /var/run/kith/kithd.sock,
+  or <state>/kithd.sock), KITH_LOG_TIME=1 (timestamps), KITH_NATIVE_UDP=0 (Node.js: plain dgram)`;
 
 export function parseKithdArgs(argv: string[], env: (n: string) => string | undefined): KithdArgs | string {
   const a: KithdArgs = { configFile: null, overrides: {}, socket: null };
@@ -385,7 +389,8 @@ export function fatal(p: Platform, log: Logger, msg: string): never {
 export async function runKithd(p: Platform): Promise<void> {
   const parsed = parseKithdArgs(p.args, p.env);
   if (typeof parsed === 'string') {
-    p.stderr(`kithd: ${parsed}\n${parsed === KITHD_USAGE ? '' : KITHD_USAGE + '\n'}`);
+    if (parsed === KITHD_USAGE) p.stdout(`${KITHD_USAGE}\n`);
+    else p.stderr(`kithd: ${parsed}\n${KITHD_USAGE}\n`);
     p.exit(parsed === KITHD_USAGE ? 0 : 2);
   }
   const a = parsed as KithdArgs;

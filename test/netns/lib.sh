@@ -30,10 +30,13 @@ kt_if() { echo "k${KT_ID}$1" | cut -c1-15; }
 kt_exec() { local n=$1; shift; ip netns exec "$(kt_ns "$n")" "$@"; }
 kt_log() { printf '%s\n' "$*" >&2; }
 
+# KT_KITHD_CMD / KT_KITH_CMD run another build of the programs (deb.sh: the installed package).
 kt_kithd_cmd() {
+  if [ -n "${KT_KITHD_CMD:-}" ]; then echo "$KT_KITHD_CMD"; return; fi
   if [ "$KT_RUNTIME" = txiki ]; then echo "$TJS run $KT_ROOT/dist/txiki/kithd-boot.js"; else echo "node $KT_ROOT/dist/node/kithd.mjs"; fi
 }
 kt_kith_cmd() {
+  if [ -n "${KT_KITH_CMD:-}" ]; then echo "$KT_KITH_CMD"; return; fi
   if [ "$KT_RUNTIME" = txiki ]; then echo "$TJS run $KT_ROOT/dist/txiki/kith.js"; else echo "node $KT_ROOT/dist/node/kith.mjs"; fi
 }
 
@@ -227,3 +230,29 @@ kt_bad() { KT_FAIL=$((KT_FAIL + 1)); echo "  FAIL $*"; KT_KEEP=1; }
 kt_skip() { KT_SKIP=$((KT_SKIP + 1)); echo "  SKIP $*"; }
 kt_check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then kt_ok "$what"; else kt_bad "$what"; fi; }
 kt_summary() { echo "$1 ($KT_RUNTIME): $KT_PASS passed, $KT_FAIL failed, $KT_SKIP skipped"; [ "$KT_FAIL" = 0 ]; }
+
+# The three-node scenario (mesh.sh, deb.sh), on running nodes hub, home1, home2:
+# kt_three_join founds network "demo" on the hub and admits both homes;
+# kt_three_converge waits until every node sees the others, checks that every
+# pair pings over the overlay (IP[node] holds the addresses) and that the
+# homes punch a direct path through their NATs.
+kt_three_join() {
+  kith hub init demo --node-name hub --endpoint 192.0.2.1:51820 >/dev/null
+  local h code
+  for h in home1 home2; do
+    code=$(kith hub invite --name $h | tail -n1)
+    kt_check "$h joins with an invite" kith $h join "$code"
+  done
+}
+kt_three_converge() {
+  local n a b
+  for n in hub home1 home2; do kt_check "$n sees both other members" kt_wait 30 "$n converged" kt_converged $n 2; done
+  declare -gA IP
+  for n in hub home1 home2; do IP[$n]=$(kt_ip $n); done
+  for a in hub home1 home2; do for b in hub home1 home2; do
+    # A pair that just became relayed first sets up its end-to-end session (a second or two): reachable within 10 s.
+    [ $a = $b ] || kt_check "$a pings $b over the overlay" kt_wait 10 "$a → $b" kt_exec $a ping -c1 -W1 "${IP[$b]}"
+  done; done
+  if kt_wait 30 "a direct path between home1 and home2" kt_direct home1 home2; then kt_ok "home1 and home2 connect directly through both NATs (designated-opener punch)"
+  else kt_bad "home1-home2 path: $(kt_path home1 home2) / $(kt_path home2 home1)"; kt_diag_punch home1 home2; fi
+}

@@ -12,21 +12,9 @@ kt_topology
 for n in hub home1 home2; do kt_start_node $n; done
 
 # --- the three-node scenario ------------------------------------------------
-kith hub init demo --node-name hub --endpoint 192.0.2.1:51820 >/dev/null
-for h in home1 home2; do
-  code=$(kith hub invite --name $h | tail -n1)
-  kt_check "$h joins with an invite" kith $h join "$code"
-done
+kt_three_join
 cp "$KT_TMP/home1/run/records.json" "$KT_TMP/early-records.json" 2>/dev/null || echo '[]' >"$KT_TMP/early-records.json"
-for n in hub home1 home2; do kt_check "$n sees both other members" kt_wait 30 "$n converged" kt_converged $n 2; done
-declare -A IP
-for n in hub home1 home2; do IP[$n]=$(kt_ip $n); done
-for a in hub home1 home2; do for b in hub home1 home2; do
-  # A pair that just became relayed first sets up its end-to-end session (a second or two): reachable within 10 s.
-  [ $a = $b ] || kt_check "$a pings $b over the overlay" kt_wait 10 "$a → $b" kt_exec $a ping -c1 -W1 "${IP[$b]}"
-done; done
-if kt_wait 30 "a direct path between home1 and home2" kt_direct home1 home2; then kt_ok "home1 and home2 connect directly through both NATs (designated-opener punch)"
-else kt_bad "home1-home2 path: $(kt_path home1 home2) / $(kt_path home2 home1)"; kt_diag_punch home1 home2; fi
+kt_three_converge
 kt_check "peers --json has the documented fields" bash -c "KITH_STATE_DIR=$KT_TMP/home1 ip netns exec $(kt_ns home1) $(kt_kith_cmd) peers --json | node -e 'const p=JSON.parse(require(\"fs\").readFileSync(0)); const k=[\"name\",\"ipv4\",\"ipv6\",\"path\",\"via\",\"endpoint\",\"rttMs\",\"lastHandshakeSec\",\"rxBytes\",\"txBytes\"]; process.exit(p.length===2 && p.every(x=>k.every(f=>f in x))?0:1)'"
 st=$(kith home1 status --json)
 kt_check "status --json names node, network and drop counters" bash -c "node -e 'const s=JSON.parse(process.argv[1]); process.exit(s.node.name===\"home1\" && /^100\\./.test(s.node.ipv4) && /^fd/.test(s.node.ipv6) && s.network.name===\"demo\" && s.network.zone===\"demo.internal\" && typeof s.dropped.badSignature===\"number\"?0:1)' '$st'"

@@ -1,6 +1,12 @@
 // The txiki.js clock: wall and monotonic time, and timers measured against performance.now().
 import type { Clock } from './types.ts';
-import { clearTimeout, performance, setTimeout } from './txiki-runtime.ts';
+
+declare function setTimeout(fn: () => void, ms: number): number;
+declare function clearTimeout(id: number): void;
+declare const performance: { now(): number };
+
+/** Rethrows outside the current promise chain: fatal like an uncaught exception, but loops keep running. */
+export function reportLater(e: unknown): void { setTimeout(() => { throw e; }, 0); }
 
 /**
  * setTimeout/setInterval measured against performance.now(). tjs arms timers from libuv's cached loop

@@ -82,23 +82,16 @@ interface Tjs {
   spawn(args: string[], options: { stdin?: Stdio; stdout?: Stdio; stderr?: Stdio }): TjsProcess;
 }
 
-interface Globals {
+interface Shared {
   tjs: Tjs;
-  TCPSocket: new (host: string, port: number) => Socket<StreamOpenInfo>;
-  PipeSocket: new (path: string) => Socket<StreamOpenInfo>;
-  console: { log(text: string): void; error(text: string): void };
-  setTimeout(fn: () => void, ms: number): number;
-  clearTimeout(id: number): void;
-  performance: { now(): number };
   crypto: { getRandomValues(buf: Uint8Array): Uint8Array; subtle?: SubtleEd25519 };
   TextDecoder: new () => { decode(b?: Uint8Array, opts?: { stream?: boolean }): string };
 }
 
-// Read once when the bundle loads (they never change). Under Node.js, where tests import the
-// adapter for its pure helpers, the txiki.js ones are undefined and never used.
-export const {
-  tjs, TCPSocket, PipeSocket, console, setTimeout, clearTimeout, performance, crypto, TextDecoder,
-} = globalThis as unknown as Globals;
+// The globals several parts use, read once when the bundle loads (they never change); a global
+// only one part uses is declared there. Under Node.js, where tests import the adapter for its pure
+// helpers, tjs is undefined and never used.
+export const { tjs, crypto, TextDecoder } = globalThis as unknown as Shared;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -114,9 +107,6 @@ export function wrapError(msg: string, cause: unknown): Error {
   if (code) e.code = code;
   return e;
 }
-
-/** Rethrows outside the current promise chain: fatal like an uncaught exception, but loops keep running. */
-export function reportLater(e: unknown): void { setTimeout(() => { throw e; }, 0); }
 
 export function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);

@@ -2,10 +2,12 @@
 // with a timeout.
 import type { Platform, Stream, Listener } from './types.ts';
 import {
-  tjs, TCPSocket, PipeSocket, noop, errMessage, wrapError, reportLater,
-  type ReadResult, type ServerOpenInfo, type Socket, type StreamOpenInfo,
+  tjs, noop, errMessage, wrapError, type ReadResult, type ServerOpenInfo, type Socket, type StreamOpenInfo,
 } from './txiki-runtime.ts';
-import { monoTimer } from './txiki-clock.ts';
+import { monoTimer, reportLater } from './txiki-clock.ts';
+
+declare const TCPSocket: new (host: string, port: number) => Socket<StreamOpenInfo>;
+declare const PipeSocket: new (path: string) => Socket<StreamOpenInfo>;
 
 /** Wraps an opened tjs stream socket as a pull-based Stream. */
 function wrapStream(sock: Socket<StreamOpenInfo>, info: StreamOpenInfo, remote: string): Stream {

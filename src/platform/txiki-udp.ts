@@ -1,10 +1,9 @@
 // UDP on txiki.js: a bound socket that rebinds when a failed send errors its stream for good.
 import type { UdpSocket, UdpAddr } from './types.ts';
 import {
-  tjs, noop, errMessage, wrapError, reportLater,
-  type ReadableStream, type Socket, type UdpMessage, type UdpOpenInfo, type Writer,
+  tjs, noop, errMessage, wrapError, type ReadableStream, type Socket, type UdpMessage, type UdpOpenInfo, type Writer,
 } from './txiki-runtime.ts';
-import { monoTimer } from './txiki-clock.ts';
+import { monoTimer, reportLater } from './txiki-clock.ts';
 
 interface UdpGen { sock: Socket<UdpOpenInfo>; writer: Writer<UdpMessage>; dead: boolean }
 

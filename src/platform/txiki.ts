@@ -20,7 +20,7 @@
 // memory).
 import { webCryptoEd25519 } from './webcrypto.ts';
 import type { Platform, SignalName } from './types.ts';
-import { tjs, console, crypto, randomBytes } from './txiki-runtime.ts';
+import { tjs, crypto, randomBytes } from './txiki-runtime.ts';
 import { txikiClock } from './txiki-clock.ts';
 import { udpBind } from './txiki-udp.ts';
 import { txikiTcp, txikiUnix } from './txiki-stream.ts';
@@ -29,6 +29,8 @@ import { txikiProc } from './txiki-proc.ts';
 import { lineWriter, rssMeter, scriptArgs, underTjsRun } from './txiki-self.ts';
 
 export { scriptArgs } from './txiki-self.ts';
+
+declare const console: { log(text: string): void; error(text: string): void };
 
 export function txikiPlatform(): Platform {
   const out = lineWriter((s) => console.log(s));

@@ -1,7 +1,7 @@
 // kithd in-process on a fake host: the real Kithd (config, state store, mesh,
 // join listener, API server) with the fake platform underneath, plus a client
 // that calls the local API over the fake unix socket as the CLI does.
-import { Kithd } from '../../src/daemon/kithd.ts';
+import { Kithd } from '../../src/daemon/lifecycle.ts';
 import { loadConfig, type ConfigOverrides } from '../../src/api/config.ts';
 import { makeLogger } from '../../src/daemon/log.ts';
 import { callApi } from '../../src/cli/client.ts';

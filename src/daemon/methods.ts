@@ -108,7 +108,8 @@ export type MethodCall = (spec: MethodSpec, params: Record<string, unknown>, pro
 export function methodCaller(d: Kithd): MethodCall {
   return async (spec, params, progress) => {
     checkArgs(spec, params);
-    return spec.write ? d.serial(async () => spec.run(d, params, progress)) : spec.run(d, params, progress);
+    const run = async () => spec.run(d, params, progress);
+    return spec.write ? d.serial(run) : run();
   };
 }
 
@@ -124,7 +125,7 @@ const JS_TYPE: Record<ArgType, string> = { string: 'string', int: 'number', bool
 export function checkArgs(spec: MethodSpec, params: Record<string, unknown>): void {
   for (const key in params) {
     const v = params[key];
-    const type = Object.hasOwn(spec.args, key) ? spec.args[key] : undefined;
+    const type = Object.hasOwn(spec.args, key) && spec.args[key];
     if (!type) throw usage(`unknown argument "${key}" (takes ${Object.keys(spec.args).join(', ') || 'none'})`);
     if (v != null && (typeof v !== JS_TYPE[type] || (type === 'int' && !Number.isInteger(v)))) {
       throw usage(`"${key}" must be ${type === 'int' ? 'an integer' : `a ${JS_TYPE[type]}`}`);

@@ -5,7 +5,7 @@
 import type { Platform } from '../platform/types.ts';
 import { UbusClient, UbusStatusError, UBUS_STATUS, type UbusMethod } from '../ubus/index.ts';
 import type { BlobTable } from '../ubus/index.ts';
-import { ApiError } from '../api/protocol.ts';
+import { ApiError, type ApiErrorCode } from '../api/protocol.ts';
 import { METHODS, type MethodCall } from './methods.ts';
 import type { Logger } from './log.ts';
 
@@ -13,6 +13,9 @@ export const UBUS_OBJECT = 'kith';
 export const UBUS_RETRY_MS = 10_000;
 
 export interface KithUbus { close(): void }
+
+/** The API errors ubus answers with a status; the others travel as data (below). */
+const UBUS_STATUS_OF: Partial<Record<ApiErrorCode, number>> = { usage: UBUS_STATUS.INVALID_ARGUMENT, 'not-found': UBUS_STATUS.NOT_FOUND };
 
 /** JSON-safe copy (drops undefined) as a blobmsg table. */
 function toTable(v: unknown, wrap?: string): BlobTable {
@@ -36,8 +39,8 @@ export function ubusMethods(call: MethodCall): Record<string, UbusMethod> {
         try {
           return toTable(await call(m, args as Record<string, unknown>, () => undefined), m.wrap);
         } catch (e) {
-          if (e instanceof ApiError && e.code === 'usage') throw new UbusStatusError(UBUS_STATUS.INVALID_ARGUMENT, e.message);
-          if (e instanceof ApiError && e.code === 'not-found') throw new UbusStatusError(UBUS_STATUS.NOT_FOUND, e.message);
+          const status = e instanceof ApiError && UBUS_STATUS_OF[e.code];
+          if (status) throw new UbusStatusError(status, e.message);
           // A failure the user should read (e.g. a refused join) travels as data, as LuCI shows it.
           return { error: (e as Error).message };
         }

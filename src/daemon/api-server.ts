@@ -1,17 +1,17 @@
 // The unix-socket JSON API server: newline-delimited requests, progress lines
-// and one final answer per request. Handlers are plain async functions.
+// and one final answer per request, for the methods of the table (methods.ts)
+// by their API names.
 import type { Platform, Stream, Listener } from '../platform/types.ts';
 import { utf8Decode, utf8Encode } from '../core/bytes.ts';
 import { ApiError, MAX_API_LINE, type ApiRequest, type ApiResponse } from '../api/protocol.ts';
 import type { Logger } from './log.ts';
+import { METHODS, type MethodCall } from './methods.ts';
 
-export type ApiHandler = (params: Record<string, unknown>, progress: (line: string) => void) => Promise<unknown>;
-
-export async function serveApi(p: Platform, path: string, handlers: Record<string, ApiHandler>, log: Logger): Promise<Listener> {
-  return p.unix.listen(path, (s) => void serveConn(s, handlers, log));
+export async function serveApi(p: Platform, path: string, call: MethodCall, log: Logger): Promise<Listener> {
+  return p.unix.listen(path, (s) => void serveConn(s, call, log));
 }
 
-async function serveConn(s: Stream, handlers: Record<string, ApiHandler>, log: Logger): Promise<void> {
+async function serveConn(s: Stream, call: MethodCall, log: Logger): Promise<void> {
   let buf = '';
   const send = (r: ApiResponse) => s.write(utf8Encode(JSON.stringify(r) + '\n')).catch(() => { /* client went away */ });
   try {
@@ -27,7 +27,7 @@ async function serveConn(s: Stream, handlers: Record<string, ApiHandler>, log: L
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        if (line.trim()) await handleLine(line, handlers, send, log);
+        if (line.trim()) await handleLine(line, call, send, log);
       }
     }
   } finally {
@@ -35,7 +35,7 @@ async function serveConn(s: Stream, handlers: Record<string, ApiHandler>, log: L
   }
 }
 
-async function handleLine(line: string, handlers: Record<string, ApiHandler>, send: (r: ApiResponse) => Promise<void>, log: Logger): Promise<void> {
+async function handleLine(line: string, call: MethodCall, send: (r: ApiResponse) => Promise<void>, log: Logger): Promise<void> {
   let req: ApiRequest;
   try {
     req = JSON.parse(line) as ApiRequest;
@@ -45,14 +45,14 @@ async function handleLine(line: string, handlers: Record<string, ApiHandler>, se
     return;
   }
   const id = typeof req.id === 'number' ? req.id : 0;
-  const h = handlers[req.method];
+  const h = METHODS.find((m) => m.api === req.method);
   if (!h) {
     await send({ id, error: { code: 'not-found', message: `unknown method "${req.method}"` } });
     return;
   }
   try {
     const params = typeof req.params === 'object' && req.params !== null ? req.params : {};
-    const result = await h(params, (progress) => void send({ id, progress }));
+    const result = await call(h, params, (progress) => void send({ id, progress }));
     await send({ id, result: result ?? null });
   } catch (e) {
     if (e instanceof ApiError) await send({ id, error: { code: e.code, message: e.message } });

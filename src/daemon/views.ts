@@ -1,7 +1,7 @@
 // What `status` and `peers` report: plain JSON views of the daemon's state.
 import { formatPrefix4 } from '../core/ip.ts';
 import { ula48Text } from '../core/network.ts';
-import type { Kithd } from './kithd.ts';
+import type { Kithd } from './lifecycle.ts';
 import type { PeerView } from '../api/protocol.ts';
 
 export type { PeerView } from '../api/protocol.ts';

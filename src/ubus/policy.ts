@@ -30,6 +30,11 @@ export interface UbusInvokeContext {
 
 export interface UbusMethod<P extends UbusArgPolicy = UbusArgPolicy> {
   args: P;
+  /**
+   * The handler checks its arguments itself: it gets every argument the caller sent (except
+   * ubus_rpc_session), whatever its type, and `args` is only the signature announced.
+   */
+  unchecked?: boolean;
   /** Returns the reply table (sent as DATA), or nothing (STATUS only). */
   handler(args: UbusArgs<P>, ctx: UbusInvokeContext): Promise<BlobTable | void> | BlobTable | void;
 }
@@ -89,9 +94,11 @@ function matches(t: UbusArgType, n: BlobmsgNode): boolean {
 /**
  * Checks a call's DATA payload against a policy. Undeclared arguments are
  * ignored (as blobmsg_parse does); a missing DATA attribute or a declared
- * argument of another type is INVALID_ARGUMENT.
+ * argument of another type is INVALID_ARGUMENT. `unchecked` (a method that
+ * checks its own arguments) passes every argument but ubus_rpc_session on as
+ * it came; a missing or undecodable DATA attribute is still refused.
  */
-export function checkArgs(policy: UbusArgPolicy, data: Uint8Array | undefined): ArgCheck {
+export function checkArgs(policy: UbusArgPolicy, data: Uint8Array | undefined, unchecked?: boolean): ArgCheck {
   const bad = (reason: string): ArgCheck => ({ ok: false, status: UBUS_STATUS.INVALID_ARGUMENT, reason });
   if (data === undefined) return bad('no DATA attribute');
   let nodes: BlobmsgNode[];
@@ -105,9 +112,13 @@ export function checkArgs(policy: UbusArgPolicy, data: Uint8Array | undefined): 
   let session: string | undefined;
   for (const n of nodes) {
     if (n.name === RPC_SESSION_ARG && n.type === 3) session = n.value;
-    const t = Object.hasOwn(policy, n.name) ? policy[n.name] : undefined;
-    if (t === undefined) continue;
-    if (!matches(t, n)) return bad(`argument "${n.name}" is ${blobmsgTypeName(n.type)}, expected ${t}`);
+    if (unchecked) {
+      if (n.name === RPC_SESSION_ARG) continue;
+    } else {
+      const t = Object.hasOwn(policy, n.name) ? policy[n.name] : undefined;
+      if (t === undefined) continue;
+      if (!matches(t, n)) return bad(`argument "${n.name}" is ${blobmsgTypeName(n.type)}, expected ${t}`);
+    }
     Object.defineProperty(args, n.name, { value: nodeToValue(n), enumerable: true, writable: true, configurable: true });
   }
   return session === undefined ? { ok: true, args } : { ok: true, args, session };

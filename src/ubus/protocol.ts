@@ -168,7 +168,7 @@ export class UbusProtocol {
     if (a.method === undefined) { answer(UBUS_STATUS.INVALID_ARGUMENT, 'no METHOD'); return; }
     const method = Object.hasOwn(entry.methods, a.method) ? entry.methods[a.method] : undefined;
     if (!method) { answer(UBUS_STATUS.METHOD_NOT_FOUND, ''); return; }
-    const checked = checkArgs(method.args, a.data);
+    const checked = checkArgs(method.args, a.data, method.unchecked);
     if (!checked.ok) { answer(checked.status, checked.reason); return; }
     if (this.inflight.size >= MAX_INFLIGHT_INVOKES) { answer(UBUS_STATUS.UNKNOWN_ERROR, `more than ${MAX_INFLIGHT_INVOKES} calls in progress`); return; }
     const id = this.nextId++;

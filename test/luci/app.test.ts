@@ -8,13 +8,14 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import vm from 'node:vm';
+import { METHODS } from '../../src/daemon/methods.ts';
 import {
   ACL_FILE, compileView, declaredCalls, LUCI_APP, loadView, MENU_FILE, requiresOf, ROOT, VIEW_DIR, viewSource,
 } from './support.ts';
 
 const VIEWS = ['status', 'config'];
-/** kith ubus methods that only report; everything else changes state and needs the ACL's write part. */
-const READ_ONLY = new Set(['status', 'peers', 'invites', 'services']);
+/** The kith methods that only report (the method table's entries without `write`): read ACL, no reject. */
+const READ_ONLY = new Set(METHODS.filter((m) => !m.write).map((m) => m.ubus ?? m.api));
 
 interface MenuNode { title?: string; order?: number; action?: { type: string; path?: string }; depends?: { acl?: string[]; uci?: Record<string, boolean> } }
 interface AclPart { ubus?: Record<string, string[]>; uci?: string[] }
@@ -23,16 +24,9 @@ type Acl = Record<string, { description?: string; read?: AclPart; write?: AclPar
 const menu = JSON.parse(readFileSync(MENU_FILE, 'utf8')) as Record<string, MenuNode>;
 const acl = JSON.parse(readFileSync(ACL_FILE, 'utf8')) as Acl;
 
-/** METHODS of src/daemon/ubus-object.ts: ubus method → argument names. */
+/** The kith ubus object's methods (the method table, src/daemon/methods.ts): ubus method → argument names. */
 function ubusMethods(): Map<string, string[]> {
-  const src = readFileSync(join(ROOT, 'src/daemon/ubus-object.ts'), 'utf8');
-  const block = /const METHODS[^=]*=\s*\{([\s\S]*?)\n\};/.exec(src)?.[1];
-  assert.ok(block, 'METHODS not found in src/daemon/ubus-object.ts');
-  const out = new Map<string, string[]>();
-  for (const m of block.matchAll(/^\s*(\w+):\s*\{\s*api:\s*'[^']*',\s*args:\s*\{([^}]*)\}/gm)) {
-    out.set(m[1]!, [...m[2]!.matchAll(/(\w+):\s*'/g)].map((a) => a[1]!));
-  }
-  return out;
+  return new Map(METHODS.map((m) => [m.ubus ?? m.api, Object.keys(m.args)]));
 }
 
 const declared = VIEWS.flatMap((v) => declaredCalls(viewSource(v)).map((d) => ({ ...d, view: v })));
@@ -70,7 +64,7 @@ test('the views declare only methods of the kith ubus object, with arguments its
   assert.ok(declared.length > 0);
   for (const d of declared) {
     assert.is(d.object, 'kith', `${d.view}.js declares object "${d.object}"`);
-    assert.ok(methods.has(d.method), `${d.view}.js declares kith.${d.method}, which ubus-object.ts does not have`);
+    assert.ok(methods.has(d.method), `${d.view}.js declares kith.${d.method}, which the method table does not have`);
     for (const p of d.params) assert.ok(methods.get(d.method)!.includes(p), `kith.${d.method} has no argument "${p}" (${d.view}.js)`);
     assert.is(d.reject, !READ_ONLY.has(d.method), `kith.${d.method}: operations use reject:true so ubus errors reach the user; polls do not`);
   }

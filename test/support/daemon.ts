@@ -1,12 +1,13 @@
 // kithd in-process on a fake host: the real Kithd (config, state store, mesh,
 // join listener, API server) with the fake platform underneath, plus a client
 // that calls the local API over the fake unix socket as the CLI does.
-import { Kithd } from '../../src/daemon/kithd.ts';
+import { Kithd } from '../../src/daemon/lifecycle.ts';
 import { loadConfig, type ConfigOverrides } from '../../src/api/config.ts';
 import { makeLogger } from '../../src/daemon/log.ts';
 import { callApi } from '../../src/cli/client.ts';
 import type { DurableState } from '../../src/daemon/state.ts';
 import type { FakeHost } from './fake-platform.ts';
+import type { Platform } from '../../src/platform/types.ts';
 
 export const STATE_DIR = '/etc/kith';
 export const SOCKET = '/var/run/kith/kithd.sock';
@@ -20,7 +21,8 @@ export interface RunningKithd {
   onDisk(): DurableState;
 }
 
-export async function startKithd(host: FakeHost, o: { overrides?: ConfigOverrides; configText?: string } = {}): Promise<RunningKithd> {
+/** `platform` replaces the host's platform for kithd (e.g. to reach a fake ubusd); the API client still uses the host's. */
+export async function startKithd(host: FakeHost, o: { overrides?: ConfigOverrides; configText?: string; platform?: Platform } = {}): Promise<RunningKithd> {
   const p = host.platform;
   let file: string | null = null;
   if (o.configText !== undefined) {
@@ -30,7 +32,8 @@ export async function startKithd(host: FakeHost, o: { overrides?: ConfigOverride
   const overrides: ConfigOverrides = { stateDir: STATE_DIR, dnsPort: 5353, ...o.overrides };
   const config = await loadConfig(p, file, overrides);
   if (config.errors.length) throw new Error(`config errors: ${JSON.stringify(config.errors)}`);
-  const d = new Kithd(p, { configFile: file, overrides, socketPath: SOCKET }, makeLogger(p, 'debug'), config);
+  const dp = o.platform ?? p;
+  const d = new Kithd(dp, { configFile: file, overrides, socketPath: SOCKET }, makeLogger(dp, 'debug'), config);
   await d.start();
   return {
     host, d,

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { nodePlatform } from '../../src/platform/node.ts';
 import type { Clock } from '../../src/platform/types.ts';
 import {
-  UBUS_MSG, UBUS_STATUS, UbusClient, UbusError, UbusStatusError, encodeBlobmsgTable, encodeMessage, type BlobTable,
+  UBUS_MSG, UBUS_STATUS, UbusClient, UbusError, UbusStatusError, checkArgs, encodeBlobmsgTable, encodeMessage, type BlobTable,
   type UbusClientOptions,
 } from '../../src/ubus/index.ts';
 import { FakeUbusd, delay, waitFor } from './support/fake_ubusd.ts';
@@ -76,6 +76,23 @@ test('a second client calls the object: args, result, ubus_rpc_session stripped 
   const sid = '0123456789abcdef0123456789abcdef';
   assert.equal(await caller.call('kithtest', 'echo', { msg: 'x', ubus_rpc_session: sid }), { msg: 'x', session: sid, peer: caller.clientId });
   assert.equal(await caller.call('kithtest', 'nothing'), {});
+}));
+
+test('an unchecked method gets every argument as sent, ubus_rpc_session still stripped into ctx; no DATA is still refused', () => withBus(async (_bus, client) => {
+  const server = await client();
+  const caller = await client();
+  await server.addObject('kithtest', {
+    raw: {
+      args: { n: 'int' }, unchecked: true,
+      handler: (args: Record<string, unknown>, ctx: { session?: string }) => ({ args: args as BlobTable, session: ctx.session ?? null }),
+    },
+  });
+  const info = await caller.lookup('kithtest');
+  assert.equal(info[0]!.signature, { raw: { n: 5 } }, 'args is still the signature');
+  const sid = '0123456789abcdef0123456789abcdef';
+  assert.equal(await caller.call('kithtest', 'raw', { n: 'five', extra: true, ubus_rpc_session: sid }),
+    { args: { n: 'five', extra: true }, session: sid });
+  assert.equal(checkArgs({}, undefined, true), { ok: false, status: UBUS_STATUS.INVALID_ARGUMENT, reason: 'no DATA attribute' });
 }));
 
 test('status errors: METHOD_NOT_FOUND, INVALID_ARGUMENT, handler-chosen NOT_FOUND, UNKNOWN_ERROR, missing object', () => withBus(async (_bus, client) => {

@@ -13,6 +13,8 @@ import { encodeRecord, fitRecord, sameBody, nodeIdOf, type Endpoint, type NodeRe
 import { RecordVerifier, type DropCounters } from './verify.ts';
 import { RateLimiter } from './ratelimit.ts';
 import { decodeControl, safeDecodeControl, encodeControl, MAX_CONTROL_BYTES, type ControlMessage } from './gossip.ts';
+import { Revocations } from './revocations.ts';
+import type { Revocation } from './revoke.ts';
 import { answerDigest, answerWant, digestsOf } from './antientropy.ts';
 import { computeNetmap, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
@@ -37,7 +39,6 @@ export const OBSERVE_REPORT_INTERVAL_MS = 30000;
 export const OBSERVED_STALE_MS = 4 * OBSERVE_REPORT_INTERVAL_MS;
 /** A WireGuard session counts as a live link while its last handshake is this recent. */
 export const LINK_ALIVE_MS = 180_000;
-export { MAX_PENDING_PINGS, RTT_SAMPLES, RTT_MIN_SAMPLES, RTT_STALE_MS } from './rtt.ts';
 
 export type Action =
   | { type: 'send'; to: string; bytes: Uint8Array }
@@ -48,7 +49,9 @@ export type Action =
   | { type: 'netmap' }
   | { type: 'persist' }
   /** The certificate chain was renewed: persist certChain with the membership. */
-  | { type: 'chain' };
+  | { type: 'chain' }
+  /** The revocations held changed: persist revocationList() with the membership. */
+  | { type: 'revocations' };
 
 export interface WgObservation {
   /** Base64 public key. */
@@ -105,11 +108,14 @@ export class NodeCore {
   private resignNeeded = false;
   private readonly verifier: RecordVerifier;
   private readonly controlRate = new RateLimiter(CONTROL_RATE_LIMIT);
+  /** Revocations held (revoke.ts, revocations.ts): the daemon restores them from disk and plans local ones with them. */
+  readonly revocations: Revocations;
   get dropped(): DropCounters { return this.verifier.dropped; }
 
   constructor(o: NodeCoreOptions) {
     this.network = o.network;
-    this.verifier = new RecordVerifier(o.network.params);
+    this.verifier = new RecordVerifier(o.network.params, (chain) => this.revocations.covers(chain));
+    this.revocations = new Revocations(o.network.params, this.verifier, (id) => id === this.selfId || !!this.store.get(id));
     this.chain = o.chain;
     this.signKeys = o.signKeys;
     this.selfId = nodeIdOf(o.chain[0]!.signPub);
@@ -332,7 +338,33 @@ export class NodeCore {
         return this.renewRequested(fromId, fromIPv4, nowMs);
       case 'cert':
         return this.renewed(m.chain, fromId, nowMs);
+      case 'revoke':
+      case 'revsum':
+      case 'revids':
+      case 'revwant': {
+        const r = this.revocations.onControl(m, fromId, nowMs);
+        return [...r.replies.map(reply), ...this.revoked(r.accepted, nowMs, fromIPv4)];
+      }
     }
+  }
+
+  // ---- revocations ----
+
+  /** Takes a revocation issued here (revoke.ts planRevocation; the daemon persisted it first): the same checks as one from outside. */
+  applyRevocation(bytes: Uint8Array, nowMs: number): Action[] {
+    const r = this.revocations.offer(bytes, nowMs);
+    return r ? this.revoked([r], nowMs) : [];
+  }
+
+  /** New revocations: drop every record they cover, pass them on (the revoked node hears it too), persist. */
+  private revoked(accepted: Revocation[], nowMs: number, except?: string): Action[] {
+    if (!accepted.length) return [];
+    const to = this.neighbours(nowMs).filter((ip) => ip !== except);
+    this.dropped.revoked += this.store.removeWhere((r) => this.revocations.covers(r.chain));
+    this.cachedNetmap = null;
+    // At most MAX_REVOCATIONS_PER_MESSAGE: one message's worth, or the local one.
+    const bytes = encodeControl({ type: 'revoke', revocations: accepted.map((r) => r.bytes) });
+    return [{ type: 'revocations' }, { type: 'netmap' }, { type: 'persist' }, ...to.map((ip): Action => ({ type: 'send', to: ip, bytes }))];
   }
 
   /** Issuer: a member we certified asks for a fresh certificate (renew.ts). */
@@ -358,10 +390,11 @@ export class NodeCore {
     const nbrs = this.neighbours(nowMs);
     if (nowMs - this.lastGossipMs >= GOSSIP_INTERVAL_MS) {
       this.lastGossipMs = nowMs;
-      for (const d of digestsOf(this.store)) {
+      for (const d of [...digestsOf(this.store), this.revocations.summary()]) {
         const bytes = encodeControl(d);
         for (const to of nbrs) out.push({ type: 'send', to, bytes });
       }
+      if (this.revocations.sweep(nowMs)) out.push({ type: 'revocations' });
     }
     if (nowMs - this.lastPingMs >= PING_INTERVAL_MS) {
       this.lastPingMs = nowMs;

@@ -23,6 +23,7 @@ import { serveApi, type ApiHandler } from './api-server.ts';
 import { makeLogger, type Logger } from './log.ts';
 import { peerList, statusOf } from './views.ts';
 import { parseDuration } from '../api/duration.ts';
+import { revoke } from './revoke.ts';
 
 export interface KithdOptions {
   configFile: string | null;
@@ -299,6 +300,7 @@ export class Kithd {
         return this.services();
       }),
       reload: async () => { await this.reload(); return statusOf(this); },
+      revoke: (params) => this.serial(() => revoke(this.requireMesh(), this.store!, this.log, params, this.p.clock.nowMs())),
       invites: async () => this.requireMesh().membership.invites.map((i) => ({
         id: i.id.slice(0, 8), name: i.name, admin: i.admin, expiresAtMs: i.expiresAtMs, usedBy: i.usedBy,
       })),

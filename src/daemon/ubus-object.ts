@@ -23,6 +23,7 @@ const METHODS: Record<string, { api: string; args: UbusArgPolicy; wrap?: string 
   service_add: { api: 'service.add', args: { name: 'string', port: 'int', proto: 'string', type: 'string' }, wrap: 'services' },
   service_rm: { api: 'service.rm', args: { name: 'string' }, wrap: 'services' },
   reload: { api: 'reload', args: {} },
+  revoke: { api: 'revoke', args: { node: 'string', dryRun: 'bool' } },
 };
 
 export interface KithUbus { close(): void }

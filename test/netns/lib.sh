@@ -120,6 +120,19 @@ kt_start_node() { # kt_start_node <name> [extra kithd args]
   kt_wait 10 "kithd $n API" test -S "$KT_TMP/$n/kithd.sock" && kt_wait 10 "kithd $n status" kith "$n" status
 }
 
+# The three-node scenario's start: the topology, a kithd on hub, home1 and
+# home2, hub founds "demo", the homes join with invites (checked).
+kt_demo_mesh() {
+  local n h code
+  kt_topology
+  for n in hub home1 home2; do kt_start_node $n; done
+  kith hub init demo --node-name hub --endpoint 192.0.2.1:51820 >/dev/null
+  for h in home1 home2; do
+    code=$(kith hub invite --name $h | tail -n1)
+    kt_check "$h joins with an invite" kith $h join "$code"
+  done
+}
+
 kt_stop_node() { # kt_stop_node <name> [signal]
   local pidvar="KT_PID_$1"; local pid=${!pidvar:-}
   [ -n "$pid" ] || return 0

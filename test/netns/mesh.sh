@@ -8,15 +8,8 @@ trap 'exit 130' INT TERM
 TSX="$KT_ROOT/node_modules/.bin/tsx"
 json() { node -e "const v=JSON.parse(require('fs').readFileSync(0,'utf8')); const r=($1); if(typeof r==='object') console.log(JSON.stringify(r)); else console.log(r)"; }
 
-kt_topology
-for n in hub home1 home2; do kt_start_node $n; done
-
 # --- the three-node scenario ------------------------------------------------
-kith hub init demo --node-name hub --endpoint 192.0.2.1:51820 >/dev/null
-for h in home1 home2; do
-  code=$(kith hub invite --name $h | tail -n1)
-  kt_check "$h joins with an invite" kith $h join "$code"
-done
+kt_demo_mesh
 cp "$KT_TMP/home1/run/records.json" "$KT_TMP/early-records.json" 2>/dev/null || echo '[]' >"$KT_TMP/early-records.json"
 for n in hub home1 home2; do kt_check "$n sees both other members" kt_wait 30 "$n converged" kt_converged $n 2; done
 declare -A IP

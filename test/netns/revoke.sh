@@ -11,13 +11,7 @@ TSX="$KT_ROOT/node_modules/.bin/tsx"
 LIMIT_S=10
 json() { node -e "const v=JSON.parse(require('fs').readFileSync(0,'utf8')); const r=($1); console.log(typeof r==='object' ? JSON.stringify(r) : r)"; }
 
-kt_topology
-for n in hub home1 home2; do kt_start_node $n; done
-kith hub init demo --node-name hub --endpoint 192.0.2.1:51820 >/dev/null
-for h in home1 home2; do
-  code=$(kith hub invite --name $h | tail -n1)
-  kt_check "$h joins with an invite" kith $h join "$code"
-done
+kt_demo_mesh
 for n in hub home1 home2; do kt_check "$n sees both other members" kt_wait 30 "$n converged" kt_converged $n 2; done
 declare -A IP DNSPORT
 for n in hub home1 home2; do

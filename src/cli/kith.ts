@@ -17,6 +17,7 @@ export const USAGE = `usage: kith <command> [options]
   status [--json]
   peers [--json]
   invites [--json]
+  revoke <node> [--dry-run] [--json]   (by name, node id or overlay address; says whom it cuts off)
   service add <name> <port> [--proto tcp|udp] [--type http] | service rm <name> | service list [--json]
   config check [--file F] [--json]   (default /etc/config/kith, else /etc/kith/kith.conf)
   reload
@@ -70,6 +71,7 @@ const COMMANDS: Record<string, Command> = {
       c.out(`network  ${s.network.name} (zone ${s.network.zone}, ${s.network.ipv4Pool}, ${s.network.ula48})`);
       c.out(`node     ${s.node.name} ${s.node.ipv4} ${s.node.ipv6}${s.node.admin ? ' admin' : ''}`);
       c.out(`state    ${s.state}${s.error ? `: ${s.error}` : ''}, ${s.reachable}/${s.peers} members reachable, ${s.node.ifname} via ${s.node.backend}`);
+      if (s.revoked) c.out('revoked  this node\'s certificate chain was revoked: members refuse it (a new identity and invite are needed)');
       const dropped = Object.entries(s.dropped ?? {}).filter(([, v]) => v > 0);
       if (dropped.length) c.out(`dropped  ${dropped.map(([k, v]) => `${k} ${v}`).join(', ')}`);
       for (const r of s.routes?.refused ?? []) c.out(`refused  ${r.node} ${r.prefix}: ${r.reason}`);
@@ -107,6 +109,15 @@ const COMMANDS: Record<string, Command> = {
       c.out(table([['NAME', 'PORT', 'PROTO', 'TYPE'], ...list.map((x) => [x.name, String(x.port), x.proto, x.type || x.name])]));
     },
   },
+  revoke: {
+    valued: [], booleans: ['dry-run', 'json'], args: [1, 1],
+    async run(c) {
+      const r = await c.call('revoke', { node: c.pos[0], dryRun: c.flags.has('dry-run') }) as { revoked: string; cutOff: string[]; dryRun: boolean };
+      if (c.flags.has('json')) return c.out(JSON.stringify(r, null, 2));
+      const cut = r.cutOff.length ? `; this cuts off ${r.cutOff.length} member(s) admitted through it: ${r.cutOff.join(', ')} (each needs a new invite from a valid admin)` : '';
+      c.out(`${r.dryRun ? 'would revoke' : 'revoked'} ${r.revoked}${cut}`);
+    },
+  },
   reload: {
     valued: [], booleans: [], args: [0, 0],
     async run(c) { await c.call('reload'); c.out('configuration reloaded'); },
@@ -140,7 +151,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 interface Status {
-  state: string; error?: string | null; peers: number; reachable: number; dropped: Record<string, number> | null;
+  state: string; revoked?: boolean; error?: string | null; peers: number; reachable: number; dropped: Record<string, number> | null;
   routes?: { refused: { node: string; prefix: string; reason: string }[]; failed: { prefix: string; error: string }[]; ruleErrors: string[] };
   node: { name: string; ipv4: string; ipv6: string; admin: boolean; ifname: string; backend: string } | null;
   network: { name: string; zone: string; ipv4Pool: string; ula48: string } | null;

@@ -49,6 +49,10 @@ export interface AdmitContext {
   memberWgKeys?: Set<string>;
   /** Records to hand the newcomer, best first (see joinRecords); those past JOIN_RECORDS_BUDGET are left out. */
   records: Uint8Array[];
+  /** Whether a joiner's keys (hex signing, hex WireGuard) were revoked (revocations.ts): it needs a new identity. */
+  revokedKeys?: (signHex: string, wgHex: string) => boolean;
+  /** This admitter's own chain was revoked: it may not admit. */
+  cutOff?: boolean;
   /** Members this admitter may still add to its quota (ISSUER_QUOTA); absent = unlimited. */
   quotaLeft?: number;
   nowMs: number;
@@ -96,6 +100,8 @@ export function admit(ctx: AdmitContext, frame: Uint8Array): AdmitResult {
   }
   if (inv.usedBy !== null) return refuse(`invite already used (by "${inv.usedBy}")`, sealed);
   if (ctx.nowMs > inv.expiresAtMs) return refuse("invite expired", sealed);
+  if (ctx.revokedKeys?.(toHex(req.signPub), toHex(req.wgPub))) return refuse('this node\'s keys were revoked: it can join again only with a new identity (a fresh state directory)', sealed);
+  if (ctx.cutOff) return refuse('this member\'s certificate chain was revoked: it may not admit', sealed);
   if (ctx.memberKeys.has(toHex(req.signPub))) return refuse('this node is already a member', sealed);
   if (ctx.memberWgKeys?.has(toHex(req.wgPub))) return refuse('this WireGuard key belongs to another member', sealed);
   const name = (inv.name ?? req.name).toLowerCase();

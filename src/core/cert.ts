@@ -64,6 +64,18 @@ export function decodeCert(bytes: Uint8Array): Cert {
 }
 
 function decodeCertUncached(bytes: Uint8Array): Cert {
+  const { cert, signedLen, sig } = parseCert(bytes);
+  if (!verifyDetached(bytes.subarray(0, signedLen), sig, cert.issuerPub)) throw new DecodeError(`certificate of "${cert.name}": bad signature`);
+  return cert;
+}
+
+/**
+ * Decodes a certificate's fields WITHOUT checking its signature: only for the
+ * cheap checks that come before the signatures (revocations), never to trust it.
+ */
+export function peekCert(bytes: Uint8Array): Cert { return parseCert(bytes).cert; }
+
+function parseCert(bytes: Uint8Array): { cert: Cert; signedLen: number; sig: Uint8Array } {
   const r = new Reader(bytes, 'certificate');
   const v = r.u8('version');
   if (v !== CERT_VERSION) throw new DecodeError(`certificate: unsupported version ${v}`);
@@ -83,11 +95,11 @@ function decodeCertUncached(bytes: Uint8Array): Cert {
   r.end();
   if (!isDnsLabel(name)) throw new DecodeError(`certificate: invalid node name "${name}"`);
   if (poolLen > 32 || (poolLen > 0 && maskIPv4(poolBase, poolLen) !== poolBase)) throw new DecodeError('certificate: invalid pool');
-  if (!verifyDetached(bytes.subarray(0, signedLen), sig, issuerPub)) throw new DecodeError(`certificate of "${name}": bad signature`);
-  return {
+  const cert = {
     networkId: netId, name, signPub, wgPub, ipv4, admin, pool: poolLen ? { base: poolBase, len: poolLen } : null,
     issuedAtMs, expiresAtMs, issuerPub, bytes,
   };
+  return { cert, signedLen, sig };
 }
 
 /** Block i of a pool (i = 0 single addresses, 1..15 delegable). */

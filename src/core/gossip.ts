@@ -12,6 +12,10 @@
 //                                                   I opened my NAT toward you: dial me now, here
 //   8 RENEW    (empty)                               renew my certificate (to its issuer; see renew.ts)
 //   9 CERT     u8 n × vbytes cert                    your renewed chain, leaf first (n ≤ MAX_CHAIN)
+//  10 REVOKE   u8 n × vbytes revocation              revocations (revoke.ts; n ≤ MAX_REVOCATIONS_PER_MESSAGE)
+//  11 REVSUM   u16 count | 8 hash                    the revocations I hold, summed (revocations.ts)
+//  12 REVIDS   u16 n × 8 nodeId                      the nodes I hold revocations of (n ≤ MAX_DIGEST_ENTRIES)
+//  13 REVWANT  u8 n × 8 nodeId                       send me these revocations
 import { Reader, Writer, DecodeError } from './codec.ts';
 import { fromHex, toHex } from './bytes.ts';
 import { parseIPv4, parseIPv6, formatIPv4, formatIPv6 } from './ip.ts';
@@ -22,6 +26,7 @@ export const CONTROL_VERSION = 1;
 export const MAX_DIGEST_ENTRIES = 80;
 export const MAX_RECORDS_PER_MESSAGE = 4;
 export const MAX_CONTROL_BYTES = 8192;
+export const MAX_REVOCATIONS_PER_MESSAGE = 4;
 
 export type ControlMessage =
   | { type: 'digest'; entries: { id: string; seq: number }[] }
@@ -33,9 +38,14 @@ export type ControlMessage =
   | { type: 'punch'; attempt: number; host: string; port: number }
   | { type: 'renew' }
   /** Certificates as bytes: the receiver decodes (and so verifies) them only if it asked. */
-  | { type: 'cert'; chain: Uint8Array[] };
+  | { type: 'cert'; chain: Uint8Array[] }
+  | { type: 'revoke'; revocations: Uint8Array[] }
+  | { type: 'revsum'; count: number; hash: Uint8Array }
+  | { type: 'revids'; ids: string[] }
+  | { type: 'revwant'; ids: string[] };
 
-const TYPES = { digest: 1, records: 2, want: 3, ping: 4, pong: 5, observed: 6, punch: 7, renew: 8, cert: 9 } as const;
+const TYPES = { digest: 1, records: 2, want: 3, ping: 4, pong: 5, observed: 6, punch: 7, renew: 8, cert: 9, revoke: 10, revsum: 11, revids: 12, revwant: 13 } as const;
+const REVSUM_HASH_BYTES = 8;
 
 export function encodeControl(m: ControlMessage): Uint8Array {
   const w = new Writer().u8(CONTROL_VERSION).u8(TYPES[m.type]);
@@ -68,6 +78,21 @@ export function encodeControl(m: ControlMessage): Uint8Array {
     case 'cert':
       w.u8(m.chain.length);
       for (const c of m.chain) w.vbytes(c);
+      break;
+    case 'revoke':
+      w.u8(m.revocations.length);
+      for (const r of m.revocations) w.vbytes(r);
+      break;
+    case 'revsum':
+      w.u16(m.count).bytes(m.hash);
+      break;
+    case 'revids':
+      w.u16(m.ids.length);
+      for (const id of m.ids) w.bytes(fromHex(id));
+      break;
+    case 'revwant':
+      w.u8(m.ids.length);
+      for (const id of m.ids) w.bytes(fromHex(id));
       break;
   }
   return w.finish();
@@ -130,6 +155,26 @@ export function decodeControl(b: Uint8Array): ControlMessage {
       const chain = [];
       for (let i = 0; i < n; i++) chain.push(r.vbytes('certificate'));
       m = { type: 'cert', chain };
+      break;
+    }
+    case 10: {
+      const n = r.u8('count');
+      if (n > MAX_REVOCATIONS_PER_MESSAGE) throw new DecodeError(`${n} revocations in one message`);
+      const revocations = [];
+      for (let i = 0; i < n; i++) revocations.push(r.vbytes('revocation'));
+      m = { type: 'revoke', revocations };
+      break;
+    }
+    case 11:
+      m = { type: 'revsum', count: r.u16('count'), hash: r.bytes(REVSUM_HASH_BYTES, 'hash') };
+      break;
+    case 12:
+    case 13: {
+      const n = type === 12 ? r.u16('count') : r.u8('count');
+      if (n > MAX_DIGEST_ENTRIES && type === 12) throw new DecodeError(`revocation ids: ${n} entries`);
+      const ids = [];
+      for (let i = 0; i < n; i++) ids.push(toHex(r.bytes(NODE_ID_BYTES, 'id')));
+      m = type === 12 ? { type: 'revids', ids } : { type: 'revwant', ids };
       break;
     }
     default:

@@ -13,6 +13,8 @@ import { encodeRecord, fitRecord, sameBody, nodeIdOf, type Endpoint, type NodeRe
 import { RecordVerifier, type DropCounters } from './verify.ts';
 import { RateLimiter } from './ratelimit.ts';
 import { decodeControl, safeDecodeControl, encodeControl, MAX_CONTROL_BYTES, type ControlMessage } from './gossip.ts';
+import { Revocations } from './revocations.ts';
+import type { Revocation } from './revoke.ts';
 import { answerDigest, answerWant, digestsOf } from './antientropy.ts';
 import { computeNetmap, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
@@ -23,6 +25,7 @@ import { Punches, type PunchAction, type PunchState, type PunchView } from './pu
 import { RecordStore, RESIGN_INTERVAL_MS } from './store.ts';
 import { Renewals } from './renew.ts';
 import { joinRecords, JOIN_RECORDS_BUDGET } from './admit.ts';
+import { LinkRtts } from './rtt.ts';
 
 export type { DropCounters } from './verify.ts';
 export { MAX_RECORDS } from './store.ts';
@@ -36,13 +39,6 @@ export const OBSERVE_REPORT_INTERVAL_MS = 30000;
 export const OBSERVED_STALE_MS = 4 * OBSERVE_REPORT_INTERVAL_MS;
 /** A WireGuard session counts as a live link while its last handshake is this recent. */
 export const LINK_ALIVE_MS = 180_000;
-export const MAX_PENDING_PINGS = 64;
-/** A link's RTT is the minimum of this many recent samples (one per PING_INTERVAL_MS). */
-export const RTT_SAMPLES = 4;
-/** A link's RTT is published once this many direct samples agree (one slow pong moves nothing). */
-export const RTT_MIN_SAMPLES = 2;
-/** A link not measured directly for this long counts as unmeasured (fast) again, so it gets re-measured. */
-export const RTT_STALE_MS = 60_000;
 
 export type Action =
   | { type: 'send'; to: string; bytes: Uint8Array }
@@ -53,7 +49,9 @@ export type Action =
   | { type: 'netmap' }
   | { type: 'persist' }
   /** The certificate chain was renewed: persist certChain with the membership. */
-  | { type: 'chain' };
+  | { type: 'chain' }
+  /** The revocations held changed: persist revocationList() with the membership. */
+  | { type: 'revocations' };
 
 export interface WgObservation {
   /** Base64 public key. */
@@ -96,13 +94,8 @@ export class NodeCore {
   /** Our public endpoint as members report it (a lone liar cannot move it). */
   private observed = new ObservedVotes(OBSERVED_STALE_MS);
   private configured: Endpoint[];
-  /** Link RTT: the smallest of the last few direct samples (scheduling delays only ever add). */
-  private linkRtt = new Map<string, number>();
-  private rttSamples = new Map<string, { samples: number[]; lastMs: number }>();
+  private rtts = new LinkRtts();
   private wg = new Map<string, WgObservation>();
-  /** Pings in flight: to whom, when (our own clock: an echoed time is not trusted), and whether the path was direct. */
-  private pings = new Map<number, { id: string; sentMs: number; direct: boolean }>();
-  private nonce = 1;
   private lastGossipMs = 0;
   private lastPingMs = 0;
   private lastObserveReportMs = 0;
@@ -115,11 +108,14 @@ export class NodeCore {
   private resignNeeded = false;
   private readonly verifier: RecordVerifier;
   private readonly controlRate = new RateLimiter(CONTROL_RATE_LIMIT);
+  /** Revocations held (revoke.ts, revocations.ts): the daemon restores them from disk and plans local ones with them. */
+  readonly revocations: Revocations;
   get dropped(): DropCounters { return this.verifier.dropped; }
 
   constructor(o: NodeCoreOptions) {
     this.network = o.network;
-    this.verifier = new RecordVerifier(o.network.params);
+    this.verifier = new RecordVerifier(o.network.params, (chain) => this.revocations.covers(chain));
+    this.revocations = new Revocations(o.network.params, this.verifier, (id) => id === this.selfId || !!this.store.get(id));
     this.chain = o.chain;
     this.signKeys = o.signKeys;
     this.selfId = nodeIdOf(o.chain[0]!.signPub);
@@ -170,7 +166,7 @@ export class NodeCore {
   }
 
   wgObservation(pub: string): WgObservation | undefined { return this.wg.get(pub); }
-  rttTo(id: string): number | undefined { return this.linkRtt.get(id); }
+  rttTo(id: string): number | undefined { return this.rtts.get(id); }
 
   // ---- own record ----
 
@@ -181,7 +177,7 @@ export class NodeCore {
       const id = this.store.idByWgPub(obs.publicKey);
       if (!id || id === this.selfId || obs.lastHandshakeMs === 0 || nowMs - obs.lastHandshakeMs > LINK_ALIVE_MS) continue;
       // Until a ping has measured it, a new link counts as fast: a fresh direct path beats a relay.
-      const rtt = this.linkRtt.get(id) ?? 0;
+      const rtt = this.rtts.get(id) ?? 0;
       links.push({ peer: id, rttMs: publishedRtt(this.body.links.find((l) => l.peer === id)?.rttMs, rtt) });
     }
     const fit = fitRecord({ ...this.body, endpoints, links, services: this.wanted.services, subnets: this.wanted.subnets }, this.chain);
@@ -235,11 +231,7 @@ export class NodeCore {
       }
       // A restarted daemon (record cache) starts from the link RTTs it published
       // before, so it computes the same paths instead of moving traffic about.
-      for (const l of rec.links) {
-        if (this.linkRtt.has(l.peer)) continue;
-        this.linkRtt.set(l.peer, l.rttMs);
-        this.rttSamples.set(l.peer, { samples: [], lastMs: nowMs });
-      }
+      this.rtts.restore(rec.links, nowMs);
       return false;
     }
     if (!this.store.offer(rec)) return false;
@@ -332,21 +324,8 @@ export class NodeCore {
       }
       case 'ping':
         return [reply({ type: 'pong', nonce: m.nonce, sentMs: m.sentMs })];
-      case 'pong': {
-        const sent = this.pings.get(m.nonce);
-        if (!sent || sent.id !== fromId) return [];
-        this.pings.delete(m.nonce);
-        const id = sent.id;
-        // A ping that travelled through a relay measures the relay, not the link:
-        // counting it would make a fresh direct link look as slow as the relay
-        // and keep traffic on the relay. Until a direct ping measures it, a link counts as fast.
-        if (!sent.direct || !this.isDirect(id)) return [];
-        const rtt = Math.max(0, nowMs - sent.sentMs);
-        const samples = [...(this.rttSamples.get(id)?.samples ?? []), rtt].slice(-RTT_SAMPLES);
-        this.rttSamples.set(id, { samples, lastMs: nowMs });
-        if (samples.length >= RTT_MIN_SAMPLES) this.linkRtt.set(id, Math.min(...samples));
-        return this.resign(nowMs);
-      }
+      case 'pong':
+        return this.rtts.pong(m.nonce, fromId, (id) => this.isDirect(id), nowMs) ? this.resign(nowMs) : [];
       case 'punch':
         return this.fromPunch(this.punches.onPunch(this.punchView, fromId, { kind: 'public', host: m.host, port: m.port }, nowMs));
       case 'observed': {
@@ -359,7 +338,33 @@ export class NodeCore {
         return this.renewRequested(fromId, fromIPv4, nowMs);
       case 'cert':
         return this.renewed(m.chain, fromId, nowMs);
+      case 'revoke':
+      case 'revsum':
+      case 'revids':
+      case 'revwant': {
+        const r = this.revocations.onControl(m, fromId, nowMs);
+        return [...r.replies.map(reply), ...this.revoked(r.accepted, nowMs, fromIPv4)];
+      }
     }
+  }
+
+  // ---- revocations ----
+
+  /** Takes a revocation issued here (revoke.ts planRevocation; the daemon persisted it first): the same checks as one from outside. */
+  applyRevocation(bytes: Uint8Array, nowMs: number): Action[] {
+    const r = this.revocations.offer(bytes, nowMs);
+    return r ? this.revoked([r], nowMs) : [];
+  }
+
+  /** New revocations: drop every record they cover, pass them on (the revoked node hears it too), persist. */
+  private revoked(accepted: Revocation[], nowMs: number, except?: string): Action[] {
+    if (!accepted.length) return [];
+    const to = this.neighbours(nowMs).filter((ip) => ip !== except);
+    this.dropped.revoked += this.store.removeWhere((r) => this.revocations.covers(r.chain));
+    this.cachedNetmap = null;
+    // At most MAX_REVOCATIONS_PER_MESSAGE: one message's worth, or the local one.
+    const bytes = encodeControl({ type: 'revoke', revocations: accepted.map((r) => r.bytes) });
+    return [{ type: 'revocations' }, { type: 'netmap' }, { type: 'persist' }, ...to.map((ip): Action => ({ type: 'send', to: ip, bytes }))];
   }
 
   /** Issuer: a member we certified asks for a fresh certificate (renew.ts). */
@@ -385,26 +390,23 @@ export class NodeCore {
     const nbrs = this.neighbours(nowMs);
     if (nowMs - this.lastGossipMs >= GOSSIP_INTERVAL_MS) {
       this.lastGossipMs = nowMs;
-      for (const d of digestsOf(this.store)) {
+      for (const d of [...digestsOf(this.store), this.revocations.summary()]) {
         const bytes = encodeControl(d);
         for (const to of nbrs) out.push({ type: 'send', to, bytes });
       }
+      if (this.revocations.sweep(nowMs)) out.push({ type: 'revocations' });
     }
     if (nowMs - this.lastPingMs >= PING_INTERVAL_MS) {
       this.lastPingMs = nowMs;
-      if (this.pings.size > MAX_PENDING_PINGS) this.pings.clear();
+      this.rtts.startRound();
       for (const to of nbrs) {
         const id = this.store.idByIPv4(to)!;
-        const nonce = this.nonce++ >>> 0;
-        this.pings.set(nonce, { id, sentMs: nowMs, direct: this.isDirect(id) });
+        const nonce = this.rtts.ping(id, this.isDirect(id), nowMs);
         out.push({ type: 'send', to, bytes: encodeControl({ type: 'ping', nonce, sentMs: nowMs }) });
       }
     }
     out.push(...this.fromPunch(this.punches.tick(this.punchView, nowMs)));
-    // A link we no longer measure (traffic went to a relay) must not keep one bad value for ever.
-    for (const [id, r] of this.rttSamples) {
-      if (nowMs - r.lastMs > RTT_STALE_MS && !this.isDirect(id)) { this.rttSamples.delete(id); this.linkRtt.delete(id); }
-    }
+    this.rtts.sweep(nowMs, (id) => this.isDirect(id));
     if (this.store.sweep(nowMs).length) { this.cachedNetmap = null; out.push({ type: 'netmap' }, { type: 'persist' }); }
     // Our certificate in its last third: ask our issuer, at the address its certificate carries.
     if (this.renewals.shouldAsk(this.chain, nowMs)) out.push({ type: 'send', to: formatIPv4(this.chain[1]!.ipv4), bytes: encodeControl({ type: 'renew' }) });

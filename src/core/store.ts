@@ -84,6 +84,13 @@ export class RecordStore {
     this.records.delete(id);
   }
 
+  /** Removes every record (but our own) for which `pred` holds; returns how many. */
+  removeWhere(pred: (r: NodeRecord) => boolean): number {
+    const gone = [...this.records.values()].filter((r) => r.id !== this.selfId && pred(r));
+    for (const r of gone) this.remove(r.id);
+    return gone.length;
+  }
+
   /** Stores a record unconditionally (our own). */
   put(rec: NodeRecord): void {
     this.remove(rec.id);

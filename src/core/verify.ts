@@ -11,7 +11,7 @@
 // signature checks under txiki.js).
 import { RateLimiter } from './ratelimit.ts';
 import { DecodeError } from './codec.ts';
-import { verifyChain, ChainError } from './cert.ts';
+import { verifyChain, ChainError, type Cert } from './cert.ts';
 import { decodeRecord, verifyRecordSignature, OversizeError, SignatureError, type NodeRecord } from './record.ts';
 import { toHex } from './bytes.ts';
 import { collectSignatures, type SignatureCheck } from './crypto.ts';
@@ -48,10 +48,12 @@ export interface DropCounters {
   overQuota: number;
   /** Records refused unchecked from a member that spent its forgery budget. */
   forger: number;
+  /** Records (and revocations) whose chain passes through a revoked certificate or holds a revoked key, refused or dropped. */
+  revoked: number;
 }
 
 export function zeroDrops(): DropCounters {
-  return { malformed: 0, badSignature: 0, stale: 0, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0, failed: 0, nonMember: 0, rateLimited: 0, duplicateKey: 0, knownBad: 0, departed: 0, overQuota: 0, forger: 0 };
+  return { malformed: 0, badSignature: 0, stale: 0, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0, failed: 0, nonMember: 0, rateLimited: 0, duplicateKey: 0, knownBad: 0, departed: 0, overQuota: 0, forger: 0, revoked: 0 };
 }
 
 export class RecordVerifier {
@@ -59,7 +61,13 @@ export class RecordVerifier {
   private failedSigs = new Set<string>();
   private readonly forgeries = new RateLimiter(FORGERY_BUDGET);
 
-  constructor(private readonly network: NetworkParams) {}
+  /** `revoked` says whether a chain passes through a revoked certificate (revocations.ts). */
+  constructor(private readonly network: NetworkParams, private readonly revoked: (chain: readonly Cert[]) => boolean = () => false) {}
+
+  /** Whether `from` spent its forgery budget (its input is refused undecoded). */
+  isForger(from: string, nowMs: number): boolean { return this.forgeries.exhausted(from, nowMs); }
+  /** `from` sent a forgery of another kind (a revocation): one token of its budget. */
+  chargeForgery(from: string, nowMs: number): void { this.forgeries.check(from, nowMs); }
 
   /**
    * The record if it verifies and is newer than `known` (our copy of that
@@ -81,6 +89,8 @@ export class RecordVerifier {
       }
       // seq is the signing time: a record its node stopped re-signing a week ago is a member that left.
       if (rec.id !== selfId && nowMs - rec.seq > RECORD_TTL_MS) { this.dropped.departed++; return null; }
+      // A revoked node (or one admitted through it) coming back: refused before any signature.
+      if (this.revoked(rec.chain)) { this.dropped.revoked++; return null; }
       sigKey = toHex(bytes.subarray(bytes.length - 16));
       if (this.failedSigs.has(sigKey)) {
         this.dropped.knownBad++;
@@ -120,6 +130,7 @@ export class RecordVerifier {
       const have = known(rec.id);
       if (have && have.seq >= rec.seq && rec.id !== selfId) return;
       if (rec.id !== selfId && nowMs - rec.seq > RECORD_TTL_MS) return;
+      if (this.revoked(rec.chain)) return;
       if (this.failedSigs.has(toHex(bytes.subarray(bytes.length - 16)))) return;
       wanted = true;
       verifyRecordSignature(rec);

@@ -46,6 +46,7 @@ export async function admitJoin(c: AdmissionContext, frame: Uint8Array): Promise
     const res = admit({
       network: c.core.network, chain: c.core.certChain, signKeys: c.signKeys, alloc: m.alloc, invites: m.invites,
       takenNames: names, memberKeys: signKeys, memberWgKeys: wgKeys, records: c.core.joinRecords(), quotaLeft: c.core.quotaLeft(),
+      revokedKeys: (sign, wg) => c.core.revocations.keysRevoked(sign, wg), cutOff: c.core.revocations.covers(c.core.certChain),
       nowMs: now, nonce: c.random(24), certLifetimeMs: c.certLifetimeMs,
     }, frame);
     out.result = res;

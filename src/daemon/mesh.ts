@@ -24,6 +24,7 @@ import { JoinListener } from './join-listener.ts';
 import { admitJoin } from './admission.ts';
 import type { Logger } from './log.ts';
 import { SignatureQueue, prefetchSignatures } from './sigqueue.ts';
+import { restoreRevocations, saveRevocations } from './revoke.ts';
 
 export const TICK_MS = 1000;
 export const LAN_SCAN_MS = 30_000;
@@ -121,6 +122,7 @@ export class Mesh {
     const network = decodeNetwork(fromBase64(m.network));
     const chain = m.chain.map((c) => decodeCert(fromBase64(c)));
     const mesh = new Mesh(p, log, store, opts, network, chain);
+    restoreRevocations(mesh.core, m);
     const records = (await loadRecords(p.fs, opts.runDir)).map(fromBase64);
     await prefetchSignatures(p.crypto, mesh.core.signatureChecks({ records }, p.clock.nowMs()));
     for (const r of records) mesh.core.acceptRecord(r, p.clock.nowMs());
@@ -237,6 +239,8 @@ export class Mesh {
         void this.punchOpen(a).catch((e: Error) => this.log.limited('punch', 'warn', `punch toward ${a.host}:${a.port} failed: ${e.message}`));
       } else if (a.type === 'punch-close') {
         void this.punchClose(a.peer).catch((e: Error) => this.log.limited('punch', 'warn', `punch: cannot remove the TTL rule: ${e.message}`));
+      } else if (a.type === 'revocations') {
+        saveRevocations(this.store, this.core, this.log);
       } else if (a.type === 'chain') {
         // Our issuer renewed our certificate: keep it, or the next start would present the old one.
         const leaf = this.core.certChain[0]!;

@@ -14,6 +14,7 @@ import { saveRecords } from './state.ts';
 import type { Mesh } from './mesh.ts';
 import { joinWithCode, JoinError } from './joiner.ts';
 import { peerList, statusOf } from './views.ts';
+import { revoke } from './revoke.ts';
 import type { Kithd } from './lifecycle.ts';
 
 /** An argument's type: a JSON string / integer / boolean on the socket, blobmsg string / int32 / bool on ubus. */
@@ -99,6 +100,7 @@ export const METHODS: readonly MethodSpec[] = [
     },
   },
   { api: 'reload', args: {}, write: true, run: async (d) => { await d.reloadNow(); return statusOf(d); } },
+  { api: 'revoke', args: { node: 'string', dryRun: 'bool' }, write: true, run: (d, params) => revoke(requireMesh(d), d.store!, d.log, params, d.p.clock.nowMs()) },
 ];
 
 /** How a front end runs a method of the table for a caller. */

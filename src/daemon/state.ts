@@ -36,6 +36,8 @@ export interface Membership {
   endpoints: string[];
   /** Members admitted here whose record may not have arrived yet (bounded; absent in older files). */
   admitted?: AdmittedMember[];
+  /** Base64 revocations held (core/revoke.ts), restored before any record at start (absent in older files). */
+  revocations?: string[];
 }
 
 export interface DurableState {

@@ -33,6 +33,8 @@ export function statusOf(d: Kithd) {
     },
     network: { name: net.name, zone: net.zone, ipv4Pool: formatPrefix4(net.ipv4Pool), ula48: ula48Text(net.ula48), policy: net.policy },
     peers: nm.nodes.length - 1,
+    revocations: mesh.core.revocations.size,
+    revoked: mesh.core.revocations.covers(mesh.core.certChain),
     reachable: nm.nodes.filter((n) => n.path === 'direct' || n.path === 'relayed').length,
     dropped: { ...mesh.core.dropped, oversize: mesh.core.dropped.oversize + mesh.ctrlOversize, rateLimited: mesh.core.dropped.rateLimited + mesh.ctrlQueue.dropped },
     routes: mesh.routes.view(nm),

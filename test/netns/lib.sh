@@ -123,6 +123,15 @@ kt_start_node() { # kt_start_node <name> [extra kithd args]
   kt_wait 10 "kithd $n API" test -S "$KT_TMP/$n/kithd.sock" && kt_wait 10 "kithd $n status" kith "$n" status
 }
 
+# The three-node scenario's start: the topology, a kithd on hub, home1 and
+# home2, hub founds "demo", the homes join with invites (checked).
+kt_demo_mesh() { # the topology, kithd on hub, home1 and home2, and kt_three_join
+  local n
+  kt_topology
+  for n in hub home1 home2; do kt_start_node $n; done
+  kt_three_join
+}
+
 kt_stop_node() { # kt_stop_node <name> [signal]
   local pidvar="KT_PID_$1"; local pid=${!pidvar:-}
   [ -n "$pid" ] || return 0

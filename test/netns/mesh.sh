@@ -8,11 +8,8 @@ trap 'exit 130' INT TERM
 TSX="$KT_ROOT/node_modules/.bin/tsx"
 json() { node -e "const v=JSON.parse(require('fs').readFileSync(0,'utf8')); const r=($1); if(typeof r==='object') console.log(JSON.stringify(r)); else console.log(r)"; }
 
-kt_topology
-for n in hub home1 home2; do kt_start_node $n; done
-
 # --- the three-node scenario ------------------------------------------------
-kt_three_join
+kt_demo_mesh
 cp "$KT_TMP/home1/run/records.json" "$KT_TMP/early-records.json" 2>/dev/null || echo '[]' >"$KT_TMP/early-records.json"
 kt_three_converge
 kt_check "peers --json has the documented fields" bash -c "KITH_STATE_DIR=$KT_TMP/home1 ip netns exec $(kt_ns home1) $(kt_kith_cmd) peers --json | node -e 'const p=JSON.parse(require(\"fs\").readFileSync(0)); const k=[\"name\",\"ipv4\",\"ipv6\",\"path\",\"via\",\"endpoint\",\"rttMs\",\"lastHandshakeSec\",\"rxBytes\",\"txBytes\"]; process.exit(p.length===2 && p.every(x=>k.every(f=>f in x))?0:1)'"

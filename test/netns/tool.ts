@@ -7,6 +7,9 @@
 //       a hostile member: re-signs its own record (its key, a newer seq) with
 //       these subnets, whatever its config allows, and sends it from its
 //       overlay address (run with its kithd stopped)
+//   tsx tool.ts comeback <revokedStateDir> <fromIp> <targetIp> <controlPort>
+//       a revoked node's comeback: its own record re-signed with its key and a
+//       newer seq, sent three times from a member's overlay address (fromIp)
 /// <reference types="node" />
 import { readFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
@@ -62,22 +65,34 @@ function forged(mode: string, file: string, name: string): Uint8Array {
   }
 }
 
-if (cmd === 'advertise') {
-  const [dir, ip, port, ...subnets] = a as [string, string, string, ...string[]];
+/** A node's own record from its state directory, re-signed with a newer seq (and these subnets, if given). */
+function resigned(dir: string, subnets?: string[]) {
   const state = JSON.parse(readFileSync(`${dir}/state.json`, 'utf8')) as { signSeed: string; membership: { chain: string[] } };
   const keys = signKeysFromSeed(fromBase64(state.signSeed));
   const own = recordOf(`${dir}/run/records.json`, decodeCert(fromBase64(state.membership.chain[0]!)).name);
   const r = decodeRecord(own);
-  const rec = encodeRecord({ ...r, seq: r.seq + 10_000_000, subnets }, r.chain, keys);
-  // Three times, a second apart: one lost datagram must not decide the test.
+  return encodeRecord({ ...r, seq: Math.max(r.seq + 10_000_000, Date.now()), subnets: subnets ?? r.subnets }, r.chain, keys);
+}
+
+/** Sends records three times, a second apart (one lost datagram must not decide a test), from `fromIp`. */
+function sendRecords(rec: Uint8Array, fromIp: string, ip: string, port: string): void {
   const sock = createSocket('udp4');
-  const msg = encodeControl({ type: 'records', records: [rec.bytes] });
+  const msg = encodeControl({ type: 'records', records: [rec] });
   let sent = 0;
   const send = () => sock.send(msg, Number(port), ip, (err) => {
     if (err) { console.error(err.message); process.exit(1); }
     if (++sent < 3) setTimeout(send, 1000); else sock.close();
   });
-  sock.bind(0, formatIPv4(r.chain[0]!.ipv4), send);
+  sock.bind(0, fromIp, send);
+}
+
+if (cmd === 'advertise') {
+  const [dir, ip, port, ...subnets] = a as [string, string, string, ...string[]];
+  const rec = resigned(dir, subnets);
+  sendRecords(rec.bytes, formatIPv4(rec.chain[0]!.ipv4), ip, port);
+} else if (cmd === 'comeback') {
+  const [dir, fromIp, ip, port] = a as [string, string, string, string];
+  sendRecords(resigned(dir).bytes, fromIp, ip, port);
 } else if (cmd === 'recode') {
   const c = decodeInvite(a[0]!);
   console.log(encodeInvite({ ...c, endpoints: [{ host: a[1]!, port: Number(a[2]) }] }));

@@ -65,6 +65,7 @@ export interface JoinOutcome {
  */
 export function joinInMemory(rnd: Rand, mesh: Mesh, admitter: Member, o: {
   name: string; admin?: boolean; nowMs: number; records?: Uint8Array[]; certLifetimeMs?: number; identity?: Identity; quotaLeft?: number;
+  revokedKeys?: (signHex: string, wgHex: string) => boolean;
 }): JoinOutcome {
   const secret = rnd(16);
   admitter.invites = [...admitter.invites, newInvite(secret, { name: null, admin: o.admin ?? false, nowMs: o.nowMs, ttlMs: 3600_000 })];
@@ -80,7 +81,7 @@ export function joinInMemory(rnd: Rand, mesh: Mesh, admitter: Member, o: {
     takenNames: new Set(mesh.members.map((m) => m.name)), memberKeys: new Set(mesh.members.map((m) => toHex(m.identity.sign.publicKey))),
     memberWgKeys: new Set(mesh.members.map((m) => toHex(m.identity.wgPub))),
     records: o.records ?? [], nowMs: o.nowMs, nonce: rnd(24), certLifetimeMs: o.certLifetimeMs ?? 0,
-    ...(o.quotaLeft !== undefined ? { quotaLeft: o.quotaLeft } : {}),
+    ...(o.quotaLeft !== undefined ? { quotaLeft: o.quotaLeft } : {}), ...(o.revokedKeys ? { revokedKeys: o.revokedKeys } : {}),
   }, frame);
   if (result.invites) admitter.invites = result.invites;
   if (result.alloc) admitter.alloc = result.alloc;

@@ -36,6 +36,8 @@ export class MeshSim {
   private queue: InFlight[] = [];
   private order = 0;
   delivered = 0;
+  /** When tickAll last ran. */
+  private lastTickMs: number;
   /** Sends to an overlay address no simulated node holds. */
   undeliverable = 0;
   /** Datagrams for which this returns true are lost in flight (counted in `lost`). */
@@ -46,6 +48,7 @@ export class MeshSim {
 
   constructor(readonly mesh: Mesh, readonly rnd: Rand, startMs: number) {
     this.nowMs = startMs;
+    this.lastTickMs = startMs;
   }
 
   private makeNode(member: Member, relay: boolean, configured: Endpoint[] = []): SimNode {
@@ -134,6 +137,7 @@ export class MeshSim {
 
   /** One daemon tick on every node: core.tick, then the WireGuard observations. */
   tickAll(): void {
+    this.lastTickMs = this.nowMs;
     for (const n of this.nodes.values()) {
       this.dispatch(n, n.core.tick(this.nowMs));
       const obs = this.peersOf(n).map((p) => ({ publicKey: p.wgPub, endpoint: p.publicEndpoint, lastHandshakeMs: this.nowMs - 1, rxBytes: 0, txBytes: 0 }));
@@ -151,6 +155,22 @@ export class MeshSim {
       this.tickAll();
     }
     this.deliverUntil(this.nowMs);
+  }
+
+  /**
+   * Advances virtual time by `ms` in one step: delivers what falls due, and
+   * ticks every node only when a tick boundary (a multiple of SIM_TICK_MS
+   * since the last tick) is crossed, so a test can watch in fine steps at
+   * the daemon's tick rate.
+   */
+  step(ms: number): void {
+    const end = this.nowMs + ms;
+    while (this.nowMs < end) {
+      const next = Math.min(end, this.lastTickMs + SIM_TICK_MS);
+      this.deliverUntil(next);
+      this.nowMs = next;
+      if (next - this.lastTickMs >= SIM_TICK_MS) this.tickAll();
+    }
   }
 
   get inFlight(): number { return this.queue.length; }

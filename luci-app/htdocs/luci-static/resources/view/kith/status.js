@@ -153,7 +153,8 @@ var DROPPED_LABELS = {
 	knownBad: _('Replayed bad records'),
 	departed: _('Departed members'),
 	overQuota: _('Over an admitter\'s quota'),
-	forger: _('From members that forge records')
+	forger: _('From members that forge records'),
+	revoked: _('Revoked members, or admitted through one')
 };
 
 function keyValueTable(rows) {

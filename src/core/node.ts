@@ -9,7 +9,7 @@
 import { bytesEqual, toBase64, toHex } from './bytes.ts';
 import type { SignKeys, SignatureCheck } from './crypto.ts';
 import type { Cert } from './cert.ts';
-import { encodeRecord, fitRecord, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service, type Trimmed } from './record.ts';
+import { fitRecord, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service, type Trimmed } from './record.ts';
 import { RecordVerifier, type DropCounters } from './verify.ts';
 import { RateLimiter } from './ratelimit.ts';
 import { decodeControl, safeDecodeControl, encodeControl, MAX_CONTROL_BYTES, type ControlMessage } from './gossip.ts';
@@ -23,6 +23,8 @@ import { Punches, type PunchAction, type PunchState, type PunchView } from './pu
 import { RecordStore, RESIGN_INTERVAL_MS } from './store.ts';
 import { Renewals } from './renew.ts';
 import { joinRecords, JOIN_RECORDS_BUDGET } from './admit.ts';
+import { LinkRtts } from './rtt.ts';
+import { OwnRecordSigner, type NotInstalled } from './selfsign.ts';
 
 export type { DropCounters } from './verify.ts';
 export { MAX_RECORDS } from './store.ts';
@@ -37,12 +39,6 @@ export const OBSERVED_STALE_MS = 4 * OBSERVE_REPORT_INTERVAL_MS;
 /** A WireGuard session counts as a live link while its last handshake is this recent. */
 export const LINK_ALIVE_MS = 180_000;
 export const MAX_PENDING_PINGS = 64;
-/** A link's RTT is the minimum of this many recent samples (one per PING_INTERVAL_MS). */
-export const RTT_SAMPLES = 4;
-/** A link's RTT is published once this many direct samples agree (one slow pong moves nothing). */
-export const RTT_MIN_SAMPLES = 2;
-/** A link not measured directly for this long counts as unmeasured (fast) again, so it gets re-measured. */
-export const RTT_STALE_MS = 60_000;
 
 export type Action =
   | { type: 'send'; to: string; bytes: Uint8Array }
@@ -52,6 +48,8 @@ export type Action =
   | { type: 'punch-close'; peer: string }
   | { type: 'netmap' }
   | { type: 'persist' }
+  /** Async signing: sign these bytes (the own record's) and hand the signature to installSignature. */
+  | { type: 'sign'; unsigned: Uint8Array }
   /** The certificate chain was renewed: persist certChain with the membership. */
   | { type: 'chain' };
 
@@ -77,6 +75,8 @@ export interface NodeCoreOptions {
   nowMs: number;
   /** Lifetime of the certificates this node renews for members it admitted. */
   certLifetimeMs?: number;
+  /** The caller signs the own record (selfsign.ts): 'sign' actions; the first record is pending (signRequest) until signed or read. */
+  asyncSign?: boolean;
 }
 
 export class NodeCore {
@@ -84,6 +84,7 @@ export class NodeCore {
   readonly selfId: string;
   private chain: Cert[];
   private readonly signKeys: SignKeys;
+  private readonly signer: OwnRecordSigner;
   private readonly store: RecordStore;
   private readonly renewals: Renewals;
   /** The published body (after fitRecord). */
@@ -96,9 +97,7 @@ export class NodeCore {
   /** Our public endpoint as members report it (a lone liar cannot move it). */
   private observed = new ObservedVotes(OBSERVED_STALE_MS);
   private configured: Endpoint[];
-  /** Link RTT: the smallest of the last few direct samples (scheduling delays only ever add). */
-  private linkRtt = new Map<string, number>();
-  private rttSamples = new Map<string, { samples: number[]; lastMs: number }>();
+  private linkRtt = new LinkRtts();
   private wg = new Map<string, WgObservation>();
   /** Pings in flight: to whom, when (our own clock: an echoed time is not trusted), and whether the path was direct. */
   private pings = new Map<number, { id: string; sentMs: number; direct: boolean }>();
@@ -122,6 +121,7 @@ export class NodeCore {
     this.verifier = new RecordVerifier(o.network.params);
     this.chain = o.chain;
     this.signKeys = o.signKeys;
+    this.signer = new OwnRecordSigner(o.signKeys, o.asyncSign ?? false);
     this.selfId = nodeIdOf(o.chain[0]!.signPub);
     this.store = new RecordStore(this.selfId, this.verifier.dropped);
     this.renewals = new Renewals(o.network.params, o.signKeys, o.certLifetimeMs);
@@ -134,27 +134,32 @@ export class NodeCore {
       get selfRecord() { return core.selfRecord; },
       record: (id) => this.store.get(id),
       records: () => this.store.values(),
-      mutualLink: (a, b) => this.mutualLink(a, b),
-      handshakeSince: (r, sinceMs) => this.handshakeSince(r, sinceMs),
+      mutualLink: (a, b) => a.links.some((l) => l.peer === b.id) && b.links.some((l) => l.peer === a.id),
+      // Whether WireGuard reports a handshake with this member since sinceMs (it counts in seconds).
+      handshakeSince: (r, sinceMs) => { const obs = this.wg.get(toBase64(r.chain[0]!.wgPub)); return !!obs && obs.lastHandshakeMs > 0 && obs.lastHandshakeMs >= sinceMs - 1000; },
       relayed: (id) => this.pathTo(id) === 'relayed',
     };
     this.resign(o.nowMs, true);
   }
 
-  get selfRecord(): NodeRecord { return this.store.get(this.selfId)!; }
+  /** Our record; with async signing, a first record read before its signature came is signed here with tweetnacl. */
+  get selfRecord(): NodeRecord { return this.store.get(this.selfId) ?? this.publishFirst(); }
+  /** The own record's unsigned bytes waiting for a signature (async signing), or null. */
+  get signRequest(): Uint8Array | null { return this.signer.pendingBytes; }
   get seq(): number { return this.body.seq; }
   get certChain(): Cert[] { return this.chain; }
 
   allRecords(): NodeRecord[] { return [...this.store.values()]; }
 
   /** What a join reply carries: our own record and the best-reachable members' within the budget. */
-  joinRecords(budgetBytes = JOIN_RECORDS_BUDGET): Uint8Array[] { return joinRecords(this.store.values(), this.selfId, budgetBytes); }
+  joinRecords(budgetBytes = JOIN_RECORDS_BUDGET): Uint8Array[] { this.selfRecord; return joinRecords(this.store.values(), this.selfId, budgetBytes); }
 
   /** Members this node may still admit before its quota is full (Infinity for the founder's own admissions). */
   quotaLeft(): number { return this.chain.length === 1 ? Infinity : this.store.quotaLeft(toHex(this.signKeys.publicKey)); }
 
   netmap(): Netmap {
     if (!this.cachedNetmap) {
+      this.selfRecord; // async signing: the first record exists before anything is computed from it
       this.cachedNetmap = computeNetmap(this.selfId, this.store.all as Map<string, NodeRecord>, this.network.params, this.punches.dialTargets(), this.connected);
     }
     return this.cachedNetmap;
@@ -190,13 +195,32 @@ export class NodeCore {
     if (!force && sameBody(next, this.body)) return [];
     next.seq = Math.max(this.body.seq + 1, nowMs);
     this.body = next;
-    const rec = encodeRecord(next, this.chain, this.signKeys);
+    const signed = this.signer.sign(next, this.chain);
+    return signed instanceof Uint8Array ? [{ type: 'sign', unsigned: signed }] : this.publish(signed, nowMs);
+  }
+
+  /** A new own record: stored, persisted, sent to the neighbours. */
+  private publish(rec: NodeRecord, nowMs: number): Action[] {
     this.store.put(rec);
     this.cachedNetmap = null;
     const out: Action[] = [{ type: 'persist' }, { type: 'netmap' }];
     for (const to of this.neighbours(nowMs)) out.push({ type: 'send', to, bytes: encodeControl({ type: 'records', records: [rec.bytes] }) });
     return out;
   }
+
+  /** A 'sign' action's signature: published if its bytes are still pending and it verifies (selfsign.ts); else nothing changes. */
+  installSignature(unsigned: Uint8Array, signature: Uint8Array, nowMs: number): { result: 'installed' | NotInstalled; actions: Action[] } {
+    const r = this.signer.install(unsigned, signature);
+    return typeof r === 'string' ? { result: r, actions: [] } : { result: 'installed', actions: this.publish(r, nowMs) };
+  }
+
+  /** The caller could not sign: the pending record (if unsigned is still it) signed here with tweetnacl. */
+  signPending(unsigned: Uint8Array, nowMs: number): Action[] {
+    const rec = this.signer.signPending(unsigned);
+    return rec ? this.publish(rec, nowMs) : [];
+  }
+
+  private publishFirst(): NodeRecord { const rec = this.signer.signPending()!; this.store.put(rec); return rec; }
 
   setLocalEndpoints(lan: Endpoint[], nowMs: number): Action[] {
     this.lanEndpoints = lan;
@@ -233,13 +257,7 @@ export class NodeCore {
         this.body = { ...this.body, seq: rec.seq };
         this.resignNeeded = true;
       }
-      // A restarted daemon (record cache) starts from the link RTTs it published
-      // before, so it computes the same paths instead of moving traffic about.
-      for (const l of rec.links) {
-        if (this.linkRtt.has(l.peer)) continue;
-        this.linkRtt.set(l.peer, l.rttMs);
-        this.rttSamples.set(l.peer, { samples: [], lastMs: nowMs });
-      }
+      this.linkRtt.restore(rec.links, nowMs);
       return false;
     }
     if (!this.store.offer(rec)) return false;
@@ -341,10 +359,7 @@ export class NodeCore {
         // counting it would make a fresh direct link look as slow as the relay
         // and keep traffic on the relay. Until a direct ping measures it, a link counts as fast.
         if (!sent.direct || !this.isDirect(id)) return [];
-        const rtt = Math.max(0, nowMs - sent.sentMs);
-        const samples = [...(this.rttSamples.get(id)?.samples ?? []), rtt].slice(-RTT_SAMPLES);
-        this.rttSamples.set(id, { samples, lastMs: nowMs });
-        if (samples.length >= RTT_MIN_SAMPLES) this.linkRtt.set(id, Math.min(...samples));
+        this.linkRtt.sample(id, Math.max(0, nowMs - sent.sentMs), nowMs);
         return this.resign(nowMs);
       }
       case 'punch':
@@ -401,10 +416,7 @@ export class NodeCore {
       }
     }
     out.push(...this.fromPunch(this.punches.tick(this.punchView, nowMs)));
-    // A link we no longer measure (traffic went to a relay) must not keep one bad value for ever.
-    for (const [id, r] of this.rttSamples) {
-      if (nowMs - r.lastMs > RTT_STALE_MS && !this.isDirect(id)) { this.rttSamples.delete(id); this.linkRtt.delete(id); }
-    }
+    this.linkRtt.sweep(nowMs, (id) => this.isDirect(id));
     if (this.store.sweep(nowMs).length) { this.cachedNetmap = null; out.push({ type: 'netmap' }, { type: 'persist' }); }
     // Our certificate in its last third: ask our issuer, at the address its certificate carries.
     if (this.renewals.shouldAsk(this.chain, nowMs)) out.push({ type: 'send', to: formatIPv4(this.chain[1]!.ipv4), bytes: encodeControl({ type: 'renew' }) });
@@ -414,21 +426,9 @@ export class NodeCore {
   }
 
   /** Whether our traffic to this member goes straight to it (not through a relay). */
-  private isDirect(id: string): boolean {
-    return this.pathTo(id) === 'direct';
-  }
+  private isDirect(id: string): boolean { return this.pathTo(id) === 'direct'; }
 
   private pathTo(id: string): string | undefined { return this.netmap().nodes.find((n) => n.id === id)?.path; }
-
-  private mutualLink(a: NodeRecord, b: NodeRecord): boolean {
-    return a.links.some((l) => l.peer === b.id) && b.links.some((l) => l.peer === a.id);
-  }
-
-  /** Whether WireGuard reports a handshake with this member since `sinceMs` (it counts in seconds). */
-  private handshakeSince(r: NodeRecord, sinceMs: number): boolean {
-    const obs = this.wg.get(toBase64(r.chain[0]!.wgPub));
-    return !!obs && obs.lastHandshakeMs > 0 && obs.lastHandshakeMs >= sinceMs - 1000;
-  }
 
   /** Punch actions as node actions; a netmap change among them drops the cached netmap. */
   private fromPunch(actions: PunchAction[]): Action[] {

@@ -24,6 +24,7 @@ import { JoinListener } from './join-listener.ts';
 import { admitJoin } from './admission.ts';
 import type { Logger } from './log.ts';
 import { SignatureQueue, prefetchSignatures } from './sigqueue.ts';
+import { NativeSelfSigner } from './selfsign.ts';
 
 export const TICK_MS = 1000;
 export const LAN_SCAN_MS = 30_000;
@@ -69,6 +70,8 @@ export class Mesh {
   private stopped = false;
   private ready = false;
   readonly signKeys: SignKeys;
+  /** Signs the own record natively (absent without WebCrypto: the core signs with tweetnacl). */
+  readonly selfSigner: NativeSelfSigner | null;
   readonly spec: InterfaceSpec;
   /** The end-to-end interface: sessions with members reached through a relay (see core/netmap.ts). */
   readonly e2eSpec: InterfaceSpec;
@@ -101,8 +104,9 @@ export class Mesh {
     const configured = configuredEndpoints(this.membership.endpoints, opts.endpoints);
     this.core = new NodeCore({
       network, chain, signKeys: this.signKeys, relay: opts.relay, configuredEndpoints: configured,
-      services: opts.services, subnets: opts.subnets, lastSeq: 0, nowMs: p.clock.nowMs(),
+      services: opts.services, subnets: opts.subnets, lastSeq: 0, nowMs: p.clock.nowMs(), asyncSign: !!p.crypto,
     });
+    this.selfSigner = p.crypto ? new NativeSelfSigner(p.crypto, this.signKeys, () => this.core, () => p.clock.nowMs(), (a) => this.dispatch(a), log) : null;
     this.applier = new WgApplier(p);
     this.routes = new MeshRoutes(p, log, { kith: opts.ifname, e2e: e2eIfname(opts.ifname) });
   }
@@ -121,6 +125,8 @@ export class Mesh {
     const network = decodeNetwork(fromBase64(m.network));
     const chain = m.chain.map((c) => decodeCert(fromBase64(c)));
     const mesh = new Mesh(p, log, store, opts, network, chain);
+    // The first own record, before records from the run directory (our cached one among them) and before anything reads it.
+    if (mesh.core.signRequest) await mesh.selfSigner?.request(mesh.core.signRequest).catch(() => undefined); // else read: tweetnacl
     const records = (await loadRecords(p.fs, opts.runDir)).map(fromBase64);
     await prefetchSignatures(p.crypto, mesh.core.signatureChecks({ records }, p.clock.nowMs()));
     for (const r of records) mesh.core.acceptRecord(r, p.clock.nowMs());
@@ -231,6 +237,8 @@ export class Mesh {
           this.log.limited(`send-${a.to}`, 'debug', `control send to ${a.to}: ${e.message}`));
       } else if (a.type === 'netmap') {
         this.dirty = true;
+      } else if (a.type === 'sign') {
+        void this.selfSigner?.request(a.unsigned).catch((e: Error) => this.log.limited('sign', 'error', `signing our record: ${e.message}`));
       } else if (a.type === 'persist') {
         this.scheduleRecordSave();
       } else if (a.type === 'punch-open') {
@@ -429,6 +437,7 @@ export class Mesh {
     this.saveTimer?.cancel();
     this.ctrl?.close();
     this.ctrlQueue.clear();
+    this.selfSigner?.stop();
     this.joinListener?.close();
   }
 

@@ -172,6 +172,7 @@ export class Mesh {
     // compute the same netmap it left, or it would briefly pull routes.
     await this.observe();
     await this.scanLan();
+    await this.selfSigner?.idle(); // the record with those links and endpoints, before the first apply and digest answer
     this.ready = true;
     this.timers.push(this.p.clock.every(TICK_MS, () => this.tick().catch((e: Error) => this.log.limited('tick', 'error', `tick failed: ${e.message}`))));
     this.timers.push(this.p.clock.every(LAN_SCAN_MS, () => this.scanLan().catch((e: Error) => this.log.limited('lan-scan', 'warn', `cannot read our addresses: ${e.message}`))));

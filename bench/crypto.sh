@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Crypto benchmark: Ed25519 under txiki.js and Node.js, tweetnacl against the
-# runtime's native WebCrypto, and what it costs a node to verify a 100-member
-# mesh. Prints "result <runtime> <mode> <name> <value>" lines (see
+# runtime's native WebCrypto (verify, sign, and re-signing the node's own
+# record), and what it costs a node to verify a 100-member mesh. Prints "result <runtime> <mode> <name> <value>" lines (see
 # bench/crypto/run.ts for the modes), then the goals:
 #   a node joining a 100-member mesh has verified every record within 3 s (txiki.js);
 #   steady state costs under 1 % of one core for a 100-member mesh (txiki.js).
@@ -30,7 +30,7 @@ runtimes=(node)
 if [ -x "$TJS" ]; then runtimes+=(txiki); else echo "crypto bench: SKIPPED txiki.js (no tjs at $TJS)"; fi
 : >"$work/results"
 for rt in "${runtimes[@]}"; do
-  for mode in ops join-nacl join-native steady; do
+  for mode in ops resign join-nacl join-native steady; do
     if [ "$rt" = node ]; then
       KITH_BENCH_MODE=$mode KITH_BENCH_FIXTURE="$work/fixture.json" timeout 600 node "$work/bench-node.mjs"
     else
@@ -42,7 +42,9 @@ done
 val() { awk -v rt="$1" -v m="$2" -v n="$3" '$2 == rt && $3 == m && $4 == n { print $5 }' "$work/results"; }
 echo
 for rt in "${runtimes[@]}"; do
-  echo "$rt: verify tweetnacl $(val "$rt" ops tweetnacl-verify-ms) ms, WebCrypto $(val "$rt" ops webcrypto-verify-ms) ms; sign tweetnacl $(val "$rt" ops tweetnacl-sign-ms) ms"
+  echo "$rt: verify tweetnacl $(val "$rt" ops tweetnacl-verify-ms) ms, WebCrypto $(val "$rt" ops webcrypto-verify-ms) ms"
+  echo "$rt: sign tweetnacl $(val "$rt" ops tweetnacl-sign-ms) ms, WebCrypto $(val "$rt" ops webcrypto-sign-ms) ms"
+  echo "$rt: own record re-signed: tweetnacl $(val "$rt" resign resign-tweetnacl-ms) ms, WebCrypto $(val "$rt" resign resign-native-ms) ms (native sign, native verify, install; $(val "$rt" resign resign-native-tweetnacl-checks) tweetnacl checks)"
   echo "$rt: joining 100 members: tweetnacl only $(val "$rt" join-nacl total-ms) ms, native prefetch $(val "$rt" join-native total-ms) ms ($(val "$rt" join-native tweetnacl-checks) tweetnacl checks left)"
   echo "$rt: steady state: $(val "$rt" steady steady-cpu-percent) % of one core (new record $(val "$rt" steady new-record-ms) ms, duplicate $(val "$rt" steady duplicate-ms) ms, digest $(val "$rt" steady digest-100-ms) ms)"
 done

@@ -3,6 +3,8 @@
 // are per process). Reads the fixture (bench/crypto/fixture.ts) from the path
 // in KITH_BENCH_FIXTURE and prints "result <name> <value>" lines.
 //   ops          ms per Ed25519 verify and sign: tweetnacl, and native WebCrypto
+//   resign       ms per re-sign of the node's own record: the core with tweetnacl,
+//                and the core with asyncSign and the daemon's native signer
 //   join-nacl    a joiner's 100 member records accepted with tweetnacl only
 //   join-native  the same after the daemon's native prefetch (as Mesh.start does)
 //   steady       per-datagram costs with native prefetch: a newer record, the
@@ -17,6 +19,9 @@ import { signatureStats, signDetached, clearSignatureCache } from '../../src/cor
 import { encodeControl } from '../../src/core/gossip.ts';
 import { formatIPv4 } from '../../src/core/ip.ts';
 import { prefetchSignatures } from '../../src/daemon/sigqueue.ts';
+import { NativeSelfSigner } from '../../src/daemon/selfsign.ts';
+import { toHex } from '../../src/core/bytes.ts';
+import type { Logger } from '../../src/daemon/log.ts';
 import { sign_detached_verify } from 'tweetnacl-ts/es/sign.js';
 
 interface Fixture {
@@ -49,12 +54,18 @@ export async function runBench(p: Platform): Promise<void> {
     t0 = t();
     await Promise.all(Array.from({ length: m }, () => native.verifyEd25519(pub, msg, sig)));
     out('webcrypto-verify-concurrent-ms', (t() - t0) / m);
+    // Key import and self-test outside the timing; the signature must be tweetnacl's, bit for bit.
+    if (toHex(await native.signEd25519(secret, msg)) !== toHex(sig)) throw new Error('WebCrypto signature differs from tweetnacl\'s');
+    t0 = t();
+    for (let i = 0; i < m; i++) await native.signEd25519(secret, msg);
+    out('webcrypto-sign-ms', (t() - t0) / m);
     return;
   }
   const network = decodeNetwork(fromBase64(fx.network));
   const chain = fx.chain.map((c) => decodeCert(fromBase64(c)));
   const secretKey = fromBase64(fx.founderSecret);
   const signKeys = { secretKey, publicKey: secretKey.slice(32) };
+  if (mode === 'resign') { await resignBench(p, { network, chain, signKeys, relay: true, configuredEndpoints: [], services: [], subnets: [], lastSeq: 0, nowMs: fx.nowMs }, out); return; }
   const core = new NodeCore({ network, chain, signKeys, relay: true, configuredEndpoints: [], services: [], subnets: [], lastSeq: 0, nowMs: fx.nowMs });
   const records = fx.records.map(fromBase64);
   clearSignatureCache();
@@ -112,3 +123,31 @@ export async function runBench(p: Platform): Promise<void> {
   const perSec = (100 / 60) * (newMs / newer.length + 2 * (dupMs / newer.length)) + (3 / 2) * digestMs;
   out('steady-cpu-percent', perSec / 10);
 }
+
+/** A service toggled on and off: each change re-signs the own record, as an endpoint or link change does. */
+async function resignBench(p: Platform, o: ConstructorParameters<typeof NodeCore>[0], out: (name: string, v: number | string) => void): Promise<void> {
+  const n = p.runtime === 'txiki' ? 20 : 200;
+  const services = (i: number) => (i % 2 ? [{ name: 'web', port: 80, proto: 'tcp' as const, type: 'http' }] : []);
+  const t = () => p.clock.monoMs();
+  const sync = new NodeCore(o);
+  let t0 = t();
+  for (let i = 1; i <= n; i++) sync.setServices(services(i), o.nowMs + i * 1000);
+  out('resign-tweetnacl-ms', (t() - t0) / n);
+  if (!p.crypto) { out('resign-native', 'absent'); return; }
+  clearSignatureCache();
+  const quiet: Logger = { level: 'warn', debug() {}, info() {}, warn: (m) => p.stderr(`${m}\n`), error() {}, limited() {} };
+  const core: NodeCore = new NodeCore({ ...o, asyncSign: true });
+  const signer = new NativeSelfSigner(p.crypto, o.signKeys, () => core, () => o.nowMs, () => undefined, quiet);
+  await signer.request(core.signRequest!); // key import and self-test outside the timing
+  const nacl0 = signatureStats.tweetnacl;
+  t0 = t();
+  for (let i = 1; i <= n; i++) {
+    for (const a of core.setServices(services(i), o.nowMs + i * 1000)) if (a.type === 'sign') await signer.request(a.unsigned);
+  }
+  out('resign-native-ms', (t() - t0) / n);
+  out('resign-native-signed', signer.counts.native - 1);
+  out('resign-native-tweetnacl-checks', signatureStats.tweetnacl - nacl0);
+  if (!bytesEq(core.selfRecord.bytes, sync.selfRecord.bytes)) throw new Error('the natively signed record differs from the tweetnacl one');
+}
+
+function bytesEq(a: Uint8Array, b: Uint8Array): boolean { return a.length === b.length && a.every((x, i) => x === b[i]); }

@@ -9,7 +9,7 @@
 import { bytesEqual, toBase64, toHex } from './bytes.ts';
 import type { SignKeys, SignatureCheck } from './crypto.ts';
 import type { Cert } from './cert.ts';
-import { encodeRecord, fitRecord, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service, type Trimmed } from './record.ts';
+import { fitRecord, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service, type Trimmed } from './record.ts';
 import { RecordVerifier, type DropCounters } from './verify.ts';
 import { RateLimiter } from './ratelimit.ts';
 import { decodeControl, safeDecodeControl, encodeControl, MAX_CONTROL_BYTES, type ControlMessage } from './gossip.ts';
@@ -26,6 +26,8 @@ import { RecordStore, RESIGN_INTERVAL_MS } from './store.ts';
 import { Renewals } from './renew.ts';
 import { joinRecords, JOIN_RECORDS_BUDGET } from './admit.ts';
 import { LinkRtts } from './rtt.ts';
+import { OwnRecordSigner, type NotInstalled } from './selfsign.ts';
+import type { Action, WgObservation, NodeCoreOptions } from './node-types.ts';
 
 export type { DropCounters } from './verify.ts';
 export { MAX_RECORDS } from './store.ts';
@@ -40,48 +42,14 @@ export const OBSERVED_STALE_MS = 4 * OBSERVE_REPORT_INTERVAL_MS;
 /** A WireGuard session counts as a live link while its last handshake is this recent. */
 export const LINK_ALIVE_MS = 180_000;
 
-export type Action =
-  | { type: 'send'; to: string; bytes: Uint8Array }
-  /** Open our NAT toward a member behind NAT: install the TTL rule for initiations to host:port, then call punchOpened. */
-  | { type: 'punch-open'; peer: string; host: string; port: number; ttl: number }
-  /** The attempt toward this peer is over: apply the netmap, then remove its TTL rule. */
-  | { type: 'punch-close'; peer: string }
-  | { type: 'netmap' }
-  | { type: 'persist' }
-  /** The certificate chain was renewed: persist certChain with the membership. */
-  | { type: 'chain' }
-  /** The revocations held changed: persist revocationList() with the membership. */
-  | { type: 'revocations' };
-
-export interface WgObservation {
-  /** Base64 public key. */
-  publicKey: string;
-  endpoint: string | null;
-  lastHandshakeMs: number;
-  rxBytes: number;
-  txBytes: number;
-}
-
-export interface NodeCoreOptions {
-  network: SignedNetwork;
-  chain: Cert[];
-  signKeys: SignKeys;
-  relay: boolean;
-  configuredEndpoints: Endpoint[];
-  services: Service[];
-  subnets: string[];
-  /** The last seq this node signed, so restarts never go backwards. */
-  lastSeq: number;
-  nowMs: number;
-  /** Lifetime of the certificates this node renews for members it admitted. */
-  certLifetimeMs?: number;
-}
+export type { Action, WgObservation, NodeCoreOptions } from './node-types.ts';
 
 export class NodeCore {
   readonly network: SignedNetwork;
   readonly selfId: string;
   private chain: Cert[];
   private readonly signKeys: SignKeys;
+  private readonly signer: OwnRecordSigner;
   private readonly store: RecordStore;
   private readonly renewals: Renewals;
   /** The published body (after fitRecord). */
@@ -118,6 +86,7 @@ export class NodeCore {
     this.revocations = new Revocations(o.network.params, this.verifier, (id) => id === this.selfId || !!this.store.get(id));
     this.chain = o.chain;
     this.signKeys = o.signKeys;
+    this.signer = new OwnRecordSigner(o.signKeys, o.asyncSign ?? false);
     this.selfId = nodeIdOf(o.chain[0]!.signPub);
     this.store = new RecordStore(this.selfId, this.verifier.dropped);
     this.renewals = new Renewals(o.network.params, o.signKeys, o.certLifetimeMs);
@@ -130,27 +99,32 @@ export class NodeCore {
       get selfRecord() { return core.selfRecord; },
       record: (id) => this.store.get(id),
       records: () => this.store.values(),
-      mutualLink: (a, b) => this.mutualLink(a, b),
-      handshakeSince: (r, sinceMs) => this.handshakeSince(r, sinceMs),
+      mutualLink: (a, b) => a.links.some((l) => l.peer === b.id) && b.links.some((l) => l.peer === a.id),
+      // Whether WireGuard reports a handshake with this member since sinceMs (it counts in seconds).
+      handshakeSince: (r, sinceMs) => { const obs = this.wg.get(toBase64(r.chain[0]!.wgPub)); return !!obs && obs.lastHandshakeMs > 0 && obs.lastHandshakeMs >= sinceMs - 1000; },
       relayed: (id) => this.pathTo(id) === 'relayed',
     };
     this.resign(o.nowMs, true);
   }
 
-  get selfRecord(): NodeRecord { return this.store.get(this.selfId)!; }
+  /** Our record; with async signing, a first record read before its signature came is signed here with tweetnacl. */
+  get selfRecord(): NodeRecord { return this.store.get(this.selfId) ?? this.publishFirst(); }
+  /** The own record's unsigned bytes waiting for a signature (async signing), or null. */
+  get signRequest(): Uint8Array | null { return this.signer.pendingBytes; }
   get seq(): number { return this.body.seq; }
   get certChain(): Cert[] { return this.chain; }
 
   allRecords(): NodeRecord[] { return [...this.store.values()]; }
 
   /** What a join reply carries: our own record and the best-reachable members' within the budget. */
-  joinRecords(budgetBytes = JOIN_RECORDS_BUDGET): Uint8Array[] { return joinRecords(this.store.values(), this.selfId, budgetBytes); }
+  joinRecords(budgetBytes = JOIN_RECORDS_BUDGET): Uint8Array[] { this.selfRecord; return joinRecords(this.store.values(), this.selfId, budgetBytes); }
 
   /** Members this node may still admit before its quota is full (Infinity for the founder's own admissions). */
   quotaLeft(): number { return this.chain.length === 1 ? Infinity : this.store.quotaLeft(toHex(this.signKeys.publicKey)); }
 
   netmap(): Netmap {
     if (!this.cachedNetmap) {
+      this.selfRecord; // async signing: the first record exists before anything is computed from it
       this.cachedNetmap = computeNetmap(this.selfId, this.store.all as Map<string, NodeRecord>, this.network.params, this.punches.dialTargets(), this.connected);
     }
     return this.cachedNetmap;
@@ -186,13 +160,32 @@ export class NodeCore {
     if (!force && sameBody(next, this.body)) return [];
     next.seq = Math.max(this.body.seq + 1, nowMs);
     this.body = next;
-    const rec = encodeRecord(next, this.chain, this.signKeys);
+    const signed = this.signer.sign(next, this.chain);
+    return signed instanceof Uint8Array ? [{ type: 'sign', unsigned: signed }] : this.publish(signed, nowMs);
+  }
+
+  /** A new own record: stored, persisted, sent to the neighbours. */
+  private publish(rec: NodeRecord, nowMs: number): Action[] {
     this.store.put(rec);
     this.cachedNetmap = null;
     const out: Action[] = [{ type: 'persist' }, { type: 'netmap' }];
     for (const to of this.neighbours(nowMs)) out.push({ type: 'send', to, bytes: encodeControl({ type: 'records', records: [rec.bytes] }) });
     return out;
   }
+
+  /** A 'sign' action's signature: published if its bytes are still pending and it verifies (selfsign.ts); else nothing changes. */
+  installSignature(unsigned: Uint8Array, signature: Uint8Array, nowMs: number): { result: 'installed' | NotInstalled; actions: Action[] } {
+    const r = this.signer.install(unsigned, signature);
+    return typeof r === 'string' ? { result: r, actions: [] } : { result: 'installed', actions: this.publish(r, nowMs) };
+  }
+
+  /** The caller could not sign: the pending record (if unsigned is still it) signed here with tweetnacl. */
+  signPending(unsigned: Uint8Array, nowMs: number): Action[] {
+    const rec = this.signer.signPending(unsigned);
+    return rec ? this.publish(rec, nowMs) : [];
+  }
+
+  private publishFirst(): NodeRecord { const rec = this.signer.signPending()!; this.store.put(rec); return rec; }
 
   setLocalEndpoints(lan: Endpoint[], nowMs: number): Action[] {
     this.lanEndpoints = lan;
@@ -416,21 +409,9 @@ export class NodeCore {
   }
 
   /** Whether our traffic to this member goes straight to it (not through a relay). */
-  private isDirect(id: string): boolean {
-    return this.pathTo(id) === 'direct';
-  }
+  private isDirect(id: string): boolean { return this.pathTo(id) === 'direct'; }
 
   private pathTo(id: string): string | undefined { return this.netmap().nodes.find((n) => n.id === id)?.path; }
-
-  private mutualLink(a: NodeRecord, b: NodeRecord): boolean {
-    return a.links.some((l) => l.peer === b.id) && b.links.some((l) => l.peer === a.id);
-  }
-
-  /** Whether WireGuard reports a handshake with this member since `sinceMs` (it counts in seconds). */
-  private handshakeSince(r: NodeRecord, sinceMs: number): boolean {
-    const obs = this.wg.get(toBase64(r.chain[0]!.wgPub));
-    return !!obs && obs.lastHandshakeMs > 0 && obs.lastHandshakeMs >= sinceMs - 1000;
-  }
 
   /** Punch actions as node actions; a netmap change among them drops the cached netmap. */
   private fromPunch(actions: PunchAction[]): Action[] {

@@ -72,7 +72,8 @@ function check(cond: boolean, what: string): void {
   if (!cond) throw new RangeError(`record: ${what}`);
 }
 
-function encodeUnsigned(body: RecordBody, chain: Cert[]): Uint8Array {
+/** Everything the signature covers: the record without its last 64 bytes. */
+export function encodeUnsigned(body: RecordBody, chain: Cert[]): Uint8Array {
   check(body.endpoints.length <= MAX_ENDPOINTS, `${body.endpoints.length} endpoints exceed ${MAX_ENDPOINTS}`);
   check(body.links.length <= MAX_LINKS, `${body.links.length} links exceed ${MAX_LINKS}`);
   check(body.subnets.length <= MAX_SUBNETS, `${body.subnets.length} subnets exceed ${MAX_SUBNETS}`);
@@ -163,7 +164,13 @@ export function configFitError(services: Service[], subnets: string[], chain: Ce
 
 export function encodeRecord(body: RecordBody, chain: Cert[], keys: SignKeys): NodeRecord {
   const unsigned = encodeUnsigned(body, chain);
-  const bytes = new Writer().bytes(unsigned).bytes(signDetached(unsigned, keys.secretKey)).finish();
+  return signedRecord(body, chain, unsigned, signDetached(unsigned, keys.secretKey));
+}
+
+/** The record of body and chain from its unsigned bytes (encodeUnsigned) and their signature, which the caller has checked. */
+export function signedRecord(body: RecordBody, chain: Cert[], unsigned: Uint8Array, signature: Uint8Array): NodeRecord {
+  check(signature.length === SIGNATURE_BYTES, `a signature of ${signature.length} bytes`);
+  const bytes = new Writer().bytes(unsigned).bytes(signature).finish();
   check(bytes.length <= MAX_RECORD_BYTES, `${bytes.length} bytes exceed ${MAX_RECORD_BYTES}`);
   return { ...body, chain, id: nodeIdOf(chain[0]!.signPub), bytes };
 }

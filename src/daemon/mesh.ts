@@ -25,6 +25,8 @@ import { admitJoin } from './admission.ts';
 import type { Logger } from './log.ts';
 import { SignatureQueue, prefetchSignatures } from './sigqueue.ts';
 import { restoreRevocations, saveRevocations } from './revoke.ts';
+import { NativeSelfSigner } from './selfsign.ts';
+import { saveRenewedChain } from './renewal.ts';
 
 export const TICK_MS = 1000;
 export const LAN_SCAN_MS = 30_000;
@@ -70,6 +72,8 @@ export class Mesh {
   private stopped = false;
   private ready = false;
   readonly signKeys: SignKeys;
+  /** Signs the own record natively (absent without WebCrypto: the core signs with tweetnacl). */
+  readonly selfSigner: NativeSelfSigner | null;
   readonly spec: InterfaceSpec;
   /** The end-to-end interface: sessions with members reached through a relay (see core/netmap.ts). */
   readonly e2eSpec: InterfaceSpec;
@@ -102,8 +106,9 @@ export class Mesh {
     const configured = configuredEndpoints(this.membership.endpoints, opts.endpoints);
     this.core = new NodeCore({
       network, chain, signKeys: this.signKeys, relay: opts.relay, configuredEndpoints: configured,
-      services: opts.services, subnets: opts.subnets, lastSeq: 0, nowMs: p.clock.nowMs(),
+      services: opts.services, subnets: opts.subnets, lastSeq: 0, nowMs: p.clock.nowMs(), asyncSign: !!p.crypto,
     });
+    this.selfSigner = p.crypto ? new NativeSelfSigner(p.crypto, this.signKeys, () => this.core, () => p.clock.nowMs(), (a) => this.dispatch(a), log) : null;
     this.applier = new WgApplier(p);
     this.routes = new MeshRoutes(p, log, { kith: opts.ifname, e2e: e2eIfname(opts.ifname) });
   }
@@ -123,6 +128,8 @@ export class Mesh {
     const chain = m.chain.map((c) => decodeCert(fromBase64(c)));
     const mesh = new Mesh(p, log, store, opts, network, chain);
     restoreRevocations(mesh.core, m);
+    // The first own record, before records from the run directory (our cached one among them) and before anything reads it.
+    if (mesh.core.signRequest) await mesh.selfSigner?.request(mesh.core.signRequest).catch(() => undefined); // else read: tweetnacl
     const records = (await loadRecords(p.fs, opts.runDir)).map(fromBase64);
     await prefetchSignatures(p.crypto, mesh.core.signatureChecks({ records }, p.clock.nowMs()));
     for (const r of records) mesh.core.acceptRecord(r, p.clock.nowMs());
@@ -168,6 +175,7 @@ export class Mesh {
     // compute the same netmap it left, or it would briefly pull routes.
     await this.observe();
     await this.scanLan();
+    await this.selfSigner?.idle(); // the record with those links and endpoints, before the first apply and digest answer
     this.ready = true;
     this.timers.push(this.p.clock.every(TICK_MS, () => this.tick().catch((e: Error) => this.log.limited('tick', 'error', `tick failed: ${e.message}`))));
     this.timers.push(this.p.clock.every(LAN_SCAN_MS, () => this.scanLan().catch((e: Error) => this.log.limited('lan-scan', 'warn', `cannot read our addresses: ${e.message}`))));
@@ -233,6 +241,8 @@ export class Mesh {
           this.log.limited(`send-${a.to}`, 'debug', `control send to ${a.to}: ${e.message}`));
       } else if (a.type === 'netmap') {
         this.dirty = true;
+      } else if (a.type === 'sign') {
+        void this.selfSigner?.request(a.unsigned).catch((e: Error) => this.log.limited('sign', 'error', `signing our record: ${e.message}`));
       } else if (a.type === 'persist') {
         this.scheduleRecordSave();
       } else if (a.type === 'punch-open') {
@@ -242,12 +252,7 @@ export class Mesh {
       } else if (a.type === 'revocations') {
         saveRevocations(this.store, this.core, this.log);
       } else if (a.type === 'chain') {
-        // Our issuer renewed our certificate: keep it, or the next start would present the old one.
-        const leaf = this.core.certChain[0]!;
-        const chain = this.core.certChain.map((c) => toBase64(c.bytes));
-        void this.store.update((cur) => (cur.membership ? { ...cur, membership: { ...cur.membership, chain } } : null))
-          .then(() => this.log.info(`certificate renewed until ${new Date(leaf.expiresAtMs).toISOString()}`))
-          .catch((e: Error) => this.log.limited('renew', 'error', `cannot save the renewed certificate: ${e.message}`));
+        saveRenewedChain(this.store, this.core, this.log);
       }
     }
     if (this.dirty && !this.applying && this.ready) void this.apply();
@@ -433,6 +438,7 @@ export class Mesh {
     this.saveTimer?.cancel();
     this.ctrl?.close();
     this.ctrlQueue.clear();
+    this.selfSigner?.stop();
     this.joinListener?.close();
   }
 

@@ -107,6 +107,12 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface NativeCrypto {
   /** Resolves to the verdict; rejects when there is none (the key would not import, no Ed25519 here). */
   verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  /**
+   * The Ed25519 signature of message by the key of this 32-byte seed (the
+   * first half of tweetnacl's 64-byte secret key); bit-identical to tweetnacl's
+   * (Ed25519 signatures are deterministic). Rejects where the runtime cannot sign.
+   */
+  signEd25519(seed: Uint8Array, message: Uint8Array): Promise<Uint8Array>;
 }
 
 export interface Platform {

@@ -31,6 +31,7 @@ function fakeNative() {
       seen.set(k, (seen.get(k) ?? 0) + 1);
       return new Promise((resolve) => waiting.push(() => resolve(sign_detached_verify(message, signature, publicKey))));
     },
+    signEd25519() { return Promise.reject(new Error('not used here')); },
   };
   const release = async () => { for (let i = 0; i < 1000 && waiting.length; i++) { waiting.splice(0).forEach((f) => f()); await settle(); } };
   return { native, seen, release, get pending() { return waiting.length; } };

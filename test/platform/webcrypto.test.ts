@@ -4,9 +4,10 @@
 // its own native code) only for plain inputs (canonical S, R and A, neither of
 // small order), where implementations agree; everything else is left to the
 // core's tweetnacl. Checked on valid, tampered, non-canonical and small-order
-// vectors through both runtimes' adapters, and the X25519 public key of
-// tweetnacl against WebCrypto's and `wg pubkey`. Without tjs or wg the parts
-// that need them say they skipped.
+// vectors through both runtimes' adapters. Signatures from both runtimes'
+// WebCrypto are bit-identical to tweetnacl's on random keys and messages, and
+// the X25519 public key of tweetnacl equals WebCrypto's (both runtimes) and
+// `wg pubkey`'s. Without tjs or wg the parts that need them say they skipped.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from 'esbuild';
@@ -16,12 +17,13 @@ import { createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sign_detached_verify } from 'tweetnacl-ts/es/sign.js';
+import { sign_detached, sign_detached_verify, sign_keyPair_fromSeed } from 'tweetnacl-ts/es/sign.js';
 import { needs } from '../support/needs.ts';
 import { seededBytes } from '../support/rand.ts';
 import { ed25519Vectors, type Vector } from '../support/ed25519-vectors.ts';
 import { clearSignatureCache, plainEd25519, primeSignature, verifyDetached, x25519PrivateFromRandom, x25519Public } from '../../src/core/crypto.ts';
-import { toBase64 } from '../../src/core/bytes.ts';
+import { toBase64, toHex } from '../../src/core/bytes.ts';
+import { signCases, webCryptoX25519Public, x25519Cases } from '../support/native-sign-cases.ts';
 import { webCryptoEd25519, type SubtleEd25519 } from '../../src/platform/webcrypto.ts';
 import { findTjs } from '../support/tjs.ts';
 
@@ -30,6 +32,12 @@ const vectors = ed25519Vectors(seededBytes(SEED));
 const nacl = vectors.map((v) => sign_detached_verify(v.message, v.signature, v.publicKey));
 const core = vectors.map((v) => { clearSignatureCache(); return verifyDetached(v.message, v.signature, v.publicKey); });
 const native = webCryptoEd25519(webcrypto.subtle as unknown as SubtleEd25519)!;
+const SIGN_CASES = 200;
+const X25519_CASES = 32;
+/** tweetnacl's signature for each case, as hex. */
+const naclSigs = signCases(SEED, SIGN_CASES).map((c) => toHex(sign_detached(c.message, sign_keyPair_fromSeed(c.seed).secretKey)));
+/** tweetnacl's X25519 public key for each case, raw and clamped (both must agree). */
+const naclX = x25519Cases(SEED, X25519_CASES).map((k) => toBase64(x25519Public(k)));
 
 type Verdict = boolean | 'none';
 
@@ -69,6 +77,39 @@ test('Node.js WebCrypto: same verdict as tweetnacl on every plain input; the cor
   console.log(`  node: ${vectors.length} vectors, ${divergent.length} non-plain where OpenSSL and tweetnacl differ (left to tweetnacl)`);
 });
 
+test(`Node.js WebCrypto signs bit-identically to tweetnacl (${SIGN_CASES} random keys and messages)`, async () => {
+  const cases = signCases(SEED, SIGN_CASES);
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i]!;
+    assert.is(toHex(await native.signEd25519(c.seed, c.message)), naclSigs[i], `case ${i}: ${c.message.length}-byte message`);
+  }
+  // tweetnacl's 64-byte secret key works too (its first half is the seed), and the imported key is reused.
+  const kp = sign_keyPair_fromSeed(cases[1]!.seed);
+  assert.is(toHex(await native.signEd25519(kp.secretKey, cases[1]!.message)), naclSigs[1]);
+  await native.signEd25519(new Uint8Array(16), new Uint8Array(1)).then(() => assert.unreachable('a 16-byte seed signed'), (e: Error) => assert.match(e.message, /32 bytes/));
+});
+
+test('a runtime whose WebCrypto cannot sign Ed25519 rejects (the caller falls back to tweetnacl)', async () => {
+  const subtle = webcrypto.subtle as unknown as SubtleEd25519;
+  const noSign = webCryptoEd25519({ importKey: subtle.importKey.bind(subtle), verify: subtle.verify.bind(subtle) })!;
+  await noSign.signEd25519(new Uint8Array(32), new Uint8Array(1)).then(() => assert.unreachable('signed'), (e: Error) => assert.match(e.message, /cannot sign/));
+  const wrong = webCryptoEd25519({ ...bound(subtle), sign: async () => new Uint8Array(64).buffer })!;
+  await wrong.signEd25519(new Uint8Array(32), new Uint8Array(1)).then(() => assert.unreachable('signed'), (e: Error) => assert.match(e.message, /no WebCrypto Ed25519 signing/));
+});
+
+function bound(subtle: SubtleEd25519): SubtleEd25519 {
+  return { importKey: subtle.importKey.bind(subtle), verify: subtle.verify.bind(subtle), sign: subtle.sign!.bind(subtle) };
+}
+
+test(`X25519: Node.js WebCrypto's public key (PKCS#8 import) equals tweetnacl's (${X25519_CASES} keys, raw and clamped)`, async () => {
+  const keys = x25519Cases(SEED, X25519_CASES);
+  for (let i = 0; i < keys.length; i++) {
+    assert.is(toBase64(await webCryptoX25519Public(webcrypto.subtle as never, keys[i]!)), naclX[i], `key ${i}`);
+    const clamped = x25519PrivateFromRandom(keys[i]!);
+    assert.is(toBase64(await webCryptoX25519Public(webcrypto.subtle as never, clamped)), naclX[i], `key ${i} clamped`);
+  }
+});
+
 const tjs = findTjs();
 
 /** As build/bundle.mjs: tweetnacl-ts's randomness from Web Crypto, not Node's crypto module. */
@@ -91,7 +132,8 @@ needs(tjs !== null, 'txiki.js', 'set TJS=/path/to/tjs or put ../shared/router be
       entryPoints: [fileURLToPath(new URL('./txiki-webcrypto.ts', import.meta.url))], bundle: true, format: 'esm', platform: 'neutral',
       mainFields: ['module', 'main'], target: 'es2022', external: ['tjs:*'], outfile: bundle, logLevel: 'silent', plugins: [naclWebCrypto],
     });
-    const r = spawnSync(tjs!, ['run', bundle], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, TJS_HOME: join(dir, 'tjs-home'), KITH_VECTOR_SEED: String(SEED) } });
+    const env = { ...process.env, TJS_HOME: join(dir, 'tjs-home'), KITH_VECTOR_SEED: String(SEED), KITH_SIGN_CASES: String(SIGN_CASES), KITH_X25519_CASES: String(X25519_CASES) };
+    const r = spawnSync(tjs!, ['run', bundle], { encoding: 'utf8', timeout: 300_000, env });
     const why = `exit ${r.status}\n--- stdout\n${r.stdout?.slice(-2000)}\n--- stderr\n${r.stderr}${r.error ? String(r.error) : ''}`;
     assert.ok(new RegExp(`^txiki-webcrypto: ${vectors.length} vectors$`, 'm').test(r.stdout ?? ''), `no summary for ${vectors.length} vectors. ${why}`);
     const verdicts: Verdict[] = vectors.map(() => 'none');
@@ -99,6 +141,14 @@ needs(tjs !== null, 'txiki.js', 'set TJS=/path/to/tjs or put ../shared/router be
     assert.ok(verdicts.filter((x) => x === true).length >= 12, `the honest ones verify natively. ${why}`);
     const divergent = compare('txiki', verdicts);
     console.log(`  txiki: ${vectors.length} vectors, ${divergent.length} non-plain where txiki.js and tweetnacl differ (left to tweetnacl)`);
+    assert.ok(/^txiki-webcrypto: done$/m.test(r.stdout ?? ''), `no end line. ${why}`);
+    const sigs = [...(r.stdout ?? '').matchAll(/^s (\d+) (\S+)$/gm)];
+    assert.is(sigs.length, SIGN_CASES, `${SIGN_CASES} signatures. ${why}`);
+    for (const m of sigs) assert.is(m[2], naclSigs[Number(m[1])], `txiki.js signature ${m[1]} bit-identical to tweetnacl's`);
+    const xs = [...(r.stdout ?? '').matchAll(/^x (\d+) (\S+)$/gm)];
+    assert.is(xs.length, X25519_CASES, `${X25519_CASES} X25519 keys. ${why}`);
+    for (const m of xs) assert.is(m[2], naclX[Number(m[1])], `txiki.js X25519 public key ${m[1]} equals tweetnacl's`);
+    console.log(`  txiki: ${sigs.length} signatures and ${xs.length} X25519 public keys identical to tweetnacl's`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -119,13 +169,22 @@ test('X25519: tweetnacl\'s public key equals WebCrypto\'s (OpenSSL) for clamped 
 });
 
 const wgProbe = spawnSync('wg', ['--version'], { encoding: 'utf8' });
-needs(!wgProbe.error && wgProbe.status === 0, '`wg` (wireguard-tools)', 'apt-get install wireguard-tools')('X25519: the same key as `wg pubkey`', () => {
+needs(!wgProbe.error && wgProbe.status === 0, '`wg` (wireguard-tools)', 'apt-get install wireguard-tools')('X25519: the same key as `wg pubkey`', async () => {
   const rnd = seededBytes(SEED + 2);
   for (let i = 0; i < 8; i++) {
     const priv = x25519PrivateFromRandom(rnd(32));
     const r = spawnSync('wg', ['pubkey'], { input: toBase64(priv) + '\n', encoding: 'utf8' });
     assert.is(r.status, 0, r.stderr);
     assert.is(r.stdout.trim(), toBase64(x25519Public(priv)));
+  }
+  // And WebCrypto's (Node.js), on the keys the txiki.js run compares too.
+  const keys = x25519Cases(SEED, 8); // the first 8 of the cases txiki.js compares with tweetnacl
+  for (let i = 0; i < keys.length; i++) {
+    const priv = x25519PrivateFromRandom(keys[i]!);
+    const r = spawnSync('wg', ['pubkey'], { input: toBase64(priv) + '\n', encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout.trim(), toBase64(await webCryptoX25519Public(webcrypto.subtle as never, priv)), `key ${i}: wg and WebCrypto`);
+    assert.is(r.stdout.trim(), naclX[i], `key ${i}: wg and tweetnacl`);
   }
 });
 

@@ -1,0 +1,47 @@
+// What NodeCore (node.ts) takes and gives: its options, the WireGuard
+// observations it is fed, and the actions it asks its caller to carry out.
+import type { SignKeys } from './crypto.ts';
+import type { Cert } from './cert.ts';
+import type { Endpoint, Service } from './record.ts';
+import type { SignedNetwork } from './network.ts';
+
+export type Action =
+  | { type: 'send'; to: string; bytes: Uint8Array }
+  /** Open our NAT toward a member behind NAT: install the TTL rule for initiations to host:port, then call punchOpened. */
+  | { type: 'punch-open'; peer: string; host: string; port: number; ttl: number }
+  /** The attempt toward this peer is over: apply the netmap, then remove its TTL rule. */
+  | { type: 'punch-close'; peer: string }
+  | { type: 'netmap' }
+  | { type: 'persist' }
+  /** Async signing: sign these bytes (the own record's) and hand the signature to installSignature. */
+  | { type: 'sign'; unsigned: Uint8Array }
+  /** The certificate chain was renewed: persist certChain with the membership. */
+  | { type: 'chain' }
+  /** The revocations held changed: persist revocationList() with the membership. */
+  | { type: 'revocations' };
+
+export interface WgObservation {
+  /** Base64 public key. */
+  publicKey: string;
+  endpoint: string | null;
+  lastHandshakeMs: number;
+  rxBytes: number;
+  txBytes: number;
+}
+
+export interface NodeCoreOptions {
+  network: SignedNetwork;
+  chain: Cert[];
+  signKeys: SignKeys;
+  relay: boolean;
+  configuredEndpoints: Endpoint[];
+  services: Service[];
+  subnets: string[];
+  /** The last seq this node signed, so restarts never go backwards. */
+  lastSeq: number;
+  nowMs: number;
+  /** Lifetime of the certificates this node renews for members it admitted. */
+  certLifetimeMs?: number;
+  /** The caller signs the own record (selfsign.ts): 'sign' actions; the first record is pending (signRequest) until signed or read. */
+  asyncSign?: boolean;
+}

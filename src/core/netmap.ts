@@ -70,6 +70,8 @@ export interface Netmap {
   routes: SubnetRoute[];
   /** Advertised subnets this node does not route, with the reason (see prefixes.ts). */
   refused: RefusedPrefix[];
+  /** The exit this node's LAN uses (core/exits.ts withExit), if any: its peer holds 0.0.0.0/0. */
+  exit?: { node: string; name: string; ipv4: string } | null;
 }
 
 function publicHost(r: NodeRecord): string | null {

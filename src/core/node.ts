@@ -28,6 +28,7 @@ import { joinRecords, JOIN_RECORDS_BUDGET } from './admit.ts';
 import { LinkRtts } from './rtt.ts';
 import { OwnRecordSigner, type NotInstalled } from './selfsign.ts';
 import type { Action, WgObservation, NodeCoreOptions } from './node-types.ts';
+import { Exits, withExit, type ExitOfferView } from './exits.ts';
 
 export type { DropCounters } from './verify.ts';
 export { MAX_RECORDS } from './store.ts';
@@ -79,6 +80,8 @@ export class NodeCore {
   /** Revocations held (revoke.ts, revocations.ts): the daemon restores them from disk and plans local ones with them. */
   readonly revocations: Revocations;
   get dropped(): DropCounters { return this.verifier.dropped; }
+  /** This node's exit: its choice and the donors' health (exits.ts). */
+  readonly exits: Exits;
 
   constructor(o: NodeCoreOptions) {
     this.network = o.network;
@@ -89,6 +92,7 @@ export class NodeCore {
     this.signer = new OwnRecordSigner(o.signKeys, o.asyncSign ?? false);
     this.selfId = nodeIdOf(o.chain[0]!.signPub);
     this.store = new RecordStore(this.selfId, this.verifier.dropped);
+    this.exits = new Exits(this.selfId);
     this.renewals = new Renewals(o.network.params, o.signKeys, o.certLifetimeMs);
     this.configured = o.configuredEndpoints;
     this.wanted = { services: o.services, subnets: o.subnets };
@@ -125,7 +129,8 @@ export class NodeCore {
   netmap(): Netmap {
     if (!this.cachedNetmap) {
       this.selfRecord; // async signing: the first record exists before anything is computed from it
-      this.cachedNetmap = computeNetmap(this.selfId, this.store.all as Map<string, NodeRecord>, this.network.params, this.punches.dialTargets(), this.connected);
+      const nm = computeNetmap(this.selfId, this.store.all as Map<string, NodeRecord>, this.network.params, this.punches.dialTargets(), this.connected);
+      this.cachedNetmap = withExit(nm, this.exits.chosen);
     }
     return this.cachedNetmap;
   }
@@ -202,6 +207,19 @@ export class NodeCore {
     this.wanted = { ...this.wanted, subnets };
     this.body = { ...this.body, relay };
     return this.resign(nowMs);
+  }
+
+  /** Offer this node's uplink as an exit (capacity in Mbit/s; 0 withdraws the offer). */
+  setExitOffer(capacityMbit: number, nowMs: number): Action[] { this.body = { ...this.body, exitCapacityMbit: capacityMbit }; return this.resign(nowMs); }
+
+  exitOffers(nowMs: number): ExitOfferView[] { return this.exits.offers(this.store.values(), this.netmap(), nowMs); }
+
+  /** Exit health pings and choice (the daemon calls it more often than tick: failover within seconds). */
+  exitTick(nowMs: number): Action[] {
+    const r = this.exits.tick(this.exitOffers(nowMs), (id) => { const c = this.store.get(id)?.chain[0]; return c && formatIPv4(c.ipv4); }, nowMs);
+    const out: Action[] = r.pings.map((p) => ({ type: 'send', to: p.to, bytes: encodeControl({ type: 'ping', nonce: p.nonce, sentMs: nowMs }) }));
+    if (r.changed) { this.cachedNetmap = null; out.push({ type: 'netmap' }); }
+    return out;
   }
 
   // ---- records ----
@@ -318,6 +336,7 @@ export class NodeCore {
       case 'ping':
         return [reply({ type: 'pong', nonce: m.nonce, sentMs: m.sentMs })];
       case 'pong':
+        if (this.exits.pong(m.nonce, fromId, nowMs)) return [];
         return this.rtts.pong(m.nonce, fromId, (id) => this.isDirect(id), nowMs) ? this.resign(nowMs) : [];
       case 'punch':
         return this.fromPunch(this.punches.onPunch(this.punchView, fromId, { kind: 'public', host: m.host, port: m.port }, nowMs));

@@ -124,7 +124,7 @@ test('auto: when the chosen donor stops answering, the user moves within EXIT_DE
   assert.ok(movedAt > 0, 'moved to the other donor');
   assert.ok(movedAt - deathMs <= EXIT_DEAD_MS + EXIT_PING_INTERVAL_MS + 200, `moved after ${movedAt - deathMs} ms`);
   // It stays on the new donor when the old one comes back (sticky).
-  run(ex, w, 6000, 8000, () => true);
+  run(ex, w, movedAt, movedAt + 3000, () => true);
   assert.is(ex.chosen, other);
 });
 

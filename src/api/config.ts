@@ -75,12 +75,10 @@ export function describeProblems(c: LoadedConfig): string[] {
   return [...c.errors.map((p) => `error: ${formatProblem(p)}`), ...c.warnings.map((p) => `warning: ${formatProblem(p)}`)];
 }
 
-/** Logs every problem at its level (the logger adds the level itself), and settings this version cannot act on. */
+/** Logs every problem at its level (the logger adds the level itself). */
 export function logProblems(c: LoadedConfig, log: { error(m: string): void; warn(m: string): void }): void {
   for (const p of c.errors) log.error(formatProblem(p));
   for (const p of c.warnings) log.warn(formatProblem(p));
-  const exit = c.settings.exit;
-  if (exit.offer || exit.use) log.warn(`${c.file}: section "exit": exit nodes (offer/use) are not supported by this version of kithd yet; the setting has no effect`);
 }
 
 /** A one-line summary of the settings that matter at startup. */

@@ -16,6 +16,7 @@ import { defaultRunDir, defaultSocketPath } from '../api/protocol.ts';
 import type { DurableState } from './state.ts';
 import { StateStore } from './store.ts';
 import { Mesh, type MeshOptions } from './mesh.ts';
+import { effectiveExit } from './exits.ts';
 import { e2eIfname } from '../wg/apply.ts';
 import { serveApi } from './api-server.ts';
 import { methodCaller } from './methods.ts';
@@ -59,7 +60,7 @@ export class Kithd {
     return {
       ifname: s.ifname, listenPort: s.listenPort, runDir: this.runDir, relay: true, services: this.services(),
       subnets: s.subnets.map((x) => x.prefix), endpoints: s.endpoints.map((e) => formatHostPort(e.host, e.port)),
-      onNetmap: (nm) => this.dns?.update(nm),
+      onNetmap: (nm) => this.dns?.update(nm), exit: effectiveExit(s.exit, this.state?.exit), dnsPort: s.dns.enabled ? s.dns.port : null,
     };
   }
 

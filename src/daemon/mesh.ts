@@ -27,6 +27,7 @@ import { SignatureQueue, prefetchSignatures } from './sigqueue.ts';
 import { restoreRevocations, saveRevocations } from './revoke.ts';
 import { NativeSelfSigner } from './selfsign.ts';
 import { saveRenewedChain } from './renewal.ts';
+import { ExitRuntime, type ExitConfig } from './exits.ts';
 
 export const TICK_MS = 1000;
 export const LAN_SCAN_MS = 30_000;
@@ -47,6 +48,9 @@ export interface MeshOptions {
   endpoints: string[];
   /** Called after each applied netmap (DNS rebuilds its index from it). */
   onNetmap?: (nm: Netmap) => void;
+  /** Exit offer and use (daemon/exits.ts), and the DNS port a donor leaves open to members. */
+  exit?: ExitConfig;
+  dnsPort?: number | null;
 }
 
 export interface InviteOptions { name: string | null; admin: boolean; ttlMs: number }
@@ -55,6 +59,7 @@ export class Mesh {
   readonly core: NodeCore;
   readonly applier: WgApplier;
   readonly routes: MeshRoutes;
+  readonly exits: ExitRuntime;
   private readonly nudger = new E2eNudger();
   private ctrl: UdpSocket | null = null;
   /** Control datagrams in arrival order, their signatures checked natively before the core sees them. */
@@ -86,9 +91,7 @@ export class Mesh {
     this.ctrlQueue = new SignatureQueue(p.crypto, (q) => this.core.signatureChecks({ control: q.data, fromIPv4: q.from }, p.clock.nowMs()), (q) => {
       try {
         this.dispatch(this.core.handleControl(q.data, q.from, p.clock.nowMs()));
-      } catch (e) { // the core catches what a member sends; this is a bug, and one datagram must not end kithd
-        this.log.limited('control', 'error', `control datagram from ${q.from}: ${(e as Error).message}`);
-      }
+      } catch (e) { this.log.limited('control', 'error', `control datagram from ${q.from}: ${(e as Error).message}`); } // a bug: one datagram must not end kithd
     });
     const state = store.get();
     this.signKeys = signKeysFromSeed(fromBase64(state.signSeed));
@@ -111,14 +114,12 @@ export class Mesh {
     this.selfSigner = p.crypto ? new NativeSelfSigner(p.crypto, this.signKeys, () => this.core, () => p.clock.nowMs(), (a) => this.dispatch(a), log) : null;
     this.applier = new WgApplier(p);
     this.routes = new MeshRoutes(p, log, { kith: opts.ifname, e2e: e2eIfname(opts.ifname) });
+    this.exits = new ExitRuntime(p, log, { core: this.core, dispatch: (a) => this.dispatch(a), devs: { kith: opts.ifname, e2e: e2eIfname(opts.ifname) }, runDir: opts.runDir,
+      listenPort: opts.listenPort, dnsPort: opts.dnsPort ?? null, services: () => this.opts.services, subnets: () => this.opts.subnets });
   }
 
   /** The membership as last persisted (read from the store each time). */
-  get membership(): Membership {
-    const m = this.store.get().membership;
-    if (!m) throw new Error('not a member of any network');
-    return m;
-  }
+  get membership(): Membership { const m = this.store.get().membership; if (!m) throw new Error('not a member of any network'); return m; }
   get network(): SignedNetwork { return this.core.network; }
 
   static async start(p: Platform, log: Logger, store: StateStore, opts: MeshOptions): Promise<Mesh> {
@@ -171,12 +172,13 @@ export class Mesh {
       this.log.warn(`join listener on tcp/${this.opts.listenPort} unavailable: ${(e as Error).message}`);
     }
     this.log.info(`member of "${net.name}" as ${this.core.certChain[0]!.name} ${ip} (${ula48Text(net.ula48)}), interface ${this.spec.ifname} via ${this.applier.backend}`);
-    // Learn the live sessions before the first apply: a restarted kithd must
-    // compute the same netmap it left, or it would briefly pull routes.
+    // Learn the live sessions before the first apply: a restarted kithd computes the netmap it left.
     await this.observe();
     await this.scanLan();
     await this.selfSigner?.idle(); // the record with those links and endpoints, before the first apply and digest answer
     this.ready = true;
+    this.exits.configure(this.opts.exit ?? { offerMbit: 0, use: null });
+    this.exits.start();
     this.timers.push(this.p.clock.every(TICK_MS, () => this.tick().catch((e: Error) => this.log.limited('tick', 'error', `tick failed: ${e.message}`))));
     this.timers.push(this.p.clock.every(LAN_SCAN_MS, () => this.scanLan().catch((e: Error) => this.log.limited('lan-scan', 'warn', `cannot read our addresses: ${e.message}`))));
     await this.tick();
@@ -288,9 +290,7 @@ export class Mesh {
         this.dirty = false;
         const nm = this.core.netmap();
         const sec = Math.floor(this.p.clock.nowMs() / 1000);
-        // Peers first, then routes (a route never points at an interface without
-        // its peer); routes and DNS follow the netmap whatever happens to the
-        // peers or to one route.
+        // Peers first, then routes (never to an interface without its peer); routes, exits and DNS follow the netmap whatever the peers do.
         const peers = await this.applier.applyPeers(this.spec, nm.peers, sec).catch((e: Error) => e);
         const e2e = await this.applier.applyPeers(this.e2eSpec, nm.e2ePeers, sec).catch(async (e: Error) => {
           await this.recreateIfGone();
@@ -299,6 +299,7 @@ export class Mesh {
         this.nudger.track(nm.e2ePeers.map((p) => p.publicKey), this.p.clock.nowMs());
         const hosts = await this.applier.applyHostRoutes(this.e2eSpec.ifname, nm.relayedHosts).catch((e: Error) => e);
         await this.routes.apply(nm);
+        await this.exits.apply(nm);
         if (peers === 1 || e2e === 1) this.log.debug(`applied WireGuard peers (${nm.peers.length} direct, ${nm.e2ePeers.length} end to end)`);
         this.logPathChanges(nm);
         this.opts.onNetmap?.(nm);
@@ -335,11 +336,9 @@ export class Mesh {
   private punchTable(peer: string): string { return `kithp_${this.opts.listenPort}_${peer.slice(0, 8)}`; }
 
   /**
-   * The opener's side of a punch (see core/punch.ts): an nftables rule lowers
-   * the TTL of our WireGuard handshake initiations to the peer's public
-   * endpoint (and only those: the handshake response and data must reach the
-   * far NAT), the peer is dialled, and once an initiation has left — our NAT
-   * now holds the mapping — the other side is told to dial back. The rule
+   * The opener's side of a punch (core/punch.ts): an nftables rule lowers the TTL of our handshake initiations
+   * (only those: the response and data must reach the far NAT) to the peer's public endpoint, the peer is dialled,
+   * and once an initiation has left (our NAT holds the mapping) the other side is told to dial back. The rule
    * stays until the session is up or the attempt fails (punch-close).
    */
   private async punchOpen(a: { peer: string; host: string; port: number; ttl: number }): Promise<void> {
@@ -421,20 +420,19 @@ export class Mesh {
   /** Applies changed endpoints, subnets and services from the config without a restart. */
   reconfigure(o: MeshOptions): void {
     const configured = configuredEndpoints(this.membership.endpoints, o.endpoints);
-    Object.assign(this.opts, { services: o.services, subnets: o.subnets, endpoints: o.endpoints, relay: o.relay });
+    Object.assign(this.opts, { services: o.services, subnets: o.subnets, endpoints: o.endpoints, relay: o.relay, exit: o.exit });
+    if (o.exit) this.exits.configure(o.exit);
     const now = this.p.clock.nowMs();
     this.dispatch([...this.core.setConfigured(configured, o.subnets, o.relay, now), ...this.core.setServices(o.services, now)]);
   }
 
-  setServices(services: Service[]): void {
-    this.opts.services = services;
-    this.dispatch(this.core.setServices(services, this.p.clock.nowMs()));
-  }
+  setServices(services: Service[]): void { this.opts.services = services; this.dispatch(this.core.setServices(services, this.p.clock.nowMs())); }
 
   /** Stops timers and sockets but leaves the interface and peers up, so traffic continues. */
   stop(): void {
     this.stopped = true;
     for (const t of this.timers) t.cancel();
+    this.exits.stop();
     this.saveTimer?.cancel();
     this.ctrl?.close();
     this.ctrlQueue.clear();

@@ -16,6 +16,7 @@ import { joinWithCode, JoinError } from './joiner.ts';
 import { peerList, statusOf } from './views.ts';
 import { revoke } from './revoke.ts';
 import type { Kithd } from './lifecycle.ts';
+import { exitList, exitOffer, exitUse } from './exit-methods.ts';
 
 /** An argument's type: a JSON string / integer / boolean on the socket, blobmsg string / int32 / bool on ubus. */
 export type ArgType = 'string' | 'int' | 'bool';
@@ -101,6 +102,9 @@ export const METHODS: readonly MethodSpec[] = [
   },
   { api: 'reload', args: {}, write: true, run: async (d) => { await d.reloadNow(); return statusOf(d); } },
   { api: 'revoke', args: { node: 'string', dryRun: 'bool' }, write: true, run: (d, params) => revoke(requireMesh(d), d.store!, d.log, params, d.p.clock.nowMs()) },
+  { api: 'exit.offer', ubus: 'exit_offer', args: { capacityMbit: 'int', off: 'bool' }, write: true, run: exitOffer },
+  { api: 'exit.use', ubus: 'exit_use', args: { node: 'string' }, write: true, run: exitUse },
+  { api: 'exits', args: {}, wrap: 'exits', run: exitList },
 ];
 
 /** How a front end runs a method of the table for a caller. */

@@ -49,6 +49,8 @@ export interface DurableState {
   membership: Membership | null;
   /** Services added with `kith service add` (those in the config file live there). */
   services?: Service[];
+  /** Exit offer and use set with `kith exit` (a config file's `config exit` wins): offerMbit 0 = none. */
+  exit?: { offerMbit: number; use: string | null };
 }
 
 export class StateError extends Error {

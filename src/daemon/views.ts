@@ -38,6 +38,7 @@ export function statusOf(d: Kithd) {
     reachable: nm.nodes.filter((n) => n.path === 'direct' || n.path === 'relayed').length,
     dropped: { ...mesh.core.dropped, oversize: mesh.core.dropped.oversize + mesh.ctrlOversize, rateLimited: mesh.core.dropped.rateLimited + mesh.ctrlQueue.dropped },
     routes: mesh.routes.view(nm),
+    exit: mesh.exits.view(nm),
   };
 }
 

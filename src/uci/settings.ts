@@ -20,7 +20,8 @@ import {
  *                         at least /8 (IPv6 /16), no host bits, not reserved,
  *                         outside the network's pool and ULA (when known)
  *   config service        name, port (required), proto [tcp], type
- *   config exit 'exit'    offer [0], capacity_mbit, use [0]
+ *   config exit 'exit'    offer [0], capacity_mbit [100], use [0]: 0 (none), auto or 1,
+ *                         or a member's name or node id (see core/exits.ts)
  */
 
 /** Limits on repeated things, so a runaway config cannot exhaust the router. */
@@ -44,7 +45,8 @@ export interface DnsSettings {
 }
 export interface SubnetSettings { prefix: string; family: 4 | 6 }
 export interface ServiceSettings { name: string; port: number; proto: 'tcp' | 'udp'; type: string | null }
-export interface ExitSettings { offer: boolean; capacityMbit: number | null; use: boolean }
+/** `use`: null (no exit), 'auto' (rendezvous choice) or a member's name or node id. */
+export interface ExitSettings { offer: boolean; capacityMbit: number | null; use: 'auto' | string | null }
 
 export interface KithSettings {
   enabled: boolean;
@@ -185,6 +187,15 @@ class SectionReader {
 const LOG_LEVELS = oneOf<LogLevel>(['debug', 'info', 'warn', 'error']);
 const PROTO = oneOf(['tcp', 'udp'] as const);
 const CAPACITY = intRange(1, MAX_EXIT_CAPACITY_MBIT, 'Mbit/s');
+/** An exit to use: off, auto, or a member (DNS label or 16 hex digits of node id). */
+const EXIT_USE: ValueType<'auto' | string | null> = {
+  expected: '0, auto, or a member\'s name or node id',
+  parse(raw) {
+    if (BOOL.parse(raw).ok) return { ok: true, value: (BOOL.parse(raw) as { value: boolean }).value ? 'auto' : null };
+    if (raw === 'auto' || DNS_LABEL.parse(raw.toLowerCase()).ok) return { ok: true, value: raw === 'auto' ? 'auto' : raw.toLowerCase() };
+    return { ok: false, why: '' };
+  },
+};
 
 function readMain(r: SectionReader | null): Omit<KithSettings, 'dns' | 'subnets' | 'services' | 'exit'> {
   const out = {
@@ -219,9 +230,9 @@ function readExit(r: SectionReader | null): ExitSettings {
   const out: ExitSettings = {
     offer: r?.one('offer', BOOL) ?? false,
     capacityMbit: r?.one('capacity_mbit', CAPACITY) ?? null,
-    use: r?.one('use', BOOL) ?? false,
+    use: r?.one('use', EXIT_USE) ?? null,
   };
-  if (r && out.offer && out.use) r.error('use', 'a node cannot offer an exit and use one at the same time (set offer or use to 0)');
+  if (r && out.offer && out.use !== null) r.error('use', 'a node cannot offer an exit and use one at the same time (set offer or use to 0)');
   if (r && !out.offer && r.has('capacity_mbit')) r.warn('capacity_mbit', 'has no effect while offer is 0');
   r?.finish();
   return out;

@@ -41,6 +41,7 @@ const MEMBER: MemberStatus = {
   peers: 3,
   revocations: 0,
   revoked: false,
+  exit: { offering: false, capacityMbit: 0, use: null, via: null, error: null },
   reachable: 2,
   dropped: { malformed: 1, badSignature: 0, stale: 4, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0, failed: 0, nonMember: 0, rateLimited: 0, duplicateKey: 0, knownBad: 0, departed: 0, overQuota: 0, forger: 0, revoked: 0 },
   routes: { table: 7799, routes: 1, refused: [{ node: 'bob', prefix: '0.0.0.0/0', reason: 'shorter than /8: too wide to route into the mesh' }], refusedCount: 1, failed: [], ruleErrors: [] },

@@ -19,7 +19,7 @@ test('an empty file gives the documented defaults', () => {
     enabled: true, ifname: 'kith0', listenPort: 51820, stateDir: '/etc/kith', logLevel: 'info', endpoints: [], nodeName: null,
     ubusSocket: '/var/run/ubus/ubus.sock',
     dns: { enabled: true, port: 5353, listen: ['127.0.0.1'], listenOverlay: true, forward: false, upstreams: [] },
-    subnets: [], services: [], exit: { offer: false, capacityMbit: null, use: false },
+    subnets: [], services: [], exit: { offer: false, capacityMbit: null, use: null },
   });
 });
 
@@ -78,7 +78,7 @@ config exit 'exit'
   assert.equal(s.dns, { enabled: false, port: 5300, listen: ['192.168.1.1'], listenOverlay: true, forward: true, upstreams: [{ address: '9.9.9.9', port: 53 }, { address: '2620:fe::fe', port: 5353 }] });
   assert.equal(s.subnets, [{ prefix: '192.168.1.0/24', family: 4 }, { prefix: 'fd00:0:0:1::/64', family: 6 }]);
   assert.equal(s.services, [{ name: 'nas', port: 445, proto: 'tcp', type: null }, { name: 'cam', port: 554, proto: 'udp', type: 'rtsp' }]);
-  assert.equal(s.exit, { offer: true, capacityMbit: 200, use: false });
+  assert.equal(s.exit, { offer: true, capacityMbit: 200, use: null });
 });
 
 // [the two lines before the bad option, option, bad value, expected fragment]; the bad option is on line 3.

@@ -19,6 +19,8 @@ export const USAGE = `usage: kith <command> [options]
   invites [--json]
   revoke <node> [--dry-run] [--json]   (by name, node id or overlay address; says whom it cuts off)
   service add <name> <port> [--proto tcp|udp] [--type http] | service rm <name> | service list [--json]
+  exit offer [--capacity-mbit N] | exit offer off | exit use auto|<node>|off
+  exits [--json]   (exit offers: node, capacity, users, health, which one this node uses)
   config check [--file F] [--json]   (default /etc/config/kith, else /etc/kith/kith.conf)
   reload
 environment: KITH_SOCKET (kithd's API socket; default /var/run/kith/kithd.sock, or
@@ -118,6 +120,36 @@ const COMMANDS: Record<string, Command> = {
       c.out(`${r.dryRun ? 'would revoke' : 'revoked'} ${r.revoked}${cut}`);
     },
   },
+  exit: {
+    valued: ['capacity-mbit'], booleans: ['json'], args: [1, 2],
+    async run(c) {
+      const [sub, arg] = c.pos;
+      let v: ExitStatus;
+      if (sub === 'offer') {
+        if (arg !== undefined && arg !== 'off') throw new UsageError(`exit offer takes only "off" (got "${arg}")`);
+        const cap = flag(c, 'capacity-mbit');
+        if (cap !== undefined && !/^[0-9]+$/.test(cap)) throw new UsageError(`invalid --capacity-mbit "${cap}": a whole number of Mbit/s`);
+        v = await c.call('exit.offer', { off: arg === 'off', capacityMbit: cap === undefined ? undefined : Number(cap) }) as ExitStatus;
+      } else if (sub === 'use') {
+        if (arg === undefined) throw new UsageError('exit use needs auto, off or a member\'s name');
+        if (c.flags.has('capacity-mbit')) throw new UsageError('--capacity-mbit belongs to exit offer');
+        v = await c.call('exit.use', { node: arg }) as ExitStatus;
+      } else throw new UsageError(`unknown exit command "${c.pos.join(' ')}" (offer, use)`);
+      if (c.flags.has('json')) return c.out(JSON.stringify(v, null, 2));
+      c.out(v.offering ? `offering an exit of ${v.capacityMbit} Mbit/s` : 'not offering an exit');
+      c.out(v.use === null ? 'using no exit' : `using exit ${v.use}${v.via ? ` (now via ${v.via})` : ' (no healthy donor yet)'}`);
+    },
+  },
+  exits: {
+    valued: [], booleans: ['json'], args: [0, 0],
+    async run(c) {
+      const list = await c.call('exits') as { node: string; capacityMbit: number; users: number | null; healthy: boolean; chosen: boolean; skipped: string | null; self: boolean }[];
+      if (c.flags.has('json')) return c.out(JSON.stringify(list, null, 2));
+      if (!list.length) return c.out('no member offers an exit');
+      c.out(table([['NODE', 'CAPACITY', 'USERS', 'HEALTHY', 'CHOSEN', 'NOTE'], ...list.map((x) => [x.node + (x.self ? ' (this node)' : ''), `${x.capacityMbit} Mbit/s`,
+        x.users === null ? '-' : String(x.users), x.healthy ? 'yes' : 'no', x.chosen ? 'yes' : 'no', x.skipped ?? ''])]));
+    },
+  },
   reload: {
     valued: [], booleans: [], args: [0, 0],
     async run(c) { await c.call('reload'); c.out('configuration reloaded'); },
@@ -149,6 +181,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
 };
+
+interface ExitStatus { offering: boolean; capacityMbit: number; use: string | null; via: string | null }
 
 interface Status {
   state: string; revoked?: boolean; error?: string | null; peers: number; reachable: number; dropped: Record<string, number> | null;

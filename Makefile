@@ -16,7 +16,7 @@ APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping proc
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss typecheck ipk image deb package-test clean
+.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss bench-exit typecheck ipk image deb package-test clean
 
 all: build
 
@@ -94,6 +94,10 @@ bench-crypto: deps
 # kithd's resident memory with 3 and 100 member records, where it goes, and the router bundle's size.
 bench-rss: deps build
 	bash bench/rss.sh
+
+# Exit failover: a user's donor dies; time until its LAN client is through the other donor (median of 10).
+bench-exit: deps build
+	bash bench/exit-failover.sh
 
 bench-dns: deps-bench build
 	bash bench/dns.sh

@@ -54,3 +54,22 @@ kx_mesh() {
 kx_via() { kith "$1" status --json 2>/dev/null | node -e 'try { const s = JSON.parse(require("fs").readFileSync(0)); console.log(s.exit && s.exit.via || ""); } catch { console.log(""); }'; }
 # What the server saw as the source of one fetch from namespace $1 (empty on failure).
 kx_fetch() { kt_exec "$1" curl -s --max-time "${2:-1}" "http://$SRV:8080/" 2>/dev/null; }
+# Whether node $1 has chosen an exit / chosen node $2.
+kx_has_via() { [ -n "$(kx_via "$1")" ]; }
+kx_via_is() { [ "$(kx_via "$1")" = "$2" ]; }
+# The server saw node $2's WAN address in a fetch from namespace $1 (false for an unknown donor).
+kx_fetch_via() { [ -n "$2" ] && [ -n "${WAN[$2]:-}" ] && [ "$(kx_fetch "$1")" = "${WAN[$2]}" ]; }
+# What a failure needs: each node's exit status and offers, the donors' nftables, the users' rules and exit table.
+kx_dump() {
+  local n
+  for n in hub don2 home1 home2; do
+    echo "--- $n: kith status --json (exit) / kith exits --json"
+    kith $n status --json 2>&1 | grep -A7 '"exit"'
+    kith $n exits --json 2>&1 | head -c 1500; echo
+  done
+  for n in hub don2; do echo "--- $n: nft list ruleset"; kt_exec $n nft list ruleset 2>&1 | head -80; done
+  for n in home1 home2; do
+    echo "--- $n: ip rule / table 7798 / nft"
+    kt_exec $n ip -4 rule show; kt_exec $n ip -4 route show table 7798; kt_exec $n nft list ruleset 2>&1 | head -30
+  done
+}

@@ -31,20 +31,24 @@ bad hub exit use don2
 [ "$(kith home2 status --json | grep -A5 '"exit"')" = "$before" ] && kt_ok "bad exit commands changed nothing (home2 as before)" || kt_bad "home2's exit changed"
 kith home2 exit use auto >/dev/null || kt_bad "home2 exit use auto"
 
-for h in home1 home2; do kt_wait 20 "$h chooses an exit" test -n "\$(kx_via $h)" || kt_bad "$h has no exit"; done
+for h in home1 home2; do kt_wait 20 "$h chooses an exit" kx_has_via $h || kt_bad "$h has no exit"; done
 via1=$(kx_via home1); via2=$(kx_via home2)
 echo "  auto: home1 → $via1, home2 → $via2"
+if [ -z "$via1" ] || [ -z "$via2" ]; then
+  # Nothing below means anything without a donor on each home.
+  kt_bad "no exit chosen (home1 → '$via1', home2 → '$via2'): the rest is not run"; kx_dump; kt_summary exits; exit
+fi
 if [ "$via1" = "$via2" ]; then
   # Both hashed onto one donor: home2 names the other, so there is a user the failover must not move.
   kith home2 exit use "$(other "$via1")" >/dev/null || kt_bad "home2 exit use $(other "$via1")"
-  kt_wait 10 "home2 via the other donor" test "\$(kx_via home2)" = "$(other "$via1")" || kt_bad "home2 did not take $(other "$via1")"
+  kt_wait 10 "home2 via the other donor" kx_via_is home2 "$(other "$via1")" || kt_bad "home2 did not take $(other "$via1")"
   via2=$(kx_via home2); echo "  home2 names $via2 (both had hashed onto $via1)"
 fi
 kith home1 exits --json | grep -q '"chosen": true' && kt_ok "kith exits shows the chosen offer" || kt_bad "kith exits: $(kith home1 exits)"
 
 for i in 1 2; do
   h=home$i; v=$([ $i = 1 ] && echo "$via1" || echo "$via2")
-  kt_wait 10 "c$i through $v" test "\$(kx_fetch c$i)" = "${WAN[$v]}" && kt_ok "c$i (behind $h, LAN 198.19.5.0/24) fetches through $v: the server sees ${WAN[$v]}" \
+  kt_wait 10 "c$i through $v" kx_fetch_via c$i "$v" && kt_ok "c$i (behind $h, LAN 198.19.5.0/24) fetches through $v: the server sees ${WAN[$v]}" \
     || kt_bad "c$i: the server saw '$(kx_fetch c$i)', expected ${WAN[$v]}"
   [ "$(kt_exec $h curl -s --max-time 2 http://$SRV:8080/)" = "$([ $i = 1 ] && echo 198.51.100.1 || echo 203.0.113.1)" ] \
     && kt_ok "$h itself still goes out through its own NAT" || kt_bad "$h's own traffic left another way"
@@ -76,4 +80,5 @@ elif [ "$moved" -le 3000 ]; then kt_ok "after $via1 died, c1 was through $(other
 else kt_bad "failover took $moved ms (> 3000)"; fi
 [ "$via2" != "$via1" ] && [ "$(kx_via home2)" = "$via2" ] && [ "$(kx_fetch c2 2)" = "${WAN[$via2]}" ] \
   && kt_ok "home2 (a user of $via2) never moved" || kt_bad "home2 moved: via $(kx_via home2)"
+[ "$KT_FAIL" = 0 ] || kx_dump
 kt_summary exits

@@ -66,6 +66,7 @@ kx_dump() {
     echo "--- $n: kith status --json (exit) / kith exits --json"
     kith $n status --json 2>&1 | grep -A7 '"exit"'
     kith $n exits --json 2>&1 | head -c 1500; echo
+    echo "--- $n: kith status --json (whole: record counters and rejections)"; kith $n status --json 2>&1 | tr -d ' \n' | head -c 3000; echo
   done
   for n in hub don2; do echo "--- $n: nft list ruleset"; kt_exec $n nft list ruleset 2>&1 | head -80; done
   for n in home1 home2; do

@@ -210,7 +210,8 @@ export class NodeCore {
   }
 
   /** Offer this node's uplink as an exit (capacity in Mbit/s; 0 withdraws the offer). */
-  setExitOffer(capacityMbit: number, nowMs: number): Action[] { this.body = { ...this.body, exitCapacityMbit: capacityMbit }; return this.resign(nowMs); }
+  /** resign() compares against this.body, so a change made here forces it (an offer spread only when something else changed). */
+  setExitOffer(capacityMbit: number, nowMs: number): Action[] { const changed = this.body.exitCapacityMbit !== capacityMbit; this.body = { ...this.body, exitCapacityMbit: capacityMbit }; return this.resign(nowMs, changed); }
 
   exitOffers(nowMs: number): ExitOfferView[] { return this.exits.offers(this.store.values(), this.netmap(), nowMs); }
 

@@ -19,6 +19,7 @@ import { Mesh, type MeshOptions } from './mesh.ts';
 import { e2eIfname } from '../wg/apply.ts';
 import { serveApi } from './api-server.ts';
 import { methodCaller } from './methods.ts';
+import { clientPeers } from './clients.ts';
 import type { Logger } from './log.ts';
 
 export interface KithdOptions {
@@ -59,7 +60,7 @@ export class Kithd {
     return {
       ifname: s.ifname, listenPort: s.listenPort, runDir: this.runDir, relay: true, services: this.services(),
       subnets: s.subnets.map((x) => x.prefix), endpoints: s.endpoints.map((e) => formatHostPort(e.host, e.port)),
-      onNetmap: (nm) => this.dns?.update(nm),
+      onNetmap: (nm) => this.dns?.update(nm), localPeers: (ula48) => clientPeers(this.state, ula48),
     };
   }
 

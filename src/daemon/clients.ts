@@ -127,7 +127,10 @@ export async function listClients(d: Kithd, mesh: Mesh | null): Promise<ClientVi
   });
 }
 
-/** The record advertises the clients as they are stored; the next apply sets the peers. */
-function publishClients(d: Kithd, mesh: Mesh): void {
+/**
+ * The record advertises the clients as they are stored; the next apply sets the peers.
+ * Also run once a mesh has started: a change made while it was starting is in the store only.
+ */
+export function publishClients(d: Kithd, mesh: Mesh): void {
   mesh.dispatch([...mesh.core.setClients(storedClients(d.state).map((c) => c.ipv4), d.p.clock.nowMs()), { type: 'netmap' }]);
 }

@@ -19,7 +19,7 @@ import { Mesh, type MeshOptions } from './mesh.ts';
 import { e2eIfname } from '../wg/apply.ts';
 import { serveApi } from './api-server.ts';
 import { methodCaller } from './methods.ts';
-import { clientPeers } from './clients.ts';
+import { clientPeers, publishClients } from './clients.ts';
 import type { Logger } from './log.ts';
 
 export interface KithdOptions {
@@ -103,6 +103,7 @@ export class Kithd {
       if (!isValidIPv4Or6(e.host)) this.log.warn(`endpoint ${e.host}:${e.port}: only IP addresses are advertised; this one is left out`);
     }
     this.mesh = await Mesh.start(this.p, this.log, this.store!, this.meshOptions());
+    publishClients(this, this.mesh); // a client added or removed while the mesh started
     const misfit = this.configMisfit(this.config);
     if (misfit) this.log.error(`${this.config.file}: ${misfit}; the node record carries what fits (kith status shows what was left out)`);
     for (const s of this.settings.subnets) {

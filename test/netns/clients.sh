@@ -88,7 +88,11 @@ gone() {
 }
 if kt_wait $LIMIT_S "the phone's address gone from every member" gone; then
   kt_ok "removed from every member's WireGuard in $(( ($(date +%s%N) - start) / 1000000 )) ms"
-else kt_bad "the phone's address is still somewhere"; fi
+else
+  kt_bad "the phone's address is still somewhere"
+  for n in hub home1 home2; do kt_log "$n: $(kt_exec $n wg show "$(kt_if $n)" allowed-ips | grep -F "$ADDR/32" | cut -c1-12)… $(kith $n status --json | grep -c '"clients"')"; done
+  for n in home1 home2; do kt_log "$n records:"; "$KT_ROOT/node_modules/.bin/tsx" "$KT_ROOT/test/netns/tool.ts" dump "$KT_TMP/$n/run/records.json" 2>&1 | grep -i hub >&2; done
+fi
 kt_check "the removed client no longer reaches home1" bash -c "! ip netns exec $(kt_ns cli) ping -c2 -W1 ${IP[home1]}"
 kt_check "kith clients no longer lists it" bash -c "! KITH_STATE_DIR=$KT_TMP/hub ip netns exec $(kt_ns hub) $(kt_kith_cmd) clients | grep -q phone"
 

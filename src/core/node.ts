@@ -55,7 +55,7 @@ export class NodeCore {
   /** The published body (after fitRecord). */
   private body: RecordBody;
   /** Services and subnets as configured; the record carries what fits of them. */
-  private wanted: { services: Service[]; subnets: string[] };
+  private wanted: { services: Service[]; subnets: string[]; clients: string[] };
   /** What the last record had to leave out to fit MAX_RECORD_BYTES. */
   trimmed: Trimmed = { links: 0, endpoints: 0, services: 0, subnets: 0 };
   private lanEndpoints: Endpoint[] = [];
@@ -91,7 +91,7 @@ export class NodeCore {
     this.store = new RecordStore(this.selfId, this.verifier.dropped);
     this.renewals = new Renewals(o.network.params, o.signKeys, o.certLifetimeMs);
     this.configured = o.configuredEndpoints;
-    this.wanted = { services: o.services, subnets: o.subnets };
+    this.wanted = { services: o.services, subnets: o.subnets, clients: o.clients ?? [] };
     this.body = { seq: o.lastSeq, endpoints: [], links: [], subnets: [], relay: o.relay, exitCapacityMbit: 0, services: [] };
     const core = this;
     this.punchView = {
@@ -154,7 +154,7 @@ export class NodeCore {
       const rtt = this.rtts.get(id) ?? 0;
       links.push({ peer: id, rttMs: publishedRtt(this.body.links.find((l) => l.peer === id)?.rttMs, rtt) });
     }
-    const fit = fitRecord({ ...this.body, endpoints, links, services: this.wanted.services, subnets: this.wanted.subnets }, this.chain);
+    const fit = fitRecord({ ...this.body, endpoints, links, services: this.wanted.services, subnets: this.wanted.subnets, clients: this.wanted.clients }, this.chain);
     const next = fit.body;
     this.trimmed = fit.trimmed;
     if (!force && sameBody(next, this.body)) return [];
@@ -195,6 +195,12 @@ export class NodeCore {
   setServices(services: Service[], nowMs: number): Action[] {
     this.wanted = { ...this.wanted, services };
     return this.resign(nowMs, true);
+  }
+
+  /** The addresses of this node's plain WireGuard clients (core/clients.ts), advertised in its record. */
+  setClients(clients: string[], nowMs: number): Action[] {
+    this.wanted = { ...this.wanted, clients };
+    return this.resign(nowMs);
   }
 
   setConfigured(endpoints: Endpoint[], subnets: string[], relay: boolean, nowMs: number): Action[] {

@@ -19,6 +19,7 @@ import { Mesh, type MeshOptions } from './mesh.ts';
 import { e2eIfname } from '../wg/apply.ts';
 import { serveApi } from './api-server.ts';
 import { methodCaller } from './methods.ts';
+import { clientPeers, publishClients } from './clients.ts';
 import type { Logger } from './log.ts';
 
 export interface KithdOptions {
@@ -59,7 +60,7 @@ export class Kithd {
     return {
       ifname: s.ifname, listenPort: s.listenPort, runDir: this.runDir, relay: true, services: this.services(),
       subnets: s.subnets.map((x) => x.prefix), endpoints: s.endpoints.map((e) => formatHostPort(e.host, e.port)),
-      onNetmap: (nm) => this.dns?.update(nm),
+      onNetmap: (nm) => this.dns?.update(nm), localPeers: (ula48) => clientPeers(this.state, ula48),
     };
   }
 
@@ -102,6 +103,7 @@ export class Kithd {
       if (!isValidIPv4Or6(e.host)) this.log.warn(`endpoint ${e.host}:${e.port}: only IP addresses are advertised; this one is left out`);
     }
     this.mesh = await Mesh.start(this.p, this.log, this.store!, this.meshOptions());
+    publishClients(this, this.mesh); // a client added or removed while the mesh started
     const misfit = this.configMisfit(this.config);
     if (misfit) this.log.error(`${this.config.file}: ${misfit}; the node record carries what fits (kith status shows what was left out)`);
     for (const s of this.settings.subnets) {

@@ -13,7 +13,7 @@ import { DEFAULT_CERT_LIFETIME_MS } from '../core/renew.ts';
 import { encodeInvite } from '../core/invite.ts';
 import { formatIPv4, parseIPv4 } from '../core/ip.ts';
 import type { Endpoint, Service } from '../core/record.ts';
-import type { Netmap } from '../core/netmap.ts';
+import type { Netmap, WgPeer } from '../core/netmap.ts';
 import { WgApplier, e2eIfname, E2E_MTU, type InterfaceSpec } from '../wg/apply.ts';
 import { MeshRoutes } from './routes.ts';
 import { configuredEndpoints } from './endpoints.ts';
@@ -47,6 +47,8 @@ export interface MeshOptions {
   endpoints: string[];
   /** Called after each applied netmap (DNS rebuilds its index from it). */
   onNetmap?: (nm: Netmap) => void;
+  /** Outer-interface peers besides the members: this node's plain WireGuard clients (clients.ts). */
+  localPeers?: (ula48: Uint8Array) => WgPeer[];
 }
 
 export interface InviteOptions { name: string | null; admin: boolean; ttlMs: number }
@@ -106,7 +108,7 @@ export class Mesh {
     const configured = configuredEndpoints(this.membership.endpoints, opts.endpoints);
     this.core = new NodeCore({
       network, chain, signKeys: this.signKeys, relay: opts.relay, configuredEndpoints: configured,
-      services: opts.services, subnets: opts.subnets, lastSeq: 0, nowMs: p.clock.nowMs(), asyncSign: !!p.crypto,
+      services: opts.services, subnets: opts.subnets, clients: state.clients?.map((c) => c.ipv4), lastSeq: 0, nowMs: p.clock.nowMs(), asyncSign: !!p.crypto,
     });
     this.selfSigner = p.crypto ? new NativeSelfSigner(p.crypto, this.signKeys, () => this.core, () => p.clock.nowMs(), (a) => this.dispatch(a), log) : null;
     this.applier = new WgApplier(p);
@@ -291,7 +293,7 @@ export class Mesh {
         // Peers first, then routes (a route never points at an interface without
         // its peer); routes and DNS follow the netmap whatever happens to the
         // peers or to one route.
-        const peers = await this.applier.applyPeers(this.spec, nm.peers, sec).catch((e: Error) => e);
+        const peers = await this.applier.applyPeers(this.spec, [...nm.peers, ...(this.opts.localPeers?.(this.network.params.ula48) ?? [])], sec).catch((e: Error) => e);
         const e2e = await this.applier.applyPeers(this.e2eSpec, nm.e2ePeers, sec).catch(async (e: Error) => {
           await this.recreateIfGone();
           return e;
@@ -426,10 +428,7 @@ export class Mesh {
     this.dispatch([...this.core.setConfigured(configured, o.subnets, o.relay, now), ...this.core.setServices(o.services, now)]);
   }
 
-  setServices(services: Service[]): void {
-    this.opts.services = services;
-    this.dispatch(this.core.setServices(services, this.p.clock.nowMs()));
-  }
+  setServices(services: Service[]): void { this.opts.services = services; this.dispatch(this.core.setServices(services, this.p.clock.nowMs())); }
 
   /** Stops timers and sockets but leaves the interface and peers up, so traffic continues. */
   stop(): void {

@@ -12,7 +12,7 @@ import { networkId } from '../../src/core/network.ts';
 import { foundMesh, issueMember, joinInMemory, makeIdentity } from '../support/mesh.ts';
 import { mulberry32, seededBytes } from '../support/rand.ts';
 import type { NatKind } from './nat.ts';
-import { World, TICK_MS, type SimNode } from './world.ts';
+import { World, type SimNode } from './world.ts';
 import { checkConverged, checkPaths, checkRecords, Violation, type PairStats } from './check.ts';
 
 export interface ScenarioOptions {

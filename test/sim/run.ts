@@ -48,9 +48,11 @@ export function runScenario(opts: ScenarioOptions): Figures {
     const live = w.live();
     const b0 = live.reduce((a, n) => a + n.bytesSent, 0);
     const c0 = live.reduce((a, n) => a + n.sigChecks, 0);
-    for (let k = 0; k < seconds && !overWall(); k++) { each(k); step(); }
+    let secs = 0;
+    for (let k = 0; k < seconds && !overWall(); k++) { each(k); step(); secs++; }
     const now = w.live();
-    const secs = seconds;
+    // Cut by the wall-clock limit before a tick ran: no figure (NaN prints as '-'), never a zero.
+    if (secs === 0) return { bytes: NaN, checks: NaN };
     return {
       bytes: (now.reduce((a, n) => a + n.bytesSent, 0) - b0) / now.length / secs,
       checks: (now.reduce((a, n) => a + n.sigChecks, 0) - c0) / now.length / (secs / 60),

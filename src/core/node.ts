@@ -206,8 +206,10 @@ export class NodeCore {
   setConfigured(endpoints: Endpoint[], subnets: string[], relay: boolean, nowMs: number): Action[] {
     this.configured = endpoints;
     this.wanted = { ...this.wanted, subnets };
+    // resign() compares against this.body, so a change made here must force it.
+    const relayChanged = this.body.relay !== relay;
     this.body = { ...this.body, relay };
-    return this.resign(nowMs);
+    return this.resign(nowMs, relayChanged);
   }
 
   // ---- records ----

@@ -100,7 +100,7 @@ export async function addClient(d: Kithd, mesh: Mesh, params: Record<string, unk
   };
 }
 
-export async function removeClient(d: Kithd, mesh: Mesh | null, params: Record<string, unknown>): Promise<ClientView[]> {
+export async function removeClient(d: Kithd, params: Record<string, unknown>): Promise<ClientView[]> {
   const name = typeof params['name'] === 'string' ? params['name'] : '';
   if (!name) throw usage('missing "name"');
   await d.store!.update((cur) => {
@@ -108,6 +108,8 @@ export async function removeClient(d: Kithd, mesh: Mesh | null, params: Record<s
     if (!list.some((c) => c.name === name)) throw new ApiError('not-found', `no client "${name}"`);
     return { ...cur, clients: list.filter((c) => c.name !== name) };
   });
+  // The mesh as it is now, after the write: one that started meanwhile published the old list.
+  const mesh = d.mesh;
   if (mesh) publishClients(d, mesh);
   d.log.info(`client "${name}" removed`);
   return listClients(d, mesh);

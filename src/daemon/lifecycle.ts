@@ -82,7 +82,9 @@ export class Kithd {
     const call = methodCaller(this);
     this.api = await serveApi(this.p, this.socketPath, call, this.log);
     this.ubus = await startUbus(this.p, this.log, this.settings.ubusSocket, call, () => void this.mesh?.refreshEndpoints());
-    if (this.store.get().membership) await this.startMesh();
+    // A write that arrives while the mesh starts (the API already answers) waits for it: it would
+    // otherwise change the store behind a mesh not yet there, and no record would carry the change.
+    if (this.store.get().membership) await this.serial(() => this.startMesh());
     else this.log.info(`not a member of any network yet: run "kith init <name>" or "kith join <code>" (api ${this.socketPath})`);
   }
 

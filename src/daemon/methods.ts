@@ -104,7 +104,7 @@ export const METHODS: readonly MethodSpec[] = [
   { api: 'revoke', args: { node: 'string', dryRun: 'bool' }, write: true, run: (d, params) => revoke(requireMesh(d), d.store!, d.log, params, d.p.clock.nowMs()) },
   { api: 'client.list', ubus: 'clients', args: {}, wrap: 'clients', run: (d) => listClients(d, d.mesh) },
   { api: 'client.add', ubus: 'client_add', args: { name: 'string', exit: 'bool', publicKey: 'string' }, write: true, run: (d, params) => addClient(d, requireMesh(d), params) },
-  { api: 'client.rm', ubus: 'client_rm', args: { name: 'string' }, write: true, wrap: 'clients', run: (d, params) => removeClient(d, d.mesh, params) },
+  { api: 'client.rm', ubus: 'client_rm', args: { name: 'string' }, write: true, wrap: 'clients', run: removeClient },
 ];
 
 /** How a front end runs a method of the table for a caller. */

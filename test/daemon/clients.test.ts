@@ -43,6 +43,29 @@ test('a client: persisted without a private key, a peer of the outer interface, 
   await hub.d.stop();
 });
 
+test('a client removed while the mesh is starting is gone from the record and the interface', async () => {
+  const host = new FakeNet().host('hub', [HUB]);
+  const first = await startKithd(host);
+  await first.call('init', { network: 'home', nodeName: 'hub', endpoint: `${HUB}:51820` });
+  const r = await first.call('client.add', { name: 'phone' }) as { publicKey: string };
+  await first.d.stop();
+  // A slow start: the removal arrives before the mesh is up, and its write lands after the mesh has published.
+  host.proc.delayMs = 5;
+  host.fs.fsyncDelayMs = 300;
+  let meshUpWhenSent: boolean | null = null;
+  const hub = await startKithd(host, {
+    during: async (call, d) => { meshUpWhenSent = d.mesh !== null; await call('client.rm', { name: 'phone' }); },
+  });
+  assert.is(meshUpWhenSent, false, 'the removal was sent before the mesh was up');
+  host.proc.delayMs = 0;
+  host.fs.fsyncDelayMs = 0;
+  await hub.d.mesh!.settle();
+  assert.equal(hub.d.mesh!.core.selfRecord.clients ?? [], [], 'out of the record');
+  assert.not.ok((await hub.d.mesh!.applier.state(hub.d.mesh!.spec.ifname)).peers.some((p) => p.publicKey === r.publicKey), 'not a peer');
+  assert.equal(hub.onDisk().clients, []);
+  await hub.d.stop();
+});
+
 test('bad input: one-line errors, nothing written', async () => {
   const host = new FakeNet().host('hub', [HUB]);
   const hub = await startKithd(host);

@@ -16,7 +16,7 @@ APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping proc
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss bench-exit typecheck ipk image deb package-test clean
+.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes sim bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss bench-exit typecheck ipk image deb package-test clean
 
 all: build
 
@@ -65,6 +65,11 @@ test-repeat: deps build
 
 sizes: build
 	@node build/sizes.mjs
+
+# The deterministic simulator of NodeCore at 10, 100 and 1000 nodes (test/sim): one row per size, exit 1 if an
+# invariant broke. KITH_SIM_SEED, KITH_SIM_SIZES=10,100, KITH_SIM_WALL_S (wall-clock limit per row, default 900).
+sim: $(NODE_DEPS)
+	npx tsx test/sim/main.ts
 
 test: deps build typecheck unit netns sizes
 	@echo "make test: txiki.js $(if $(TJS),$(TJS),SKIPPED (no tjs: set TJS or put ../shared/router beside the project)); ubusd $(if $(UBUSD),$(UBUSD),SKIPPED (no ubusd: set UBUSD)); firewall4 $(if $(FW4_NETNS_CHECK),$(FW4_NETNS_CHECK),SKIPPED (no fw4-netns-check: set FW4_NETNS_CHECK))"

@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLES = ['dist/txiki/kithd.js', 'dist/txiki/kith.js', 'dist/node/kithd.mjs', 'dist/node/kith.mjs'];
 export const GOAL_FILE = 'dist/txiki/kithd.js';
-export const GOAL_KB = 200;
+export const GOAL_KB = 150;
 
 const kb = (bytes) => (bytes / 1024).toFixed(1);
 

@@ -6,6 +6,9 @@ import { callApi, ApiCallError } from './client.ts';
 import { parseArgs, UsageError } from './args.ts';
 import { loadConfig, describeProblems, defaultConfigFile } from '../api/config.ts';
 import { terminalQr } from './qr.ts';
+import { wgQuickConfig, type ClientConfigView } from './wgquick.ts';
+import { toBase64 } from '../core/bytes.ts';
+import { x25519PrivateFromRandom, x25519Public } from '../core/crypto.ts';
 import type { PeerView } from '../api/protocol.ts';
 import { parseIPv6, parsePrefix4 } from '../core/ip.ts';
 import type { OverlaySpace } from '../core/prefixes.ts';
@@ -18,6 +21,8 @@ export const USAGE = `usage: kith <command> [options]
   peers [--json]
   invites [--json]
   revoke <node> [--dry-run] [--json]   (by name, node id or overlay address; says whom it cuts off)
+  client add <name> [--exit] [--qr] [--json] | client rm <name>   (a plain WireGuard client: prints its wg-quick config once)
+  clients [--json]
   service add <name> <port> [--proto tcp|udp] [--type http] | service rm <name> | service list [--json]
   exit offer [--capacity-mbit N] | exit offer off | exit use auto|<node>|off
   exits [--json]   (exit offers: node, capacity, users, health, which one this node uses)
@@ -109,6 +114,34 @@ const COMMANDS: Record<string, Command> = {
       if (c.flags.has('json')) return c.out(JSON.stringify(list, null, 2));
       if (!list.length) return c.out('no services published');
       c.out(table([['NAME', 'PORT', 'PROTO', 'TYPE'], ...list.map((x) => [x.name, String(x.port), x.proto, x.type || x.name])]));
+    },
+  },
+  client: {
+    valued: [], booleans: ['exit', 'qr', 'json'], args: [2, 2],
+    async run(c) {
+      const [sub, name] = c.pos;
+      if (sub === 'rm') {
+        await c.call('client.rm', { name });
+        return c.out(`client "${name}" removed`);
+      }
+      if (sub !== 'add') throw new UsageError(`unknown client command "${sub}" (add, rm)`);
+      // The key pair is made here: kithd only ever sees the public key.
+      const priv = x25519PrivateFromRandom(c.p.random(32));
+      const r = await c.call('client.add', { name, exit: c.flags.has('exit'), publicKey: toBase64(x25519Public(priv)) }) as Omit<ClientConfigView, 'privateKey'>;
+      const conf = wgQuickConfig({ ...r, privateKey: toBase64(priv) });
+      if (c.flags.has('json')) return c.out(JSON.stringify({ ...r, config: conf }, null, 2));
+      if (c.flags.has('qr')) c.out(terminalQr(conf, 'bytes'));
+      c.out(conf);
+      c.out('# the private key above is shown once and kept nowhere: save this config now');
+    },
+  },
+  clients: {
+    valued: [], booleans: ['json'], args: [0, 0],
+    async run(c) {
+      const list = await c.call('client.list') as { name: string; address: string; lastHandshakeSec: number | null }[];
+      if (c.flags.has('json')) return c.out(JSON.stringify(list, null, 2));
+      if (!list.length) return c.out('no clients');
+      c.out(table([['NAME', 'ADDRESS', 'HANDSHAKE'], ...list.map((x) => [x.name, x.address, x.lastHandshakeSec === null ? '-' : `${x.lastHandshakeSec}s ago`])]));
     },
   },
   revoke: {

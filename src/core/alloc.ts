@@ -3,7 +3,8 @@
 // delegates whole blocks 1..15 to the admins it admits. Each issuer persists its
 // counters, so two issuers can never hand out the same address.
 import { poolBlock, MIN_POOL_LEN_FOR_DELEGATION } from './cert.ts';
-import { type Prefix4, prefix4Size } from './ip.ts';
+import { type Prefix4 } from './ip.ts';
+import { singlesLimit } from './clients.ts';
 
 export interface AllocState {
   /** Next offset inside block 0 to try. */
@@ -20,10 +21,13 @@ export function initialAllocState(firstSingle: number): AllocState {
   return { nextSingle: firstSingle, nextBlock: 1 };
 }
 
-/** Picks the next free single address; skips .0 and .255 so no tool mistakes it for a broadcast. */
+/**
+ * Picks the next free single address; skips .0 and .255 so no tool mistakes it
+ * for a broadcast, and stays below the half of block 0 that holds client blocks (clients.ts).
+ */
 export function allocateSingle(pool: Prefix4, st: AllocState): { ipv4: number; state: AllocState } {
   const block = poolBlock(pool, 0);
-  const size = prefix4Size(block);
+  const size = singlesLimit(block);
   for (let off = Math.max(st.nextSingle, 1); off < size; off++) {
     const last = (block.base + off) & 255;
     if (last === 0 || last === 255) continue;

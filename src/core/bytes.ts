@@ -1,21 +1,40 @@
 // Byte helpers the core needs without runtime globals: UTF-8, hex, base64,
 // base32 (for invite codes), comparison and concatenation.
 
+/**
+ * Encodes UTF-8 (lone surrogates become U+FFFD). Two passes, straight into a
+ * Uint8Array of the exact length: a number[] on the way costs 16 bytes per
+ * byte under QuickJS, and the allocator keeps that peak (a 300 KB record cache
+ * would leave kithd several MB larger for good).
+ */
 export function utf8Encode(s: string): Uint8Array {
-  const out: number[] = [];
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (highSurrogateAt(s, i)) { n += 4; i++; } else n += 3;
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
-    if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d < 0xe000) { c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00); i++; }
-    }
+    if (highSurrogateAt(s, i)) { c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(i + 1) - 0xdc00); i++; }
     if (c >= 0xd800 && c < 0xe000) c = 0xfffd;
-    if (c < 0x80) out.push(c);
-    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    if (c < 0x80) out[o++] = c;
+    else if (c < 0x800) { out[o++] = 0xc0 | (c >> 6); out[o++] = 0x80 | (c & 63); }
+    else if (c < 0x10000) { out[o++] = 0xe0 | (c >> 12); out[o++] = 0x80 | ((c >> 6) & 63); out[o++] = 0x80 | (c & 63); }
+    else { out[o++] = 0xf0 | (c >> 18); out[o++] = 0x80 | ((c >> 12) & 63); out[o++] = 0x80 | ((c >> 6) & 63); out[o++] = 0x80 | (c & 63); }
   }
-  return Uint8Array.from(out);
+  return out;
+}
+
+/** A high surrogate at i with its low surrogate after it (a pair: one code point, four bytes). */
+function highSurrogateAt(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  if (c < 0xd800 || c >= 0xdc00 || i + 1 >= s.length) return false;
+  const d = s.charCodeAt(i + 1);
+  return d >= 0xdc00 && d < 0xe000;
 }
 
 /** Decodes UTF-8; malformed sequences become U+FFFD (never throws). */

@@ -10,11 +10,12 @@
 // interface. So a relay forwards only the end-to-end session's UDP, which it
 // cannot decrypt: a relayed member's traffic is encrypted by the two ends.
 import { toBase64 } from './bytes.ts';
-import { formatHostPort, formatIPv4 } from './ip.ts';
+import { formatHostPort, formatIPv4, parseIPv4 } from './ip.ts';
 import { e2ePort, ipv6ForIPv4, transportForIPv4, type NetworkParams } from './network.ts';
 import { shortestPaths, mutualEdges, type GraphNode } from './paths.ts';
 import type { Endpoint, NodeRecord, Service } from './record.ts';
 import { decidePrefixes, type RefusedPrefix } from './prefixes.ts';
+import { ownClients } from './clients.ts';
 
 export const PERSISTENT_KEEPALIVE_SEC = 25;
 
@@ -29,6 +30,8 @@ export interface NetNode {
   endpoints: Endpoint[];
   subnets: string[];
   services: Service[];
+  /** Addresses of the plain WireGuard clients it routes, those inside its own client block only (clients.ts). */
+  clients: string[];
   relay: boolean;
   /** When its certificate was issued: the earlier of two nodes with one name keeps it. */
   issuedAtMs: number;
@@ -91,11 +94,12 @@ function reachableDirectly(me: NodeRecord, them: NodeRecord): boolean {
   return dialEndpoint(me, them) !== null || dialEndpoint(them, me) !== null;
 }
 
-function toNetNode(r: NodeRecord, ula48: Uint8Array): Omit<NetNode, 'path' | 'via'> {
+function toNetNode(r: NodeRecord, net: NetworkParams): Omit<NetNode, 'path' | 'via'> {
   const c = r.chain[0]!;
+  const ula48 = net.ula48;
   return {
     id: r.id, name: c.name, ipv4: formatIPv4(c.ipv4), ipv6: ipv6ForIPv4(ula48, c.ipv4), transport: transportForIPv4(ula48, c.ipv4), wgPub: toBase64(c.wgPub),
-    endpoints: r.endpoints, subnets: r.subnets, services: r.services, relay: r.relay, issuedAtMs: c.issuedAtMs,
+    endpoints: r.endpoints, subnets: r.subnets, services: r.services, clients: ownClients(r.clients, c.ipv4, net.ipv4Pool), relay: r.relay, issuedAtMs: c.issuedAtMs,
   };
 }
 
@@ -134,10 +138,10 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
   const subnetRoutes: SubnetRoute[] = [];
   const e2ePeers: WgPeer[] = [];
   const relayedHosts: string[] = [];
-  const selfNode: NetNode = { ...toNetNode(me, net.ula48), path: 'self', via: null };
+  const selfNode: NetNode = { ...toNetNode(me, net), path: 'self', via: null };
   for (const r of [...records.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     if (r.id === selfId) { nodes.push(selfNode); continue; }
-    const n = toNetNode(r, net.ula48);
+    const n = toNetNode(r, net);
     const route = routes.get(r.id);
     let hop: NodeRecord | undefined;
     let path: NetNode['path'] = 'unreachable';
@@ -150,7 +154,8 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
     }
     if (hop) {
       const subnets = prefixes.accepted.get(r.id) ?? [];
-      const own = [`${n.ipv4}/32`, `${n.ipv6}/128`];
+      // Its clients travel with it: the same peer, interface and host routes.
+      const own = [`${n.ipv4}/32`, `${n.ipv6}/128`, ...n.clients.flatMap((a) => [`${a}/32`, `${ipv6ForIPv4(net.ula48, parseIPv4(a)!)}/128`])];
       addPeer(hop).allowedIPs.push(`${n.transport}/128`);
       if (path === 'direct') addPeer(hop).allowedIPs.push(...own, ...subnets);
       else {

@@ -37,6 +37,8 @@ export interface NodeCoreOptions {
   configuredEndpoints: Endpoint[];
   services: Service[];
   subnets: string[];
+  /** Addresses of this node's plain WireGuard clients, advertised in its record (clients.ts). */
+  clients?: string[];
   /** The last seq this node signed, so restarts never go backwards. */
   lastSeq: number;
   nowMs: number;

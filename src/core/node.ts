@@ -55,8 +55,8 @@ export class NodeCore {
   private readonly renewals: Renewals;
   /** The published body (after fitRecord). */
   private body: RecordBody;
-  /** Services and subnets as configured; the record carries what fits of them. */
-  private wanted: { services: Service[]; subnets: string[] };
+  /** The record's fields as configured (the record carries what fits); resign() compares the result with the body. */
+  private wanted: Pick<RecordBody, 'services' | 'subnets' | 'clients' | 'relay' | 'exitCapacityMbit'>;
   /** What the last record had to leave out to fit MAX_RECORD_BYTES. */
   trimmed: Trimmed = { links: 0, endpoints: 0, services: 0, subnets: 0 };
   private lanEndpoints: Endpoint[] = [];
@@ -95,8 +95,8 @@ export class NodeCore {
     this.exits = new Exits(this.selfId);
     this.renewals = new Renewals(o.network.params, o.signKeys, o.certLifetimeMs);
     this.configured = o.configuredEndpoints;
-    this.wanted = { services: o.services, subnets: o.subnets };
-    this.body = { seq: o.lastSeq, endpoints: [], links: [], subnets: [], relay: o.relay, exitCapacityMbit: 0, services: [] };
+    this.wanted = { services: o.services, subnets: o.subnets, clients: o.clients ?? [], relay: o.relay, exitCapacityMbit: 0 };
+    this.body = { seq: o.lastSeq, endpoints: [], links: [], ...this.wanted };
     const core = this;
     this.punchView = {
       selfId: this.selfId,
@@ -159,7 +159,7 @@ export class NodeCore {
       const rtt = this.rtts.get(id) ?? 0;
       links.push({ peer: id, rttMs: publishedRtt(this.body.links.find((l) => l.peer === id)?.rttMs, rtt) });
     }
-    const fit = fitRecord({ ...this.body, endpoints, links, services: this.wanted.services, subnets: this.wanted.subnets }, this.chain);
+    const fit = fitRecord({ ...this.body, endpoints, links, ...this.wanted }, this.chain);
     const next = fit.body;
     this.trimmed = fit.trimmed;
     if (!force && sameBody(next, this.body)) return [];
@@ -192,26 +192,21 @@ export class NodeCore {
 
   private publishFirst(): NodeRecord { const rec = this.signer.signPending()!; this.store.put(rec); return rec; }
 
-  setLocalEndpoints(lan: Endpoint[], nowMs: number): Action[] {
-    this.lanEndpoints = lan;
-    return this.resign(nowMs);
-  }
+  setLocalEndpoints(lan: Endpoint[], nowMs: number): Action[] { this.lanEndpoints = lan; return this.resign(nowMs); }
 
-  setServices(services: Service[], nowMs: number): Action[] {
-    this.wanted = { ...this.wanted, services };
-    return this.resign(nowMs, true);
-  }
+  setServices(services: Service[], nowMs: number): Action[] { this.wanted = { ...this.wanted, services }; return this.resign(nowMs, true); }
+
+  /** The addresses of this node's plain WireGuard clients (core/clients.ts), advertised in its record. */
+  setClients(clients: string[], nowMs: number): Action[] { this.wanted = { ...this.wanted, clients }; return this.resign(nowMs); }
 
   setConfigured(endpoints: Endpoint[], subnets: string[], relay: boolean, nowMs: number): Action[] {
     this.configured = endpoints;
-    this.wanted = { ...this.wanted, subnets };
-    this.body = { ...this.body, relay };
+    this.wanted = { ...this.wanted, subnets, relay };
     return this.resign(nowMs);
   }
 
   /** Offer this node's uplink as an exit (capacity in Mbit/s; 0 withdraws the offer). */
-  /** resign() compares against this.body, so a change made here forces it (an offer spread only when something else changed). */
-  setExitOffer(capacityMbit: number, nowMs: number): Action[] { const changed = this.body.exitCapacityMbit !== capacityMbit; this.body = { ...this.body, exitCapacityMbit: capacityMbit }; return this.resign(nowMs, changed); }
+  setExitOffer(capacityMbit: number, nowMs: number): Action[] { this.wanted = { ...this.wanted, exitCapacityMbit: capacityMbit }; return this.resign(nowMs); }
 
   exitOffers(nowMs: number): ExitOfferView[] { return this.exits.offers(this.store.values(), this.netmap(), nowMs); }
 

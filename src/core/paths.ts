@@ -45,12 +45,25 @@ export interface GraphNode {
   relay: boolean;
 }
 
+/**
+ * Tie-breaks computed so far. Dijkstra asks for one per relaxation, and a
+ * BLAKE2b in JavaScript costs tens of microseconds: in the simulator
+ * (test/sim) hashing edge ties took more time than all the rest of path
+ * computation. A pure function of the two ids, so a cache changes no result.
+ */
+const ties = new Map<string, number>();
+export const MAX_CACHED_TIES = 65_536;
+
 /** The symmetric tie-break of an edge: 40 bits of a hash of its two ends. */
 export function edgeTie(a: string, b: string): number {
-  const [x, y] = a < b ? [a, b] : [b, a];
-  const h = hashTo('kith edge', utf8Encode(`${x}|${y}`), TIE_BITS / 8);
+  const key = a < b ? `${a}|${b}` : `${b}|${a}`;
+  const hit = ties.get(key);
+  if (hit !== undefined) return hit;
+  const h = hashTo('kith edge', utf8Encode(key), TIE_BITS / 8);
   let v = 0;
   for (const byte of h) v = v * 256 + byte;
+  if (ties.size >= MAX_CACHED_TIES) ties.clear();
+  ties.set(key, v);
   return v;
 }
 

@@ -8,6 +8,7 @@
 //   | u8 nSubnets × (u8 family, 4|16 addr, u8 len)
 //   | u8 flags (bit0 relay) | u16 exitCapacityMbit (0 = no exit offer)
 //   | u8 nServices × (str8 name, u16 port, u8 proto 6|17, str8 type)
+//   | [u8 nClients × 4 ipv4]   (only when the node has clients: core/clients.ts)
 //   | 64 signature by the leaf certificate's key over everything before
 import { Reader, Writer, DecodeError } from './codec.ts';
 import { signDetached, verifyDetached, type SignKeys } from './crypto.ts';
@@ -22,6 +23,8 @@ export const MAX_ENDPOINTS = 8;
 export const MAX_LINKS = 64;
 export const MAX_SUBNETS = 16;
 export const MAX_SERVICES = 32;
+/** Client addresses a record may carry (core/clients.ts: a /28 per member). */
+export const MAX_RECORD_CLIENTS = 16;
 export const NODE_ID_BYTES = 8;
 
 export type EndpointKind = 'lan' | 'public' | 'configured';
@@ -40,6 +43,8 @@ export interface RecordBody {
   relay: boolean;
   exitCapacityMbit: number;
   services: Service[];
+  /** Addresses of the plain WireGuard clients this node routes (absent or empty: none). */
+  clients?: string[];
 }
 
 export interface NodeRecord extends RecordBody {
@@ -78,6 +83,8 @@ export function encodeUnsigned(body: RecordBody, chain: Cert[]): Uint8Array {
   check(body.links.length <= MAX_LINKS, `${body.links.length} links exceed ${MAX_LINKS}`);
   check(body.subnets.length <= MAX_SUBNETS, `${body.subnets.length} subnets exceed ${MAX_SUBNETS}`);
   check(body.services.length <= MAX_SERVICES, `${body.services.length} services exceed ${MAX_SERVICES}`);
+  const clients = body.clients ?? [];
+  check(clients.length <= MAX_RECORD_CLIENTS, `${clients.length} clients exceed ${MAX_RECORD_CLIENTS}`);
   const w = new Writer().u8(RECORD_VERSION);
   encodeChain(w, chain);
   w.u64(body.seq).u8(body.endpoints.length);
@@ -92,6 +99,14 @@ export function encodeUnsigned(body: RecordBody, chain: Cert[]): Uint8Array {
   }
   w.u8(body.relay ? 1 : 0).u16(body.exitCapacityMbit).u8(body.services.length);
   for (const s of body.services) w.str8(s.name).u16(s.port).u8(s.proto === 'udp' ? 17 : 6).str8(s.type);
+  if (clients.length) {
+    w.u8(clients.length);
+    for (const c of clients) {
+      const a = parseIPv4(c);
+      check(a !== null, `client address "${c}" is not IPv4`);
+      w.u32(a!);
+    }
+  }
   return w.finish();
 }
 
@@ -103,7 +118,7 @@ export function recordSize(body: RecordBody, chain: Cert[]): number {
 const SIGNATURE_BYTES = 64;
 
 /** What fitRecord left out of a record to keep it within MAX_RECORD_BYTES. */
-export interface Trimmed { links: number; endpoints: number; services: number; subnets: number }
+export interface Trimmed { links: number; endpoints: number; services: number; subnets: number; clients?: number }
 
 /**
  * The body trimmed to fit MAX_RECORD_BYTES (and the per-field limits), least
@@ -135,6 +150,7 @@ export function fitRecord(body: RecordBody, chain: Cert[]): { body: RecordBody; 
     if (lan >= 0) { b.endpoints = b.endpoints.filter((_, i) => i !== lan); trimmed.endpoints++; continue; }
     if (b.services.length) { b.services = b.services.slice(0, -1); trimmed.services++; continue; }
     if (b.subnets.length) { b.subnets = b.subnets.slice(0, -1); trimmed.subnets++; continue; }
+    if (b.clients?.length) { b.clients = b.clients.slice(0, -1); trimmed.clients = (trimmed.clients ?? 0) + 1; continue; }
     break;
   }
   b.links.sort((x, y) => (x.peer < y.peer ? -1 : 1));
@@ -149,16 +165,16 @@ export const LINK_ROOM = 16;
  * set of endpoints and LINK_ROOM links, or null. Local commands check this
  * before they persist anything, so the core never has to drop configuration.
  */
-export function configFitError(services: Service[], subnets: string[], chain: Cert[]): string | null {
+export function configFitError(services: Service[], subnets: string[], chain: Cert[], clients = 0): string | null {
   if (services.length > MAX_SERVICES) return `${services.length} services: at most ${MAX_SERVICES}`;
   if (subnets.length > MAX_SUBNETS) return `${subnets.length} subnets: at most ${MAX_SUBNETS}`;
   const worst: RecordBody = {
-    seq: 0, relay: true, exitCapacityMbit: 0, services, subnets,
+    seq: 0, relay: true, exitCapacityMbit: 0, services, subnets, clients: Array.from({ length: clients }, () => '255.255.255.255'),
     endpoints: Array.from({ length: MAX_ENDPOINTS }, () => ({ kind: 'lan' as const, host: 'ffff::ffff', port: 65535 })),
     links: Array.from({ length: LINK_ROOM }, (_, i) => ({ peer: i.toString(16).padStart(16, '0'), rttMs: 0 })),
   };
   const size = recordSize(worst, chain);
-  if (size > MAX_RECORD_BYTES) return `services and subnets take too much of the ${MAX_RECORD_BYTES}-byte node record (${size - MAX_RECORD_BYTES} bytes over): use shorter names or fewer entries`;
+  if (size > MAX_RECORD_BYTES) return `${clients ? 'services, subnets and clients' : 'services and subnets'} take too much of the ${MAX_RECORD_BYTES}-byte node record (${size - MAX_RECORD_BYTES} bytes over): use shorter names or fewer entries`;
   return null;
 }
 
@@ -238,10 +254,16 @@ export function decodeRecord(bytes: Uint8Array, checkSignature = true): NodeReco
     }
     services.push({ name, port, proto: protoCode === 17 ? 'udp' : 'tcp', type });
   }
+  const clients: string[] = [];
+  if (r.remaining > SIGNATURE_BYTES) {
+    const nC = r.u8('client count');
+    if (nC === 0 || nC > MAX_RECORD_CLIENTS) throw new DecodeError(`record: ${nC} clients`);
+    for (let i = 0; i < nC; i++) clients.push(formatIPv4(r.u32('client')));
+  }
   r.bytes(64, 'signature');
   r.end();
   const leaf = chain[0]!;
-  const rec = { seq, endpoints, links, subnets, relay, exitCapacityMbit, services, chain, id: nodeIdOf(leaf.signPub), bytes };
+  const rec = { seq, endpoints, links, subnets, relay, exitCapacityMbit, services, ...(clients.length ? { clients } : {}), chain, id: nodeIdOf(leaf.signPub), bytes };
   if (checkSignature) verifyRecordSignature(rec);
   return rec;
 }
@@ -255,6 +277,6 @@ export function verifyRecordSignature(rec: NodeRecord): void {
 }
 
 export function sameBody(a: RecordBody, b: RecordBody): boolean {
-  const key = (x: RecordBody) => JSON.stringify([x.endpoints, x.links, x.subnets, x.relay, x.exitCapacityMbit, x.services]);
+  const key = (x: RecordBody) => JSON.stringify([x.endpoints, x.links, x.subnets, x.relay, x.exitCapacityMbit, x.services, x.clients ?? []]);
   return key(a) === key(b);
 }

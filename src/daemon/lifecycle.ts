@@ -20,6 +20,7 @@ import { effectiveExit } from './exits.ts';
 import { e2eIfname } from '../wg/apply.ts';
 import { serveApi } from './api-server.ts';
 import { methodCaller } from './methods.ts';
+import { clientPeers, publishClients } from './clients.ts';
 import type { Logger } from './log.ts';
 
 export interface KithdOptions {
@@ -60,7 +61,8 @@ export class Kithd {
     return {
       ifname: s.ifname, listenPort: s.listenPort, runDir: this.runDir, relay: true, services: this.services(),
       subnets: s.subnets.map((x) => x.prefix), endpoints: s.endpoints.map((e) => formatHostPort(e.host, e.port)),
-      onNetmap: (nm) => this.dns?.update(nm), exit: effectiveExit(s.exit, this.state?.exit), dnsPort: s.dns.enabled ? s.dns.port : null,
+      onNetmap: (nm) => this.dns?.update(nm), localPeers: (ula48) => clientPeers(this.state, ula48),
+      exit: effectiveExit(s.exit, this.state?.exit), dnsPort: s.dns.enabled ? s.dns.port : null,
     };
   }
 
@@ -82,7 +84,9 @@ export class Kithd {
     const call = methodCaller(this);
     this.api = await serveApi(this.p, this.socketPath, call, this.log);
     this.ubus = await startUbus(this.p, this.log, this.settings.ubusSocket, call, () => void this.mesh?.refreshEndpoints());
-    if (this.store.get().membership) await this.startMesh();
+    // A write that arrives while the mesh starts (the API already answers) waits for it: it would
+    // otherwise change the store behind a mesh not yet there, and no record would carry the change.
+    if (this.store.get().membership) await this.serial(() => this.startMesh());
     else this.log.info(`not a member of any network yet: run "kith init <name>" or "kith join <code>" (api ${this.socketPath})`);
   }
 
@@ -103,6 +107,7 @@ export class Kithd {
       if (!isValidIPv4Or6(e.host)) this.log.warn(`endpoint ${e.host}:${e.port}: only IP addresses are advertised; this one is left out`);
     }
     this.mesh = await Mesh.start(this.p, this.log, this.store!, this.meshOptions());
+    publishClients(this, this.mesh); // a client added or removed while the mesh started
     const misfit = this.configMisfit(this.config);
     if (misfit) this.log.error(`${this.config.file}: ${misfit}; the node record carries what fits (kith status shows what was left out)`);
     for (const s of this.settings.subnets) {

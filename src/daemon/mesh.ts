@@ -13,7 +13,7 @@ import { DEFAULT_CERT_LIFETIME_MS } from '../core/renew.ts';
 import { encodeInvite } from '../core/invite.ts';
 import { formatIPv4, parseIPv4 } from '../core/ip.ts';
 import type { Endpoint, Service } from '../core/record.ts';
-import type { Netmap } from '../core/netmap.ts';
+import type { Netmap, WgPeer } from '../core/netmap.ts';
 import { WgApplier, e2eIfname, E2E_MTU, type InterfaceSpec } from '../wg/apply.ts';
 import { MeshRoutes } from './routes.ts';
 import { configuredEndpoints } from './endpoints.ts';
@@ -51,6 +51,8 @@ export interface MeshOptions {
   /** Exit offer and use (daemon/exits.ts), and the DNS port a donor leaves open to members. */
   exit?: ExitConfig;
   dnsPort?: number | null;
+  /** Outer-interface peers besides the members: this node's plain WireGuard clients (clients.ts). */
+  localPeers?: (ula48: Uint8Array) => WgPeer[];
 }
 
 export interface InviteOptions { name: string | null; admin: boolean; ttlMs: number }
@@ -109,7 +111,7 @@ export class Mesh {
     const configured = configuredEndpoints(this.membership.endpoints, opts.endpoints);
     this.core = new NodeCore({
       network, chain, signKeys: this.signKeys, relay: opts.relay, configuredEndpoints: configured,
-      services: opts.services, subnets: opts.subnets, lastSeq: 0, nowMs: p.clock.nowMs(), asyncSign: !!p.crypto,
+      services: opts.services, subnets: opts.subnets, clients: state.clients?.map((c) => c.ipv4), lastSeq: 0, nowMs: p.clock.nowMs(), asyncSign: !!p.crypto,
     });
     this.selfSigner = p.crypto ? new NativeSelfSigner(p.crypto, this.signKeys, () => this.core, () => p.clock.nowMs(), (a) => this.dispatch(a), log) : null;
     this.applier = new WgApplier(p);
@@ -291,7 +293,7 @@ export class Mesh {
         const nm = this.core.netmap();
         const sec = Math.floor(this.p.clock.nowMs() / 1000);
         // Peers first, then routes (never to an interface without its peer); routes, exits and DNS follow the netmap whatever the peers do.
-        const peers = await this.applier.applyPeers(this.spec, nm.peers, sec).catch((e: Error) => e);
+        const peers = await this.applier.applyPeers(this.spec, [...nm.peers, ...(this.opts.localPeers?.(this.network.params.ula48) ?? [])], sec).catch((e: Error) => e);
         const e2e = await this.applier.applyPeers(this.e2eSpec, nm.e2ePeers, sec).catch(async (e: Error) => {
           await this.recreateIfGone();
           return e;

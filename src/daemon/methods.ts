@@ -15,6 +15,7 @@ import type { Mesh } from './mesh.ts';
 import { joinWithCode, JoinError } from './joiner.ts';
 import { peerList, statusOf } from './views.ts';
 import { revoke } from './revoke.ts';
+import { addClient, listClients, removeClient } from './clients.ts';
 import type { Kithd } from './lifecycle.ts';
 import { exitList, exitOffer, exitUse } from './exit-methods.ts';
 
@@ -102,6 +103,9 @@ export const METHODS: readonly MethodSpec[] = [
   },
   { api: 'reload', args: {}, write: true, run: async (d) => { await d.reloadNow(); return statusOf(d); } },
   { api: 'revoke', args: { node: 'string', dryRun: 'bool' }, write: true, run: (d, params) => revoke(requireMesh(d), d.store!, d.log, params, d.p.clock.nowMs()) },
+  { api: 'client.list', ubus: 'clients', args: {}, wrap: 'clients', run: (d) => listClients(d, d.mesh) },
+  { api: 'client.add', ubus: 'client_add', args: { name: 'string', exit: 'bool', publicKey: 'string' }, write: true, run: (d, params) => addClient(d, requireMesh(d), params) },
+  { api: 'client.rm', ubus: 'client_rm', args: { name: 'string' }, write: true, wrap: 'clients', run: removeClient },
   { api: 'exit.offer', ubus: 'exit_offer', args: { capacityMbit: 'int', off: 'bool' }, write: true, run: exitOffer },
   { api: 'exit.use', ubus: 'exit_use', args: { node: 'string' }, write: true, run: exitUse },
   { api: 'exits', args: {}, wrap: 'exits', run: exitList },

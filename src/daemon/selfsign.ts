@@ -32,7 +32,7 @@ export class NativeSelfSigner {
   /** Signs these bytes soon; replaces a request that has not started yet. */
   request(unsigned: Uint8Array): Promise<void> {
     this.next = unsigned;
-    this.running ??= this.run().finally(() => { this.running = null; });
+    this.running ??= this.run();
     return this.running;
   }
 
@@ -43,10 +43,18 @@ export class NativeSelfSigner {
   stop(): void { this.stopped = true; this.next = null; }
 
   private async run(): Promise<void> {
-    for (let u = this.next; u && !this.stopped; u = this.next) {
-      this.next = null;
-      const actions = await this.signOne(u);
-      if (!this.stopped) this.dispatch(actions);
+    await null; // request() has stored this run before it can end
+    try {
+      for (let u = this.next; u && !this.stopped; u = this.next) {
+        this.next = null;
+        const actions = await this.signOne(u);
+        if (!this.stopped) this.dispatch(actions);
+      }
+    } finally {
+      // Cleared in the same step as the loop's last look at next: a request made
+      // after it starts a new run (cleared in a later .finally(), a request made
+      // in between would wait for a run that has ended).
+      this.running = null;
     }
   }
 

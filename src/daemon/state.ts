@@ -40,6 +40,15 @@ export interface Membership {
   revocations?: string[];
 }
 
+/** A plain WireGuard client of this node (daemon/clients.ts): never its private key. */
+export interface StoredClient {
+  name: string;
+  /** Base64 WireGuard public key. */
+  publicKey: string;
+  /** Its address in this node's client block. */
+  ipv4: string;
+}
+
 export interface DurableState {
   version: number;
   /** Base64 32-byte Ed25519 seed. */
@@ -49,6 +58,8 @@ export interface DurableState {
   membership: Membership | null;
   /** Services added with `kith service add` (those in the config file live there). */
   services?: Service[];
+  /** Clients added with `kith client add` (absent in older files). */
+  clients?: StoredClient[];
   /** Exit offer and use set with `kith exit` (a config file's `config exit` wins): offerMbit 0 = none. */
   exit?: { offerMbit: number; use: string | null };
 }

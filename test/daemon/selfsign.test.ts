@@ -21,7 +21,7 @@ import { foundMesh } from '../support/mesh.ts';
 const T0 = 1_700_000_000_000;
 const webCrypto = webCryptoEd25519(webcrypto.subtle as unknown as SubtleEd25519)!;
 
-function setup(seed: number, native: NativeCrypto) {
+function setup(seed: number, native: NativeCrypto, hooks: { onDispatch?: () => void } = {}) {
   clearSignatureCache();
   const mesh = foundMesh(seededBytes(seed), { name: `d${seed}`, nowMs: T0 });
   const keys = mesh.founder.identity.sign;
@@ -32,7 +32,7 @@ function setup(seed: number, native: NativeCrypto) {
   const warnings: string[] = [];
   const log: Logger = { level: 'debug', debug() {}, info() {}, error() {}, warn: (m) => warnings.push(m), limited: (_k, _l, m) => warnings.push(m) };
   let now = T0;
-  const signer = new NativeSelfSigner(native, keys, () => core, () => now, (a) => dispatched.push(...a), log);
+  const signer = new NativeSelfSigner(native, keys, () => core, () => now, (a) => { dispatched.push(...a); hooks.onDispatch?.(); }, log);
   return { core, keys, mesh, signer, dispatched, warnings, tick: (ms: number) => (now += ms) };
 }
 
@@ -65,6 +65,29 @@ test('requests made while one is signing collapse to the latest', async () => {
   assert.is(core.selfRecord.services[0]!.name, 's4', 'the latest body is published');
   assert.is(core.signRequest, null);
   assert.ok(signer.counts.native <= 3, `first, the one in flight, the latest: ${signer.counts.native}`);
+});
+
+test('a request made in any microtask after a run has installed its record is signed too', async () => {
+  // The window: the run's loop has looked at next for the last time, the run has not yet marked itself ended.
+  for (let depth = 0; depth < 6; depth++) {
+    const hooks: { onDispatch?: () => void } = {};
+    const { core, signer } = setup(10 + depth, webCrypto, hooks);
+    await signer.request(core.signRequest!);
+    let late: Uint8Array | undefined;
+    const chain = (n: number): void => {
+      if (n > 0) { void Promise.resolve().then(() => chain(n - 1)); return; }
+      [late] = signReq(core.setServices([{ name: 'b', port: 81, proto: 'tcp', type: 'http' }], T0 + 2000));
+      void signer.request(late!);
+    };
+    // The first record is installed and dispatched; the chain starts there, once.
+    hooks.onDispatch = () => { hooks.onDispatch = undefined; void Promise.resolve().then(() => chain(depth)); };
+    const [first] = signReq(core.setServices([{ name: 'a', port: 80, proto: 'tcp', type: 'http' }], T0 + 1000));
+    await signer.request(first!);
+    for (let i = 0; i < 200 && core.selfRecord.services[0]?.name !== 'b'; i++) await new Promise((r) => setTimeout(r, 2));
+    assert.ok(late, `depth ${depth}: the second request was made`);
+    assert.is(core.selfRecord.services[0]?.name, 'b', `depth ${depth}: the later record is published`);
+    assert.is(core.signRequest, null, `depth ${depth}: nothing left pending`);
+  }
 });
 
 test('native signing that rejects falls back to tweetnacl for each record, logged once', async () => {

@@ -31,7 +31,7 @@ if (cmd === 'dump') {
   for (const r of recs) {
     const eps = r.endpoints.map((e) => `${e.kind}=${e.host}:${e.port}`).join(' ');
     const links = r.links.map((l) => `${names.get(l.peer) ?? l.peer.slice(0, 8)}@${l.rttMs}ms`).join(' ');
-    console.log(`${r.chain[0]!.name} seq ${r.seq} relay ${r.relay} endpoints [${eps}] links [${links}]`);
+    console.log(`${r.chain[0]!.name} seq ${r.seq} relay ${r.relay} endpoints [${eps}] links [${links}]${r.clients?.length ? ` clients [${r.clients.join(" ")}]` : ""}`);
   }
   process.exit(0);
 }

@@ -21,8 +21,13 @@ export interface RunningKithd {
   onDisk(): DurableState;
 }
 
-/** `platform` replaces the host's platform for kithd (e.g. to reach a fake ubusd); the API client still uses the host's. */
-export async function startKithd(host: FakeHost, o: { overrides?: ConfigOverrides; configText?: string; platform?: Platform } = {}): Promise<RunningKithd> {
+/**
+ * `platform` replaces the host's platform for kithd (e.g. to reach a fake ubusd); the API client still uses the host's.
+ * `during` runs as soon as the API answers, while kithd may still be starting (its mesh among it).
+ */
+export async function startKithd(host: FakeHost, o: {
+  overrides?: ConfigOverrides; configText?: string; platform?: Platform; during?: (call: RunningKithd['call'], d: Kithd) => Promise<void>;
+} = {}): Promise<RunningKithd> {
   const p = host.platform;
   let file: string | null = null;
   if (o.configText !== undefined) {
@@ -34,10 +39,17 @@ export async function startKithd(host: FakeHost, o: { overrides?: ConfigOverride
   if (config.errors.length) throw new Error(`config errors: ${JSON.stringify(config.errors)}`);
   const dp = o.platform ?? p;
   const d = new Kithd(dp, { configFile: file, overrides, socketPath: SOCKET }, makeLogger(dp, 'debug'), config);
-  await d.start();
+  const call: RunningKithd['call'] = (method, params = {}) => callApi(p, SOCKET, method, params, () => undefined);
+  const starting = d.start();
+  if (o.during) {
+    let up = false;
+    for (let i = 0; i < 1000 && !up; i++) up = await call('status').then(() => true, () => new Promise((r) => setTimeout(r, 1)).then(() => false));
+    if (!up) throw new Error('the API never answered');
+    await Promise.all([starting, o.during(call, d)]);
+  }
+  await starting;
   return {
-    host, d,
-    call: (method, params = {}) => callApi(p, SOCKET, method, params, () => undefined),
+    host, d, call,
     onDisk: () => {
       const t = host.fs.text(`${STATE_DIR}/state.json`);
       if (t === null) throw new Error('no state.json on disk');

@@ -36,6 +36,8 @@ export class FakeProc {
   kernelWireguard = true;
   /** Make one command fail: returns a result to use instead, or null. */
   override: ((argv: string[]) => ProcessResult | null) | null = null;
+  /** Real milliseconds each command takes (0: none), as on a slow router; other callers run meanwhile. */
+  delayMs = 0;
 
   constructor(private readonly host: HostView) {}
 
@@ -50,7 +52,7 @@ export class FakeProc {
 
   async run(argv: string[]): Promise<ProcessResult> {
     this.calls.push(argv);
-    await Promise.resolve();
+    await (this.delayMs > 0 ? new Promise((r) => setTimeout(r, this.delayMs)) : Promise.resolve());
     const o = this.override?.(argv);
     if (o) return o;
     switch (argv[0]) {

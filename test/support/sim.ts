@@ -3,6 +3,14 @@
 // the test declares (observed by each node as live handshakes, as the daemon's
 // tick does), and 'send' actions are delivered by overlay IPv4 after a fixed
 // latency, in a total order. Same inputs, same run. Uses only src/core.
+// A declared link is a session only while both ends hold each other's record:
+// WireGuard drops a handshake from a key it has no peer for, and a node has
+// peers only for the members it knows. (Links declared between a newcomer and
+// members that did not know it yet were sessions no WireGuard could make: each
+// side dropped the other's datagrams as a non-member's, and newcomers whose
+// links all went to members outside their join reply stalled with those
+// records, 67 of 100.) `join(…, { linkAdmitter: true })` declares the session
+// with the admitter that a real join leaves behind.
 import { NodeCore, type Action } from '../../src/core/node.ts';
 import { decodeNetwork } from '../../src/core/network.ts';
 import { buildJoinRecord, parseJoinRecord } from '../../src/core/join.ts';
@@ -72,7 +80,7 @@ export class MeshSim {
    * starts from the records in the reply, the admitter learns the newcomer's
    * first record from the join stream, as in the daemon.
    */
-  join(admitter: SimNode, name: string, o: { admin?: boolean; relay?: boolean; joinBudgetBytes?: number; certLifetimeMs?: number } = {}): SimNode {
+  join(admitter: SimNode, name: string, o: { admin?: boolean; relay?: boolean; joinBudgetBytes?: number; certLifetimeMs?: number; linkAdmitter?: boolean } = {}): SimNode {
     // What the daemon hands a newcomer: the best records within the join budget; gossip brings the rest.
     const records = admitter.core.joinRecords(o.joinBudgetBytes);
     const out = joinInMemory(this.rnd, this.mesh, admitter.member, { name, admin: o.admin ?? false, nowMs: this.nowMs, records, certLifetimeMs: o.certLifetimeMs ?? 0 });
@@ -83,6 +91,7 @@ export class MeshSim {
     for (const b of out.reply.records) node.core.acceptRecord(b, this.nowMs);
     const first = parseJoinRecord(buildJoinRecord(node.core.selfRecord.bytes));
     if (admitter.core.acceptRecord(first, this.nowMs)) this.dispatch(admitter, [{ type: 'netmap' }]);
+    if (o.linkAdmitter) this.link(admitter, node);
     return node;
   }
 
@@ -95,6 +104,7 @@ export class MeshSim {
     this.links.delete(a.ipv4 < b.ipv4 ? `${a.ipv4}|${b.ipv4}` : `${b.ipv4}|${a.ipv4}`);
   }
 
+  /** The nodes n has a declared link with. */
   peersOf(n: SimNode): SimNode[] {
     const out: SimNode[] = [];
     for (const l of this.links) {
@@ -103,6 +113,11 @@ export class MeshSim {
       else if (y === n.ipv4) out.push(this.nodes.get(x)!);
     }
     return out;
+  }
+
+  /** The declared links of n that are WireGuard sessions now: both ends hold each other's record (each has a peer for the other). */
+  sessionsOf(n: SimNode): SimNode[] {
+    return this.peersOf(n).filter((p) => n.core.nodeById(p.member.id) && p.core.nodeById(n.member.id));
   }
 
   dispatch(from: SimNode, actions: Action[]): void {
@@ -140,7 +155,7 @@ export class MeshSim {
     this.lastTickMs = this.nowMs;
     for (const n of this.nodes.values()) {
       this.dispatch(n, n.core.tick(this.nowMs));
-      const obs = this.peersOf(n).map((p) => ({ publicKey: p.wgPub, endpoint: p.publicEndpoint, lastHandshakeMs: this.nowMs - 1, rxBytes: 0, txBytes: 0 }));
+      const obs = this.sessionsOf(n).map((p) => ({ publicKey: p.wgPub, endpoint: p.publicEndpoint, lastHandshakeMs: this.nowMs - 1, rxBytes: 0, txBytes: 0 }));
       this.dispatch(n, n.core.observeWg(obs, this.nowMs));
     }
   }

@@ -1,0 +1,49 @@
+// `make sim`: one row per mesh size, with the figures of run.ts, and the
+// cost of a signature check measured here. Exits 1 when an invariant broke
+// (the line says the seed, the size and the tick, and how to re-run it).
+//   KITH_SIM_SEED=<n> KITH_SIM_SIZES=10,100 npx tsx test/sim/main.ts
+import { runScenario } from './run.ts';
+import { Violation } from './check.ts';
+import { timeVerify } from './crypto.ts';
+import { makeIdentity } from '../support/mesh.ts';
+import { seededBytes } from '../support/rand.ts';
+import type { Figures } from './scenario.ts';
+
+const seed = Number(process.env.KITH_SIM_SEED ?? 1);
+const sizes = (process.env.KITH_SIM_SIZES ?? '10,100,1000').split(',').map(Number);
+const wallLimitS = Number(process.env.KITH_SIM_WALL_S ?? 900);
+
+const id = makeIdentity(seededBytes(7));
+const cost = timeVerify(id.sign.secretKey, id.sign.publicKey);
+console.log(`Ed25519 verify in this process: tweetnacl ${cost.tweetnaclMs.toFixed(2)} ms, native (OpenSSL) ${cost.nativeMs.toFixed(3)} ms`);
+
+const f1 = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+const cols = ['nodes', 'converge s', 'new member s (med/max)', 'B/s/node steady', 'B/s/node churn', 'direct %', 'reach %', 'stretch', 'sig ms/node/min native (tweetnacl)', 'wall s', 'note'];
+const rows: string[][] = [];
+let broken = false;
+for (const n of sizes) {
+  let f: Figures;
+  try {
+    f = runScenario({ nodes: n, seed, wallLimitS, pairsPerTick: n <= 100 ? 10_000 : 3000, convergeS: n <= 100 ? 90 : 240, log: (l) => console.log(l) });
+  } catch (e) {
+    if (!(e instanceof Violation)) throw e;
+    broken = true;
+    console.log(`INVARIANT BROKEN: ${e.message}`);
+    console.log(`  reproduce: KITH_SIM_SEED=${seed} KITH_SIM_SIZES=${n} npx tsx test/sim/main.ts`);
+    rows.push([String(n), 'invariant broken', '', '', '', '', '', '', '', '', `seed ${seed}`]);
+    continue;
+  }
+  const sig = (perMin: number) => `${f1(perMin * cost.nativeMs, 2)} (${f1(perMin * cost.tweetnaclMs, 0)})`;
+  rows.push([
+    String(n), f.convergeS === null ? '-' : f1(f.convergeS, 0), f.newMemberS ? `${f1(f.newMemberS.median, 0)}/${f1(f.newMemberS.worst, 0)}` : '-',
+    f1(f.steadyBytesPerSec, 0), f1(f.churnBytesPerSec, 0), f1(f.directPct), f1(f.reachablePct), f1(f.stretch, 2),
+    `${sig(f.checksPerMinSteady)} / churn ${sig(f.checksPerMinChurn)}`, f1(f.wallS, 0), f.note || (f.completed ? 'ok' : ''),
+  ]);
+}
+const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length)));
+const line = (r: string[]) => r.map((x, i) => x.padEnd(widths[i]!)).join(' | ');
+console.log(line(cols));
+console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+for (const r of rows) console.log(line(r));
+console.log(`seed ${seed}; B/s counts control payload plus 88 bytes of IP, UDP and WireGuard headers per datagram; stretch = path latency / direct latency; goal: steady ≤ 1024 B/s per node`);
+process.exit(broken ? 1 : 0);

@@ -14,16 +14,18 @@ trap kt_cleanup EXIT
 trap 'exit 130' INT TERM
 TRIALS=${KITH_EXIT_TRIALS:-10}
 other() { [ "$1" = hub ] && echo don2 || echo hub; }
+# Node $1 sees donor $2's offer as healthy (kith exits --json).
+kx_healthy() { kith "$1" exits --json | node -e 'const l = JSON.parse(require("fs").readFileSync(0)); process.exit(l.some((x) => x.node === process.argv[1] && x.healthy) ? 0 : 1)' "$2"; }
 
 kx_topology
 kx_mesh
 kith home1 exit use auto >/dev/null
 times=()
 for t in $(seq 1 "$TRIALS"); do
-  kt_wait 60 "home1 has an exit" test -n "\$(kx_via home1)" || { echo "trial $t: home1 has no exit"; exit 1; }
+  kt_wait 60 "home1 has an exit" kx_has_via home1 || { echo "trial $t: home1 has no exit"; exit 1; }
   via=$(kx_via home1); to=$(other "$via")
-  kt_wait 30 "the other donor healthy" sh -c "kith home1 exits --json | grep -A4 '\"node\": \"$to\"' | grep -q '\"healthy\": true'" || { echo "trial $t: $to not healthy"; exit 1; }
-  kt_wait 10 "c1 through $via" test "\$(kx_fetch c1)" = "${WAN[$via]}" || { echo "trial $t: c1 not through $via"; exit 1; }
+  kt_wait 30 "the other donor healthy" kx_healthy home1 "$to" || { echo "trial $t: $to not healthy"; exit 1; }
+  kt_wait 10 "c1 through $via" kx_fetch_via c1 "$via" || { echo "trial $t: c1 not through $via"; exit 1; }
   kt_stop_node "$via" KILL
   kt_exec "$via" ip link del "$(kt_if "$via")" 2>/dev/null
   t0=$(date +%s%N); ms=""

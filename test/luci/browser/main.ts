@@ -1,4 +1,5 @@
 /// <reference types="node" />
+/// <reference lib="dom" />
 // The browser half of `make test-luci` (run.sh starts the web stack, kithd
 // and the neighbour, then this): Chromium drives luci-app-kith's pages
 // through LuCI's own JavaScript, uhttpd's /ubus, rpcd sessions and kithd.
@@ -31,7 +32,7 @@ async function ubusRpc(sid: string, object: string, method: string, args: Record
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'call', params: [sid, object, method, args] }),
   });
   const j = await res.json() as { result?: [number, unknown]; error?: { code: number; message: string } };
-  if (j.error) return [-1, j.error];
+  if (j.error) return [j.error.code, j.error];
   return [j.result![0], j.result![1]];
 }
 
@@ -62,7 +63,7 @@ function bootPage(s: Session, page: string): string {
   const tabs = PAGES.map((p) => `<li class="${p === page ? 'active' : ''}"><a href="/cgi-bin/luci/admin/services/kith/${p}">${p}</a></li>`).join('');
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Kith - LuCI</title>
+<title>Kith - LuCI</title><link rel="icon" href="data:,">
 <link rel="stylesheet" href="/luci-static/bootstrap/cascade.css">
 <link rel="stylesheet" media="only screen and (max-device-width: 854px)" href="/luci-static/bootstrap/mobile.css">
 <script src="/luci-static/resources/cbi.js"></script>
@@ -106,11 +107,14 @@ async function open(browser: Browser, s: Session, width = 1280): Promise<Tab> {
   const errors: string[] = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('response', (r) => { if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`); });
   await page.route('**/cgi-bin/luci/admin/services/kith/**', (r) => {
     const name = new URL(r.request().url()).pathname.split('/').pop()!;
     return r.fulfill({ status: 200, contentType: 'text/html', body: bootPage(s, PAGES.includes(name) ? name : 'overview') });
   });
   await page.route('**/cgi-bin/luci/admin/uci/**', (r) => applyRoute(s, r));
+  // LuCI pings cgi-io's /cgi-bin/cgi-exec while applying, to see that the router is still there.
+  await page.route('**/cgi-bin/cgi-exec*', (r) => r.fulfill({ status: 200, body: '' }));
   return { page, errors };
 }
 
@@ -156,6 +160,9 @@ async function main(): Promise<void> {
     ok('the neighbour is on the map with a direct link; this node is highlighted as self');
     const onMap = Date.now();
     check(await t.page.locator('#kith-map g.kith-node[data-path="self"][data-name="home"]').count() === 1, 'this node is on the map as "self"');
+    await t.page.waitForSelector('#kith-map g.kith-node[data-name="fri"][data-path="relayed"]', { timeout: 60000 });
+    ok('fri, whom home cannot reach directly, is on the map as relayed, with a dashed link from nbr');
+    check((await texts(t, '#kith-why li')).some((x) => x.includes('fri') && x.includes('nbr')), 'the overview says why fri is not direct');
     check((await t.page.locator('#kith-map g.kith-node[data-name="nbr"] title').textContent())?.includes('direct'), 'hovering the neighbour says direct');
     // The neighbour's router by name: kithd's DNS on home answers nbr.<zone>, then a ping to it.
     const zone = kith('status').network.zone as string;
@@ -194,6 +201,45 @@ async function main(): Promise<void> {
     ok('the pending invite is listed with its expiry');
     await shot(t, 'invite');
 
+    // Uplink and Members render; revoke shows its confirmation (cancelled here).
+    await visit(t, 'uplink');
+    check(await t.page.locator('#kith-exits').count() === 1, 'the uplink page lists donors');
+    await visit(t, 'members');
+    await t.page.click('#kith-members tr:has(td:text-is("nbr")) button:has-text("Revoke")');
+    await t.page.waitForSelector('#kith-members-msg .alert-message.warning', { timeout: 10000 });
+    check((await t.page.innerText('#kith-members-msg')).includes('founder'), 'revoking the founder is refused with kithd\'s reason');
+    await t.page.click('#kith-members tr:has(td:text-is("fri")) button:has-text("Revoke")');
+    await t.page.waitForSelector('#kith-revoke-confirm', { timeout: 10000 });
+    ok('revoking fri asks for confirmation first (after a dry run)');
+    await shot(t, 'members-confirm');
+    await t.page.click('.modal button:has-text("Cancel")');
+    check(kith('peers').peers.some((p: { name: string }) => p.name === 'fri'), 'cancelled: fri is still a member');
+    await t.page.click('#kith-members tr:has(td:text-is("fri")) button:has-text("Revoke")');
+    await t.page.click('#kith-revoke-confirm');
+    await t.page.waitForSelector('#kith-members-msg .alert-message.success', { timeout: 10000 });
+    let gone = false;
+    for (let i = 0; i < 50 && !gone; i++) { gone = !kith('peers').peers.some((p: { name: string }) => p.name === 'fri'); if (!gone) await t.page.waitForTimeout(200); }
+    check(gone, 'confirmed: fri is revoked and leaves home\'s peers');
+
+    // Settings: Save & Apply changes kithd's running settings.
+    await visit(t, 'config');
+    check((await t.page.innerText('#view')).includes('(<network>.internal)'), 'the DNS description shows "<network>.internal"');
+    await t.page.selectOption('select[id$=".main.log_level"]', 'debug');
+    // A public endpoint, which devices need (their config points at it).
+    await t.page.fill('[data-name="endpoint"] input[type="text"]', '192.0.2.10:51820');
+    await t.page.press('[data-name="endpoint"] input[type="text"]', 'Enter');
+    // LuCI reloads the page once the apply is confirmed.
+    const reloaded = t.page.waitForEvent('load', { timeout: 30000 });
+    await t.page.locator('.cbi-page-actions').getByText('Save & Apply').first().click();
+    let level = '';
+    for (let i = 0; i < 50 && level !== 'debug'; i++) { level = kith('status').config.logLevel; await t.page.waitForTimeout(200); }
+    check(level === 'debug', `Save & Apply: kithd runs with log level "${level}"`);
+    const eps = kith('status').node.endpoints as string[];
+    check(eps.some((e) => e.endsWith(' 192.0.2.10:51820') && e.startsWith('configured')), `Save & Apply: kithd announces the endpoint from the form (${eps.join(', ')})`);
+    await reloaded;
+    ok('LuCI confirmed the apply and reloaded the page');
+
+
     // Devices: add one, its config as a QR for the WireGuard app; remove it.
     await visit(t, 'devices');
     await t.page.fill('#kith-client-name', 'phone');
@@ -207,26 +253,6 @@ async function main(): Promise<void> {
     await t.page.click('#kith-clients button:has-text("Remove")');
     await t.page.waitForSelector('#kith-clients td:has-text("No devices yet")', { timeout: 10000 });
     check(kith('clients').clients.length === 0, 'device removed');
-
-    // Uplink and Members render; revoke shows its confirmation (cancelled here).
-    await visit(t, 'uplink');
-    check(await t.page.locator('#kith-exits').count() === 1, 'the uplink page lists donors');
-    await visit(t, 'members');
-    await t.page.click('#kith-members button:has-text("Revoke")');
-    await t.page.waitForSelector('#kith-revoke-confirm', { timeout: 10000 });
-    ok('revoking asks for confirmation first (dry run)');
-    await shot(t, 'members-confirm');
-    await t.page.click('.modal button:has-text("Cancel")');
-    check(kith('peers').peers.some((p: { name: string }) => p.name === 'nbr'), 'cancelled: nbr is still a member');
-
-    // Settings: Save & Apply changes kithd's running settings.
-    await visit(t, 'config');
-    check((await t.page.innerText('#view')).includes('(<network>.internal)'), 'the DNS description shows "<network>.internal"');
-    await t.page.selectOption('select[id$=".main.log_level"]', 'debug');
-    await t.page.click('button:has-text("Save & Apply")');
-    let level = '';
-    for (let i = 0; i < 50 && level !== 'debug'; i++) { level = kith('status').config.logLevel; await t.page.waitForTimeout(200); }
-    check(level === 'debug', `Save & Apply: kithd runs with log level "${level}"`);
 
     // Every page, desktop and phone width, without console errors.
     for (const [width, tag] of [[1280, 'desktop'], [390, 'phone']] as const) {
@@ -246,13 +272,19 @@ async function main(): Promise<void> {
     const tr = await open(browser, ro);
     for (const p of PAGES) {
       await visit(tr, p);
-      const writes = await tr.page.locator('#view button.cbi-button-add, #view button.cbi-button-remove, #view button.cbi-button-action, #view button.cbi-button-negative, #view button.cbi-button-positive, #view .cbi-page-actions button.cbi-button-apply').count();
+      const writes = await tr.page.evaluate(() => [...document.querySelectorAll('#view button, #view .cbi-button, #view .cbi-dropdown')]
+        .filter((b) => /cbi-button-(add|remove|action|negative|positive|apply|save)/.test(b.className) && !(b as HTMLButtonElement).disabled &&
+          !b.closest('[disabled]') && (b as HTMLElement).offsetParent !== null).length);
       check(writes === 0, `read-only: ${p} shows no write controls (${writes})`);
       await shot(tr, `${p}-readonly`);
     }
     const [rc] = await ubusRpc(ro.sid, 'kith', 'invite', { name: 'x' });
-    check(rc === 6, `read-only: kith.invite is refused by rpcd (ubus status ${rc}, 6 = permission denied)`);
+    check(rc === -32002, `read-only: kith.invite is refused by uhttpd and rpcd (JSON-RPC error ${rc}, -32002 = access denied)`);
+    check(kith("invites").invites.every((i: { name?: string }) => i.name !== "x"), "read-only: the refused invite was not created");
     check(tr.errors.length === 0, `read-only pages: no console errors${tr.errors.length ? ': ' + tr.errors.join(' | ') : ''}`);
+  } catch (e) {
+    for (const c of browser.contexts()) for (const p of c.pages()) console.log(`  (page ${p.url()} says: ${(await p.innerText('#maincontent').catch(() => '?')).replace(/\s+/g, ' ').slice(0, 600)})`);
+    throw e;
   } finally {
     await browser.close();
   }
@@ -262,3 +294,4 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => { console.log(`  FAIL ${e instanceof Error ? e.stack : e}`); process.exitCode = 1; });
+

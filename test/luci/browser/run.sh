@@ -4,8 +4,10 @@
 # kithd registered on that ubusd as the ubus object "kith". Chromium (Debian's)
 # runs the pages through playwright-core (main.ts).
 #
-#   home 192.0.2.10 ── nbr 192.0.2.20    two namespaces of this run, TEST-NET only
+#   home 192.0.2.10 ── 192.0.2.20 nbr 198.51.100.1 ── 198.51.100.2 fri
 #
+# Namespaces of this run, TEST-NET only. nbr forwards nothing, so home reaches
+# fri only relayed through nbr: the map shows a direct and a relayed member.
 # home's kithd is the node the pages manage (fresh, unconfigured, its UCI file
 # in the web stack's root); nbr is a neighbour that founds a network from the
 # command line and hands out the invite pasted into the Join page. The web
@@ -42,6 +44,9 @@ cp -r "$KT_ROOT/luci-app/root/usr/share/rpcd/acl.d/." "$WEB/share/rpcd/acl.d/"
 mkdir -p "$WEB/share/luci/menu.d" "$WEB/libexec/rpcd"
 cp -r "$KT_ROOT/luci-app/root/usr/share/luci/menu.d/." "$WEB/share/luci/menu.d/"
 cp "$KT_ROOT/rootfs/etc/config/kith" "$WEB/etc/config/kith"
+# The read-only login "test" reads what a LuCI user with read access would (not the stack's superuser group).
+awk '/option username .test./ { t = 1 } t && /list read/ { print "\tlist read '"'"'luci-base'"'"'"; print "\tlist read '"'"'luci-app-kith'"'"'"; print "\tlist read '"'"'unauthenticated'"'"'"; next } { print }' \
+  "$ROUTER/etc/config/rpcd" >"$WEB/etc/config/rpcd"
 # luci.getFeatures, the one object LuCI's pages ask for that the stack lacks (an rpcd exec plugin).
 cat >"$WEB/libexec/rpcd/luci" <<'SH'
 #!/bin/sh
@@ -57,12 +62,16 @@ LUCI_RT_SOCK=$SOCK LUCI_RT_LISTEN=127.0.0.1:$port LUCI_RT_RUNDIR=$KT_TMP/run "$W
 
 kt_addns home
 kt_addns nbr
+kt_addns fri
 kt_link home eth0 192.0.2.10/24 nbr eth0 192.0.2.20/24
+kt_link nbr eth1 198.51.100.1/24 fri eth0 198.51.100.2/24
+kt_exec fri ip route add 192.0.2.0/24 via 198.51.100.1
 # home: the node of the pages, fresh; its settings are the web stack's /etc/config/kith.
 kt_start_node home --config "$WEB/etc/config/kith" --ubus-socket "$SOCK" || exit 1
 kt_start_node nbr || exit 1
 kith nbr init street --node-name nbr --endpoint 192.0.2.20:51820 >/dev/null || { echo "test-luci: FAIL: nbr init"; exit 1; }
-kith nbr service add web 80 >/dev/null 2>&1 || true
+kt_start_node fri || exit 1
+kith fri join "$(kith nbr invite --name fri | tail -n1)" >/dev/null || { echo "test-luci: FAIL: fri did not join"; exit 1; }
 invite=$(kith nbr invite --name home --admin | tail -n1)
 [ -n "$invite" ] || { echo "test-luci: FAIL: no invite from nbr"; exit 1; }
 

@@ -272,7 +272,7 @@ async function main(): Promise<void> {
     const tr = await open(browser, ro);
     for (const p of PAGES) {
       await visit(tr, p);
-      const writes = await tr.page.evaluate(() => [...document.querySelectorAll('#view button, #view .cbi-button, #view .cbi-dropdown')]
+      const writes = await tr.page.evaluate(() => Array.from(document.querySelectorAll('#view button, #view .cbi-button, #view .cbi-dropdown'))
         .filter((b) => /cbi-button-(add|remove|action|negative|positive|apply|save)/.test(b.className) && !(b as HTMLButtonElement).disabled &&
           !b.closest('[disabled]') && (b as HTMLElement).offsetParent !== null).length);
       check(writes === 0, `read-only: ${p} shows no write controls (${writes})`);

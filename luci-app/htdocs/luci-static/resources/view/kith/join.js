@@ -84,7 +84,7 @@ return view.extend({
 
 	handleScan: function() {
 		var video = E('video', { 'style': 'width:100%;max-width:360px', 'playsinline': 'playsinline' });
-		var detector = new window.BarcodeDetector({ formats: [ 'qr_code' ] });
+		var detector = new window.BarcodeDetector({ formats: [ "qr_code" ] }); /* a format name, not text */
 		var self = this, stream = null, done = false;
 
 		var stop = function() {

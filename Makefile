@@ -18,7 +18,7 @@ APT_LUCI := chromium
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench deps-luci demo test test-luci pot test-repeat unit netns qjs sizes sim bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss bench-exit typecheck ipk image deb package-test clean
+.PHONY: all build deps deps-bench deps-luci demo test test-luci test-repeat unit netns qjs sizes sim bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss bench-exit typecheck ipk image deb package-test clean
 
 all: build
 
@@ -79,10 +79,6 @@ sim: $(NODE_DEPS)
 # luci-app-kith in Chromium against uhttpd, rpcd, ubusd (../shared/router) and kithd; screenshots in the folder it prints.
 test-luci: deps-luci build
 	bash test/luci/browser/run.sh
-
-# po/templates/kith.pot from the _() strings of luci-app/ (test/luci/pot.test.ts checks it is current).
-pot:
-	node build/pot.mjs
 
 test: deps deps-luci build typecheck unit netns test-luci sizes
 	@echo "make test: txiki.js $(if $(TJS),$(TJS),SKIPPED (no tjs: set TJS or put ../shared/router beside the project)); ubusd $(if $(UBUSD),$(UBUSD),SKIPPED (no ubusd: set UBUSD)); firewall4 $(if $(FW4_NETNS_CHECK),$(FW4_NETNS_CHECK),SKIPPED (no fw4-netns-check: set FW4_NETNS_CHECK))"

@@ -13,10 +13,12 @@ export TJS UBUSD UBUS_CLI FW4_NETNS_CHECK
 # What the tests run against: real WireGuard, NAT, DNS servers and clients.
 # systemd: systemd-analyze checks the Debian package's unit (test/package/deb.test.ts).
 APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils zbar-tools conntrack tcpdump systemd
+# The LuCI app's browser tests (test/luci/browser): Chromium, driven by playwright-core from npm.
+APT_LUCI := chromium
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench demo test test-repeat unit netns qjs sizes sim bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss bench-exit typecheck ipk image deb package-test clean
+.PHONY: all build deps deps-bench deps-luci demo test test-luci test-repeat unit netns qjs sizes sim bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss bench-exit typecheck ipk image deb package-test clean
 
 all: build
 
@@ -37,6 +39,9 @@ endef
 
 deps:
 	$(call apt_install,$(APT_PACKAGES))
+
+deps-luci: deps
+	$(call apt_install,$(APT_LUCI))
 
 deps-bench: deps
 	$(call apt_install,$(APT_BENCH))
@@ -71,7 +76,11 @@ sizes: build
 sim: $(NODE_DEPS)
 	npx tsx test/sim/main.ts
 
-test: deps build typecheck unit netns sizes
+# luci-app-kith in Chromium against uhttpd, rpcd, ubusd (../shared/router) and kithd; screenshots in the folder it prints.
+test-luci: deps-luci build
+	bash test/luci/browser/run.sh
+
+test: deps deps-luci build typecheck unit netns test-luci sizes
 	@echo "make test: txiki.js $(if $(TJS),$(TJS),SKIPPED (no tjs: set TJS or put ../shared/router beside the project)); ubusd $(if $(UBUSD),$(UBUSD),SKIPPED (no ubusd: set UBUSD)); firewall4 $(if $(FW4_NETNS_CHECK),$(FW4_NETNS_CHECK),SKIPPED (no fw4-netns-check: set FW4_NETNS_CHECK))"
 
 bench: bench-mesh bench-punch bench-dns bench-tinc bench-relay bench-attack bench-crypto bench-rss

@@ -13,7 +13,8 @@ import {
   ACL_FILE, compileView, declaredCalls, LUCI_APP, loadView, MENU_FILE, requiresOf, ROOT, VIEW_DIR, viewSource,
 } from './support.ts';
 
-const VIEWS = ['status', 'config'];
+const VIEWS = ['overview', 'join', 'invite', 'members', 'uplink', 'devices', 'config'];
+const PAGES: Record<string, string> = { overview: 'Overview', join: 'Join / Create', invite: 'Invite', members: 'Members', uplink: 'Uplink', devices: 'Devices', config: 'Settings' };
 /** The kith methods that only report (the method table's entries without `write`): read ACL, no reject. */
 const READ_ONLY = new Set(METHODS.filter((m) => !m.write).map((m) => m.ubus ?? m.api));
 
@@ -29,20 +30,24 @@ function ubusMethods(): Map<string, string[]> {
   return new Map(METHODS.map((m) => [m.ubus ?? m.api, Object.keys(m.args)]));
 }
 
-const declared = VIEWS.flatMap((v) => declaredCalls(viewSource(v)).map((d) => ({ ...d, view: v })));
+const COMMON = readFileSync(join(LUCI_APP, 'htdocs/luci-static/resources/kith/common.js'), 'utf8');
+const declared = [
+  ...VIEWS.flatMap((v) => declaredCalls(viewSource(v)).map((d) => ({ ...d, view: v }))),
+  ...declaredCalls(COMMON).map((d) => ({ ...d, view: 'kith/common' })),
+];
 
-test('menu.d: Services → Kith aliases its Status page; Status and Settings are views that exist', () => {
-  assert.equal(Object.keys(menu).sort(), ['admin/services/kith', 'admin/services/kith/config', 'admin/services/kith/status']);
+test('menu.d: Services → Kith aliases its Overview; every page is a view that exists', () => {
+  assert.equal(Object.keys(menu).sort(), ['admin/services/kith', ...VIEWS.map((v) => `admin/services/kith/${v}`)].sort());
   const top = menu['admin/services/kith']!;
   assert.is(top.title, 'Kith');
-  assert.equal(top.action, { type: 'alias', path: 'admin/services/kith/status' });
+  assert.equal(top.action, { type: 'alias', path: 'admin/services/kith/overview' });
   assert.equal(top.depends, { acl: ['luci-app-kith'], uci: { kith: true } });
-  for (const [key, view] of [['admin/services/kith/status', 'kith/status'], ['admin/services/kith/config', 'kith/config']] as const) {
-    const n = menu[key]!;
-    assert.equal(n.action, { type: 'view', path: view });
-    assert.type(n.title, 'string');
+  for (const v of VIEWS) {
+    const n = menu[`admin/services/kith/${v}`]!;
+    assert.equal(n.action, { type: 'view', path: `kith/${v}` });
+    assert.is(n.title, PAGES[v]);
     assert.type(n.order, 'number');
-    assert.ok(existsSync(join(LUCI_APP, 'htdocs/luci-static/resources/view', `${view}.js`)), `${view}.js missing`);
+    assert.ok(existsSync(join(LUCI_APP, 'htdocs/luci-static/resources/view/kith', `${v}.js`)), `${v}.js missing`);
   }
 });
 

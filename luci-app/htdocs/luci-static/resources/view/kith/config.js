@@ -74,7 +74,7 @@ return view.extend({
 		var m, s, o;
 
 		m = new form.Map('kith', _('Kith'),
-			_('Settings of kithd, the Kith neighbourhood mesh VPN. Save & Apply makes kithd re-read them; tunnels stay up. Joining or founding a network is done on the Status page.'));
+			_('Settings of kithd, the Kith neighbourhood mesh VPN. Save & Apply makes kithd re-read them; tunnels stay up. Joining or founding a network is done on the Join / Create page.'));
 
 		s = m.section(form.NamedSection, 'main', 'kith', _('General Settings'));
 
@@ -111,7 +111,7 @@ return view.extend({
 		o.default = 'info';
 
 		s = m.section(form.NamedSection, 'dns', 'dns', _('DNS'),
-			_('Names of the mesh, served under the network\'s zone (<network>.internal); dnsmasq forwards that domain here.'));
+			_('Names of the mesh, served under the network\'s zone (&lt;network&gt;.internal); dnsmasq forwards that domain here.'));
 
 		o = s.option(form.Flag, 'enabled', _('Enabled'));
 		o.default = o.enabled;

@@ -188,14 +188,11 @@ const LOG_LEVELS = oneOf<LogLevel>(['debug', 'info', 'warn', 'error']);
 const PROTO = oneOf(['tcp', 'udp'] as const);
 const CAPACITY = intRange(1, MAX_EXIT_CAPACITY_MBIT, 'Mbit/s');
 /** An exit to use: off, auto, or a member (DNS label or 16 hex digits of node id). */
-const EXIT_USE: ValueType<'auto' | string | null> = {
-  expected: '0, auto, or a member\'s name or node id',
-  parse(raw) {
-    if (BOOL.parse(raw).ok) return { ok: true, value: (BOOL.parse(raw) as { value: boolean }).value ? 'auto' : null };
-    if (raw === 'auto' || DNS_LABEL.parse(raw.toLowerCase()).ok) return { ok: true, value: raw === 'auto' ? 'auto' : raw.toLowerCase() };
-    return { ok: false, why: '' };
-  },
-};
+const EXIT_USE: ValueType<'auto' | string | null> = { expected: '0, auto, or a member\'s name or node id', parse(raw) {
+  const b = BOOL.parse(raw);
+  if (b.ok) return { ok: true, value: b.value ? 'auto' : null };
+  return raw === 'auto' || DNS_LABEL.parse(raw.toLowerCase()).ok ? { ok: true, value: raw === 'auto' ? 'auto' : raw.toLowerCase() } : { ok: false, why: '' };
+} };
 
 function readMain(r: SectionReader | null): Omit<KithSettings, 'dns' | 'subnets' | 'services' | 'exit'> {
   const out = {

@@ -44,13 +44,13 @@ const MEMBER: MemberStatus = {
   exit: { offering: false, capacityMbit: 0, use: null, via: null, error: null },
   reachable: 2,
   dropped: { malformed: 1, badSignature: 0, stale: 4, unknownSigner: 0, oversize: 0, expired: 0, invalidChain: 0, tooMany: 0, failed: 0, nonMember: 0, rateLimited: 0, duplicateKey: 0, knownBad: 0, departed: 0, overQuota: 0, forger: 0, revoked: 0 },
-  routes: { table: 7799, routes: 1, refused: [{ node: 'bob', prefix: '0.0.0.0/0', reason: 'shorter than /8: too wide to route into the mesh' }], refusedCount: 1, failed: [], ruleErrors: [] },
+  routes: { table: 7799, routes: 1, refused: [{ node: 'bob', prefix: '0.0.0.0/0', reason: 'shorter than /8: too wide to route into the mesh' }], refusedCount: 1, failed: [], ruleErrors: [], mapped: [], mappedError: null },
 };
 
 const PEERS: PeerView[] = [
-  { name: 'bob', ipv4: '100.64.0.2', ipv6: 'fd12:3456:789a::2', path: 'direct', via: null, endpoint: '192.0.2.10:51820', rttMs: 12, lastHandshakeSec: 30, rxBytes: 2048, txBytes: 4096 },
-  { name: 'carol', ipv4: '100.64.0.3', ipv6: 'fd12:3456:789a::3', path: 'relayed', via: 'bob', endpoint: null, rttMs: null, lastHandshakeSec: 7200, rxBytes: 0, txBytes: 0 },
-  { name: 'dave', ipv4: '100.64.0.4', ipv6: 'fd12:3456:789a::4', path: 'unreachable', via: null, endpoint: null, rttMs: null, lastHandshakeSec: null, rxBytes: 0, txBytes: 0 },
+  { name: 'bob', ipv4: '100.64.0.2', ipv6: 'fd12:3456:789a::2', path: 'direct', via: null, endpoint: '192.0.2.10:51820', rttMs: 12, lastHandshakeSec: 30, rxBytes: 2048, txBytes: 4096, subnets: [{ prefix: '198.18.2.0/24', mappedTo: null }] },
+  { name: 'carol', ipv4: '100.64.0.3', ipv6: 'fd12:3456:789a::3', path: 'relayed', via: 'bob', endpoint: null, rttMs: null, lastHandshakeSec: 7200, rxBytes: 0, txBytes: 0, subnets: [] },
+  { name: 'dave', ipv4: '100.64.0.4', ipv6: 'fd12:3456:789a::4', path: 'unreachable', via: null, endpoint: null, rttMs: null, lastHandshakeSec: null, rxBytes: 0, txBytes: 0, subnets: [] },
 ];
 
 const SERVICES: Service[] = [

@@ -42,4 +42,6 @@ export interface PeerView {
   lastHandshakeSec: number | null;
   rxBytes: number;
   txBytes: number;
+  /** Its advertised subnets; mappedTo: the mapped block it is reached through when it clashes with another member's (else null). */
+  subnets: { prefix: string; mappedTo: string | null }[];
 }

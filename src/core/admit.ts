@@ -121,7 +121,7 @@ export function admit(ctx: AdmitContext, frame: Uint8Array): AdmitResult {
     alloc = single.state;
     // An admin at the last level of the chain could not admit anyone, so it gets no pool.
     if (inv.admin && ctx.chain.length + 1 < MAX_CHAIN) {
-      const block = allocateBlock(issuer.pool, alloc);
+      const block = allocateBlock(issuer.pool, alloc, ctx.network.params.ipv4Pool);
       if (block) { pool = block.pool; alloc = block.state; }
     }
   } catch (e) {

@@ -5,6 +5,7 @@
 import { poolBlock, MIN_POOL_LEN_FOR_DELEGATION } from './cert.ts';
 import { type Prefix4 } from './ip.ts';
 import { singlesLimit } from './clients.ts';
+import { MAPPED_REGION_BLOCK } from './mapped.ts';
 
 export interface AllocState {
   /** Next offset inside block 0 to try. */
@@ -36,8 +37,12 @@ export function allocateSingle(pool: Prefix4, st: AllocState): { ipv4: number; s
   throw new PoolExhaustedError(`no free address left in ${size}-address block`);
 }
 
-/** Delegates the next block to a new admin, or null when the pool cannot be split further. */
-export function allocateBlock(pool: Prefix4, st: AllocState): { pool: Prefix4; state: AllocState } | null {
-  if (st.nextBlock > 15 || pool.len + 4 > MIN_POOL_LEN_FOR_DELEGATION) return null;
+/**
+ * Delegates the next block to a new admin, or null when the pool cannot be split further.
+ * The network's own pool (networkPool) keeps its last block: the mapped region (mapped.ts).
+ */
+export function allocateBlock(pool: Prefix4, st: AllocState, networkPool?: Prefix4): { pool: Prefix4; state: AllocState } | null {
+  const last = networkPool && pool.base === networkPool.base && pool.len === networkPool.len ? MAPPED_REGION_BLOCK - 1 : 15;
+  if (st.nextBlock > last || pool.len + 4 > MIN_POOL_LEN_FOR_DELEGATION) return null;
   return { pool: poolBlock(pool, st.nextBlock), state: { ...st, nextBlock: st.nextBlock + 1 } };
 }

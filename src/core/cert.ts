@@ -11,6 +11,7 @@ import { bytesEqual, toBase64 } from './bytes.ts';
 import { collecting, signDetached, verifyDetached, type SignKeys } from './crypto.ts';
 import { isDnsLabel, networkId, type NetworkParams, NETWORK_ID_BYTES } from './network.ts';
 import { type Prefix4, prefix4Contains, maskIPv4, formatIPv4 } from './ip.ts';
+import { MAPPED_REGION_BLOCK } from './mapped.ts';
 
 export const CERT_VERSION = 1;
 export const MAX_CHAIN = 4;
@@ -145,6 +146,9 @@ export function verifyChain(chain: Cert[], net: NetworkParams, nowMs: number): C
       const idx = Math.floor((c.pool.base - parent.base) / 2 ** (32 - parent.len - POOL_SPLIT_BITS));
       if (c.pool.len !== parent.len + POOL_SPLIT_BITS || idx < 1 || idx > 15 || poolBlock(parent, idx).base !== c.pool.base) {
         throw new ChainError(`pool of "${c.name}" is not a delegated block of "${issuer.name}"`, 'invalid');
+      }
+      if (idx === MAPPED_REGION_BLOCK && parent.base === net.ipv4Pool.base && parent.len === net.ipv4Pool.len) {
+        throw new ChainError(`pool of "${c.name}" is the network's mapped region`, 'invalid');
       }
     }
   }

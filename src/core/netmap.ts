@@ -14,7 +14,7 @@ import { formatHostPort, formatIPv4, parseIPv4 } from './ip.ts';
 import { e2ePort, ipv6ForIPv4, transportForIPv4, type NetworkParams } from './network.ts';
 import { shortestPaths, mutualEdges, type GraphNode } from './paths.ts';
 import type { Endpoint, NodeRecord, Service } from './record.ts';
-import { decidePrefixes, type RefusedPrefix } from './prefixes.ts';
+import { decidePrefixes, type MappedSubnet, type RefusedPrefix } from './prefixes.ts';
 import { ownClients } from './clients.ts';
 
 export const PERSISTENT_KEEPALIVE_SEC = 25;
@@ -32,6 +32,8 @@ export interface NetNode {
   services: Service[];
   /** Addresses of the plain WireGuard clients it routes, those inside its own client block only (clients.ts). */
   clients: string[];
+  /** Its subnets that clash with another member's, and the mapped blocks they are reached through (mapped.ts). */
+  mapped: MappedSubnet[];
   relay: boolean;
   /** When its certificate was issued: the earlier of two nodes with one name keeps it. */
   issuedAtMs: number;
@@ -94,12 +96,12 @@ function reachableDirectly(me: NodeRecord, them: NodeRecord): boolean {
   return dialEndpoint(me, them) !== null || dialEndpoint(them, me) !== null;
 }
 
-function toNetNode(r: NodeRecord, net: NetworkParams): Omit<NetNode, 'path' | 'via'> {
+function toNetNode(r: NodeRecord, net: NetworkParams, mapped: MappedSubnet[]): Omit<NetNode, 'path' | 'via'> {
   const c = r.chain[0]!;
   const ula48 = net.ula48;
   return {
     id: r.id, name: c.name, ipv4: formatIPv4(c.ipv4), ipv6: ipv6ForIPv4(ula48, c.ipv4), transport: transportForIPv4(ula48, c.ipv4), wgPub: toBase64(c.wgPub),
-    endpoints: r.endpoints, subnets: r.subnets, services: r.services, clients: ownClients(r.clients, c.ipv4, net.ipv4Pool), relay: r.relay, issuedAtMs: c.issuedAtMs,
+    endpoints: r.endpoints, subnets: r.subnets, services: r.services, clients: ownClients(r.clients, c.ipv4, net.ipv4Pool), relay: r.relay, issuedAtMs: c.issuedAtMs, mapped,
   };
 }
 
@@ -112,7 +114,11 @@ function toNetNode(r: NodeRecord, net: NetworkParams): Omit<NetNode, 'path' | 'v
 export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, net: NetworkParams, punched: ReadonlyMap<string, Endpoint> = new Map(), connected: readonly string[] = []): Netmap {
   const me = records.get(selfId);
   if (!me) throw new Error(`computeNetmap: no record for self ${selfId}`);
-  const prefixes = decidePrefixes([...records.values()].map((r) => ({ id: r.id, name: r.chain[0]!.name, issuedAtMs: r.chain[0]!.issuedAtMs, subnets: r.subnets })), selfId, net, connected);
+  const prefixes = decidePrefixes([...records.values()].map((r) => {
+    const c = r.chain[0]!;
+    return { id: r.id, name: c.name, issuedAtMs: c.issuedAtMs, subnets: r.subnets, ipv4: c.ipv4 };
+  }), selfId, net, connected);
+  const node = (r: NodeRecord) => toNetNode(r, net, prefixes.mapped.get(r.id) ?? []);
   const graph = new Map<string, GraphNode>();
   for (const r of records.values()) {
     graph.set(r.id, { id: r.id, relay: r.relay, links: new Map(r.links.map((l) => [l.peer, l.rttMs])) });
@@ -138,10 +144,10 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
   const subnetRoutes: SubnetRoute[] = [];
   const e2ePeers: WgPeer[] = [];
   const relayedHosts: string[] = [];
-  const selfNode: NetNode = { ...toNetNode(me, net), path: 'self', via: null };
+  const selfNode: NetNode = { ...node(me), path: 'self', via: null };
   for (const r of [...records.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     if (r.id === selfId) { nodes.push(selfNode); continue; }
-    const n = toNetNode(r, net);
+    const n = node(r);
     const route = routes.get(r.id);
     let hop: NodeRecord | undefined;
     let path: NetNode['path'] = 'unreachable';

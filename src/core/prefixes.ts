@@ -1,5 +1,5 @@
-// Which advertised subnets a node routes (imports only ip.ts: the config
-// checker in src/uci uses the same rules). A member says what it advertises in
+// Which advertised subnets a node routes (imports only ip.ts and mapped.ts: the
+// config checker in src/uci uses the same rules). A member says what it advertises in
 // its signed record; nothing it says may take an address the host or the
 // network already uses. Rules, each refusal with a one-line reason:
 //  - the prefix is canonical (no host bits set: the record is signed bytes, so
@@ -7,13 +7,17 @@
 //  - at least /8 (IPv4) or /16 (IPv6): a member cannot claim "everything";
 //  - not loopback, link-local, multicast or otherwise reserved;
 //  - no overlap with the network's IPv4 pool or its ULA /48 (the overlay);
-//  - no overlap with a prefix advertised before it: the member certified
-//    first (issue time, then node id) keeps a range, so every node decides
-//    alike (a member's own later overlapping prefix is refused too);
+//  - an overlap with a prefix advertised before it: the member certified
+//    first (issue time, then node id) keeps the range, so every node decides
+//    alike; an overlapping IPv4 prefix of another member is reached through
+//    a mapped block, and the first one gets a mapped block too (mapped.ts);
+//    what cannot be mapped, and a member's own later overlapping prefix, is
+//    refused;
 //  - no overlap with this node's own connected networks (local: each node
-//    refuses what clashes with its own LANs; a clash does not free the prefix
-//    for a later member).
+//    routes such a prefix only through its mapped block, else refuses it; a
+//    clash does not free the prefix for a later member).
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6, type Prefix4 } from './ip.ts';
+import { assignMappedBlocks, mapKey, MAX_MAPPED_PER_MEMBER, MIN_MAPPED_LEN, type MapRequest } from './mapped.ts';
 
 /** Shortest prefixes a member may advertise: anything shorter would swallow other networks. */
 export const MIN_PREFIX_LEN_V4 = 8;
@@ -28,8 +32,8 @@ export interface Refusal { kind: RefusalKind; reason: string }
 /** A prefix a node does not route, and why. */
 export interface RefusedPrefix { node: string; name: string; prefix: string; kind: RefusalKind; reason: string }
 
-/** Where a member's prefixes come from: its record, ordered by its certificate. */
-export interface Advertiser { id: string; name: string; issuedAtMs: number; subnets: readonly string[] }
+/** Where a member's prefixes come from: its record, ordered by its certificate (ipv4: its certified address). */
+export interface Advertiser { id: string; name: string; issuedAtMs: number; subnets: readonly string[]; ipv4?: number }
 
 /** The network's own address space, which no advertised prefix may overlap. */
 export interface OverlaySpace { ipv4Pool: Prefix4; ula48: Uint8Array }
@@ -126,9 +130,14 @@ export function connectedNetworks(addresses: readonly string[]): Prefix[] {
   return out;
 }
 
+/** An advertised prefix and the mapped block it is reached through (mapped.ts). */
+export interface MappedSubnet { prefix: string; mappedTo: string }
+
 export interface PrefixVerdict {
-  /** By node id: the prefixes this node routes to that member (self: the prefixes that stand). */
+  /** By node id: what this node routes to that member, native prefixes and mapped blocks (self: its prefixes that stand). */
   accepted: Map<string, string[]>;
+  /** By node id, self included: its prefixes that have a mapped block. */
+  mapped: Map<string, MappedSubnet[]>;
   refused: RefusedPrefix[];
 }
 
@@ -156,6 +165,12 @@ class Claims {
   /** The claim overlapping [start, end], if any: the last one starting at or before `end`, if it reaches `start`. */
   find(family: 4 | 6, start: Uint8Array, end: Uint8Array): Claim | undefined {
     const list = this.byFamily[family];
+    const c = list[this.lastStartingBy(list, end)];
+    return c && compareBytes(c.end, start) >= 0 ? c : undefined;
+  }
+
+  /** The index of the last claim starting at or before `end` (-1: none). */
+  private lastStartingBy(list: Claim[], end: Uint8Array): number {
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
@@ -163,8 +178,15 @@ class Claims {
       if (compareBytes(list[mid]!.start, end) <= 0) lo = mid + 1;
       else hi = mid;
     }
-    const c = list[lo - 1];
-    return c && compareBytes(c.end, start) >= 0 ? c : undefined;
+    return lo - 1;
+  }
+
+  /** Up to `max` claims overlapping [start, end]: the run of disjoint claims that ends at the one find() returns. */
+  overlapping(family: 4 | 6, start: Uint8Array, end: Uint8Array, max: number): Claim[] {
+    const list = this.byFamily[family];
+    const out: Claim[] = [];
+    for (let i = this.lastStartingBy(list, end); i >= 0 && out.length < max && compareBytes(list[i]!.end, start) >= 0; i--) out.push(list[i]!);
+    return out;
   }
 
   add(family: 4 | 6, c: Claim): void {
@@ -180,40 +202,71 @@ class Claims {
   }
 }
 
+/** One advertised prefix on its way through decidePrefixes. */
+interface Entry { m: Advertiser; text: string; p: Prefix; first: Claim | null; claim: Claim | null }
+
 /**
  * Decides every advertised prefix. Members are taken in certificate order
  * (issued earlier first, then smaller id) and their prefixes in record order:
- * the first to advertise a range keeps it, and a later prefix that overlaps
- * it is refused, whoever advertises it (a member's own overlapping prefix
- * adds nothing: the same next hop). `connected` are this node's own
- * addresses: a member's prefix that overlaps one of their networks is
- * refused here (the node's own prefixes are not checked against them: it
- * advertises its own LANs).
+ * the first to advertise a range keeps it. A later prefix of another member
+ * that overlaps it is reached through a mapped block instead (IPv4; both get
+ * one: mapped.ts), or refused with the reason it could not be mapped; a
+ * member's own overlapping prefix adds nothing (the same next hop) and is
+ * refused. `connected` are this node's own addresses: a member's prefix that
+ * overlaps one of their networks is routed only through its mapped block, if
+ * it has one, else refused here (the node's own prefixes are not checked
+ * against them: it advertises its own LANs).
  */
 export function decidePrefixes(members: readonly Advertiser[], selfId: string, net: OverlaySpace, connected: readonly string[]): PrefixVerdict {
   const order = [...members].sort((a, b) => a.issuedAtMs - b.issuedAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const own = connectedNetworks(connected);
   const claims = new Claims();
-  const accepted = new Map<string, string[]>();
   const refused: RefusedPrefix[] = [];
+  const refuse = (m: Advertiser, text: string, r: Refusal) => refused.push({ node: m.id, name: m.name, prefix: text, kind: r.kind, reason: r.reason });
+  const entries: Entry[] = [];
+  const clashing = new Set<Claim>();
   for (const m of order) {
-    const mine: string[] = [];
     for (const text of m.subnets) {
-      const refuse = (r: Refusal) => refused.push({ node: m.id, name: m.name, prefix: text, kind: r.kind, reason: r.reason });
       const global = prefixRefusal(text, net);
-      if (global) { refuse(global); continue; }
+      if (global) { refuse(m, text, global); continue; }
       const p = parsePrefix(text)!;
       const { start, end } = Claims.range(p);
-      const first = claims.find(p.family, start, end);
-      if (first) { refuse({ kind: 'taken', reason: `overlaps ${first.text}, advertised first by ${first.id === m.id ? 'the same member' : first.name}` }); continue; }
-      claims.add(p.family, { start, end, text, id: m.id, name: m.name });
-      const clash = m.id === selfId ? undefined : own.find((c) => overlaps(c, p));
-      if (clash) { refuse({ kind: 'connected', reason: `overlaps this node's own network ${formatPrefix(clash)}` }); continue; }
-      mine.push(text);
+      const first = claims.find(p.family, start, end) ?? null;
+      if (first?.id === m.id) { refuse(m, text, { kind: 'taken', reason: `overlaps ${first.text}, advertised first by the same member` }); continue; }
+      const claim = first ? null : { start, end, text, id: m.id, name: m.name };
+      // Only a prefix that may get a block of its own gives the ranges it overlaps one (a few at most).
+      if (first && p.family === 4 && p.len >= MIN_MAPPED_LEN) for (const c of claims.overlapping(4, start, end, MAX_MAPPED_PER_MEMBER)) clashing.add(c);
+      if (!first) claims.add(p.family, claim!);
+      entries.push({ m, text, p, first, claim });
     }
-    accepted.set(m.id, mine);
   }
-  return { accepted, refused };
+  // Blocks for both sides of every IPv4 clash, in the same order.
+  const isClashing = (e: Entry) => e.first !== null || clashing.has(e.claim!);
+  const requests: MapRequest[] = entries.filter((e) => isClashing(e) && e.p.family === 4)
+    .map((e) => ({ id: e.m.id, prefix: e.text, base: ((e.p.addr[0]! << 24) | (e.p.addr[1]! << 16) | (e.p.addr[2]! << 8) | e.p.addr[3]!) >>> 0, len: e.p.len }));
+  const blocks = assignMappedBlocks(requests, net.ipv4Pool, members.flatMap((m) => (m.ipv4 === undefined ? [] : [m.ipv4])));
+
+  const own = connectedNetworks(connected);
+  const accepted = new Map<string, string[]>(order.map((m) => [m.id, []]));
+  const mapped = new Map<string, MappedSubnet[]>();
+  for (const e of entries) {
+    const b = isClashing(e) ? blocks.get(mapKey(e.m.id, e.text)) : undefined;
+    const mappedTo = b && 'mappedTo' in b ? b.mappedTo : null;
+    if (mappedTo) mapped.set(e.m.id, [...(mapped.get(e.m.id) ?? []), { prefix: e.text, mappedTo }]);
+    const routes = accepted.get(e.m.id)!;
+    if (e.first) {
+      if (mappedTo) routes.push(mappedTo);
+      else {
+        const why = b && 'refused' in b ? b.refused : 'only IPv4 prefixes are mapped';
+        refuse(e.m, e.text, { kind: 'taken', reason: `overlaps ${e.first.text}, advertised first by ${e.first.name}; not mapped: ${why}` });
+      }
+      continue;
+    }
+    const clash = e.m.id === selfId ? undefined : own.find((c) => overlaps(c, e.p));
+    if (clash && !mappedTo) { refuse(e.m, e.text, { kind: 'connected', reason: `overlaps this node's own network ${formatPrefix(clash)}` }); continue; }
+    if (!clash) routes.push(e.text);
+    if (mappedTo) routes.push(mappedTo);
+  }
+  return { accepted, mapped, refused };
 }
 
 /** One line for a log or a status: `peer 0.0.0.0/0: shorter than /8: …`. */

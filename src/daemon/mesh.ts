@@ -115,7 +115,7 @@ export class Mesh {
     });
     this.selfSigner = p.crypto ? new NativeSelfSigner(p.crypto, this.signKeys, () => this.core, () => p.clock.nowMs(), (a) => this.dispatch(a), log) : null;
     this.applier = new WgApplier(p);
-    this.routes = new MeshRoutes(p, log, { kith: opts.ifname, e2e: e2eIfname(opts.ifname) });
+    this.routes = new MeshRoutes(p, log, { kith: opts.ifname, e2e: e2eIfname(opts.ifname) }, opts);
     this.exits = new ExitRuntime(p, log, { core: this.core, dispatch: (a) => this.dispatch(a), devs: { kith: opts.ifname, e2e: e2eIfname(opts.ifname) }, runDir: opts.runDir,
       listenPort: opts.listenPort, dnsPort: opts.dnsPort ?? null, services: () => this.opts.services, subnets: () => this.opts.subnets });
   }

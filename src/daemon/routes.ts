@@ -1,10 +1,13 @@
 // The mesh's routes to advertised subnets: the netmap's accepted routes
-// applied to Kith's table (wg/routes.ts), each refusal and failure logged once
+// applied to Kith's table (wg/routes.ts), this node's mapped blocks to its
+// nftables netmap (wg/mapped-nft.ts), each refusal and failure logged once
 // while it lasts, and what `kith status` shows about them.
 import type { Platform } from '../platform/types.ts';
 import type { Netmap, RouteDev } from '../core/netmap.ts';
-import { describeRefusal, type RefusedPrefix } from '../core/prefixes.ts';
+import { describeRefusal, type MappedSubnet, type RefusedPrefix } from '../core/prefixes.ts';
 import { RouteApplier, hostAddresses, type RouteFailure } from '../wg/routes.ts';
+import { mappedTable } from '../wg/mapped-nft.ts';
+import { ExitApplier } from '../wg/exit-nft.ts';
 import type { Logger } from './log.ts';
 
 /** Refusals and failures remembered for logging "once while it lasts"; more are logged again later. */
@@ -19,6 +22,9 @@ export interface RoutesView {
   refusedCount: number;
   failed: RouteFailure[];
   ruleErrors: string[];
+  /** This node's subnets reached through mapped blocks (they clash with another member's), and why the netmap failed if it did. */
+  mapped: MappedSubnet[];
+  mappedError: string | null;
 }
 
 export class MeshRoutes {
@@ -26,10 +32,15 @@ export class MeshRoutes {
   private failed: RouteFailure[] = [];
   private ruleErrors: string[] = [];
   private logged = new Set<string>();
+  private readonly nft: ExitApplier;
+  private readonly natTable: string;
+  private mappedError: string | null = null;
 
-  /** `devs` maps the netmap's interface names to this node's devices. */
-  constructor(p: Platform, private readonly log: Logger, private readonly devs: Record<RouteDev, string>) {
+  /** `devs` maps the netmap's interface names to this node's devices; the netmap's table is named by the listen port. */
+  constructor(p: Platform, private readonly log: Logger, private readonly devs: Record<RouteDev, string>, nat: { runDir: string; listenPort: number }) {
     this.applier = new RouteApplier(p);
+    this.nft = new ExitApplier(p, nat.runDir);
+    this.natTable = `kithm_${nat.listenPort}`;
   }
 
   /** The host's addresses outside Kith's own interfaces (from `ip -o addr show`), for the core's connected-network check. */
@@ -49,6 +60,13 @@ export class MeshRoutes {
     }
     for (const f of this.failed) this.log.limited(`route-${f.prefix}`, 'warn', `route ${f.prefix} not applied: ${f.error}`);
     for (const e of this.ruleErrors) this.log.limited('route-rules', 'error', `routing rules for Kith's table: ${e}`);
+    try {
+      await this.nft.table('ip', this.natTable, mappedTable(this.natTable, Object.values(this.devs), nm.self.mapped));
+      this.mappedError = null;
+    } catch (e) {
+      this.mappedError = (e as Error).message;
+      this.log.limited('mapped', 'error', `mapped blocks: ${this.mappedError}`);
+    }
   }
 
   private logRefusals(refused: RefusedPrefix[]): void {
@@ -65,7 +83,7 @@ export class MeshRoutes {
     return {
       table: this.applier.table, routes: nm.routes.length,
       refused: nm.refused.map((r) => ({ node: r.name, prefix: r.prefix, reason: r.reason })), refusedCount: nm.refused.length,
-      failed: this.failed, ruleErrors: this.ruleErrors,
+      failed: this.failed, ruleErrors: this.ruleErrors, mapped: nm.self.mapped, mappedError: this.mappedError,
     };
   }
 }

@@ -58,6 +58,7 @@ export function peerList(d: Kithd): PeerView[] {
       rttMs: rtt ?? null,
       lastHandshakeSec: hopObs && hopObs.lastHandshakeMs > 0 ? Math.max(0, Math.round(nowSec - hopObs.lastHandshakeMs / 1000)) : null,
       rxBytes: obs?.rxBytes ?? 0, txBytes: obs?.txBytes ?? 0,
+      subnets: n.subnets.map((prefix) => ({ prefix, mappedTo: n.mapped.find((m) => m.prefix === prefix)?.mappedTo ?? null })),
     };
   });
 }

@@ -64,7 +64,7 @@ test('rendezvousPick: no donors or zero capacity gives null', () => {
 function world(self: string, donors: { id: string; name: string; cap: number; path: NetNode['path'] }[]) {
   const node = (id: string, name: string, path: NetNode['path']): NetNode => ({
     id, name, ipv4: `100.64.0.${donors.findIndex((d) => d.id === id) + 2}`, ipv6: '', transport: '', wgPub: `key-${name}`, endpoints: [], subnets: [], services: [],
-    relay: true, issuedAtMs: 0, path, via: path === 'relayed' ? 'hub' : null, clients: [],
+    relay: true, issuedAtMs: 0, path, via: path === 'relayed' ? 'hub' : null, clients: [], mapped: [],
   });
   const nodes = [node(self, 'me', 'self'), ...donors.map((d) => node(d.id, d.name, d.path))];
   const nm = { self: nodes[0]!, nodes, peers: nodes.slice(1).map((n) => ({ publicKey: n.wgPub, endpoint: null, allowedIPs: [`${n.ipv4}/32`], keepaliveSec: 25 })),

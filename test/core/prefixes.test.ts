@@ -8,6 +8,8 @@ import * as assert from 'uvu/assert';
 import { NodeCore } from '../../src/core/node.ts';
 import { decodeRecord, encodeRecord, type RecordBody } from '../../src/core/record.ts';
 import { prefixRefusal, decidePrefixes, parsePrefix, overlaps, connectedNetworks, formatPrefix, masked } from '../../src/core/prefixes.ts';
+import { mappedRegion, MAX_MAPPED_PER_MEMBER } from '../../src/core/mapped.ts';
+import { formatPrefix4, prefix4Contains } from '../../src/core/ip.ts';
 import { ula48Text } from '../../src/core/network.ts';
 import { seededBytes } from '../support/rand.ts';
 import { foundMesh, issueMember, type Member, type Mesh } from '../support/mesh.ts';
@@ -96,38 +98,91 @@ test('connected networks change: a refused prefix is routed once the host no lon
   assert.equal(hub.netmap().routes.map((r) => r.prefix), ['198.18.9.0/24']);
 });
 
-test('two members advertising overlapping prefixes: the one certified first keeps it, in whatever order the records arrive, on every node', () => {
+test('two members advertising overlapping prefixes: the first keeps its native route, both get a mapped block; the same on every node, in any arrival order', () => {
   const { rnd, mesh } = world();
   const early = issueMember(rnd, mesh, 'early', T0 + 1000);
   const late = issueMember(rnd, mesh, 'late', T0 + 2000);
   const third = issueMember(rnd, mesh, 'third', T0 + 3000);
   const recs = [recordOf(early, ['198.18.5.128/25', '198.18.6.0/24']), recordOf(late, ['198.18.5.0/24', '198.18.8.0/24'])];
+  const region = mappedRegion(mesh.network.params.ipv4Pool);
   const views: string[] = [];
   for (const [who, order] of [[mesh.founder, [0, 1]], [mesh.founder, [1, 0]], [third, [1, 0]], [third, [0, 1]]] as const) {
     const core = coreOf(mesh, who);
     if (who === third) core.acceptRecord(recordOf(mesh.founder, []), T0);
     for (const i of order) assert.ok(core.acceptRecord(recs[i]!, T0));
     const nm = core.netmap();
-    views.push(JSON.stringify([nm.routes.map((r) => `${r.prefix}>${r.node}`), nm.refused.map((r) => `${r.name} ${r.prefix} ${r.kind}`)]));
-    assert.equal(nm.routes.map((r) => [r.prefix, r.node]), [['198.18.5.128/25', early.id], ['198.18.6.0/24', early.id], ['198.18.8.0/24', late.id]]);
-    assert.equal(nm.refused.map((r) => [r.name, r.prefix, r.kind]), [['late', '198.18.5.0/24', 'taken']]);
-    assert.match(nm.refused[0]!.reason, /198\.18\.5\.128\/25, advertised first by early/);
+    const mapped = (id: string) => nm.nodes.find((n) => n.id === id)!.mapped;
+    views.push(JSON.stringify([nm.routes.map((r) => `${r.prefix}>${r.node}`), mapped(early.id), mapped(late.id), nm.refused]));
+    const [me] = mapped(early.id);
+    const [ml] = mapped(late.id);
+    assert.equal([me!.prefix, ml!.prefix], ['198.18.5.128/25', '198.18.5.0/24'], 'both sides of the clash, and only they, are mapped');
+    assert.is(mapped(early.id).length + mapped(late.id).length, 2);
+    for (const m of [me!, ml!]) {
+      const b = parsePrefix(m.mappedTo)!;
+      assert.is(b.len, parsePrefix(m.prefix)!.len, `${m.mappedTo}: 1:1, the same size`);
+      assert.ok(prefix4Contains(region, ((b.addr[0]! << 24) | (b.addr[1]! << 16) | (b.addr[2]! << 8) | b.addr[3]!) >>> 0), `${m.mappedTo} in ${formatPrefix4(region)}`);
+    }
+    assert.not.ok(overlaps(parsePrefix(me!.mappedTo)!, parsePrefix(ml!.mappedTo)!), 'the blocks are disjoint');
+    const routes = nm.routes.map((r) => [r.prefix, r.node]).sort();
+    assert.equal(routes, [['198.18.5.128/25', early.id], ['198.18.6.0/24', early.id], ['198.18.8.0/24', late.id], [me!.mappedTo, early.id], [ml!.mappedTo, late.id]].sort(),
+      'the first keeps its range natively; the later one is reached through its block only');
+    assert.equal(nm.refused, [], 'nothing refused: the clash is mapped');
   }
   assert.is(new Set(views).size, 1, 'every node, every arrival order: the same decision');
 });
 
-test('same issue time: the smaller node id keeps the range', () => {
+test('same issue time: the smaller node id keeps the range natively; both are mapped', () => {
   const { mesh } = world();
   const members = [
     { id: 'bb00000000000000', name: 'b', issuedAtMs: T0, subnets: ['198.18.3.0/24'] },
     { id: 'aa00000000000000', name: 'a', issuedAtMs: T0, subnets: ['198.18.3.0/25'] },
   ];
+  const seen = new Set<string>();
   for (const list of [members, [...members].reverse()]) {
     const v = decidePrefixes(list, 'cc00000000000000', mesh.network.params, []);
-    assert.equal(v.accepted.get('aa00000000000000'), ['198.18.3.0/25']);
-    assert.equal(v.accepted.get('bb00000000000000'), []);
-    assert.is(v.refused[0]!.name, 'b');
+    const ma = v.mapped.get('aa00000000000000')![0]!.mappedTo;
+    const mb = v.mapped.get('bb00000000000000')![0]!.mappedTo;
+    assert.equal(v.accepted.get('aa00000000000000'), ['198.18.3.0/25', ma]);
+    assert.equal(v.accepted.get('bb00000000000000'), [mb]);
+    assert.equal(v.refused, []);
+    seen.add(`${ma} ${mb}`);
   }
+  assert.is(seen.size, 1, 'the same blocks in either order');
+});
+
+test('what cannot be mapped is refused with the reason: too wide, IPv6, over the per-member bound', () => {
+  const { mesh } = world();
+  const first = { id: 'aa00000000000000', name: 'a', issuedAtMs: T0, subnets: ['198.18.0.0/16', '2001:db8::/48', '198.19.1.0/24', '198.19.2.0/24', '198.19.3.0/24', '198.19.4.0/24', '198.19.5.0/24'] };
+  const later = { id: 'bb00000000000000', name: 'b', issuedAtMs: T0 + 1, subnets: ['198.18.0.0/16', '2001:db8::/48', '198.19.1.0/24', '198.19.2.0/24', '198.19.3.0/24', '198.19.4.0/24', '198.19.5.0/24'] };
+  const v = decidePrefixes([first, later], 'cc00000000000000', mesh.network.params, []);
+  const why = (prefix: string) => v.refused.find((r) => r.name === 'b' && r.prefix === prefix)?.reason ?? 'not refused';
+  assert.match(why('198.18.0.0/16'), /not mapped: wider than \/20/);
+  assert.match(why('2001:db8::/48'), /not mapped: only IPv4 prefixes are mapped/);
+  assert.match(why('198.19.5.0/24'), new RegExp(`not mapped: this member already has ${MAX_MAPPED_PER_MEMBER} mapped prefixes`));
+  assert.is(v.mapped.get('bb00000000000000')!.length, MAX_MAPPED_PER_MEMBER);
+  assert.is(v.refused.length, 3);
+  const region = parsePrefix(formatPrefix4(mappedRegion(mesh.network.params.ipv4Pool)))!;
+  assert.equal(v.accepted.get('aa00000000000000')!.filter((t) => !overlaps(parsePrefix(t)!, region)), first.subnets, 'the first keeps all its ranges natively');
+});
+
+test('a network whose mapped region holds a member (block 15 delegated before mapping existed) maps nothing, and says why', () => {
+  const { mesh } = world();
+  const region = mappedRegion(mesh.network.params.ipv4Pool);
+  const v = decidePrefixes([
+    { id: 'aa00000000000000', name: 'a', issuedAtMs: T0, subnets: ['198.18.1.0/24'] },
+    { id: 'bb00000000000000', name: 'b', issuedAtMs: T0 + 1, subnets: ['198.18.1.0/24'], ipv4: region.base + 5 },
+  ], 'cc00000000000000', mesh.network.params, []);
+  assert.equal(v.accepted.get('aa00000000000000'), ['198.18.1.0/24']);
+  assert.match(v.refused[0]!.reason, /holds members' addresses/);
+});
+
+test('this node\'s own LAN clashes with a member\'s subnet: routed through its mapped block when it has one, else refused', () => {
+  const { mesh } = world();
+  const a = { id: 'aa00000000000000', name: 'a', issuedAtMs: T0, subnets: ['198.18.1.0/24', '198.18.7.0/24'] };
+  const b = { id: 'bb00000000000000', name: 'b', issuedAtMs: T0 + 1, subnets: ['198.18.1.0/24'] };
+  const v = decidePrefixes([a, b], 'cc00000000000000', mesh.network.params, ['198.18.1.1/24', '198.18.7.1/24']);
+  assert.equal(v.accepted.get('aa00000000000000'), [v.mapped.get('aa00000000000000')![0]!.mappedTo], 'not natively: it is this node\'s LAN too');
+  assert.equal(v.refused.map((r) => [r.prefix, r.kind]), [['198.18.7.0/24', 'connected']], 'no block: refused');
 });
 
 test('a member\'s own later prefix inside its earlier one is refused too (the same next hop: it adds nothing)', () => {
@@ -140,6 +195,7 @@ test('a member\'s own later prefix inside its earlier one is refused too (the sa
 test('decidePrefixes agrees with a naive pairwise check on random nested and disjoint prefixes (seeded)', () => {
   const { mesh } = world();
   let refusedSeen = 0;
+  let mappedSeen = 0;
   for (let seed = 1; seed <= 40; seed++) {
     const rnd = seededBytes(seed);
     const members = Array.from({ length: 1 + (rnd(1)[0]! % 12) }, (_, i) => ({
@@ -166,10 +222,18 @@ test('decidePrefixes agrees with a naive pairwise check on random nested and dis
         want.get(m.id)!.push(t);
       }
     }
-    assert.equal(fast.accepted, want, `seed ${seed}: reproduce with this seed in this test`);
+    const region = mappedRegion(mesh.network.params.ipv4Pool);
+    const inRegion = (t: string) => { const p = parsePrefix(t)!; return p.family === 4 && overlaps(p, parsePrefix(formatPrefix4(region))!); };
+    const native = new Map([...fast.accepted].map(([id, l]) => [id, l.filter((t) => !inRegion(t))]));
+    assert.equal(native, want, `seed ${seed}: reproduce with this seed in this test`);
+    const blocks = [...fast.mapped.values()].flat();
+    for (const [id, l] of fast.accepted) assert.equal(l.filter(inRegion), (fast.mapped.get(id) ?? []).map((m) => m.mappedTo), `seed ${seed}: a member's routed blocks are its mapped ones`);
+    blocks.forEach((x, i) => blocks.slice(i + 1).forEach((y) => assert.not.ok(overlaps(parsePrefix(x.mappedTo)!, parsePrefix(y.mappedTo)!), `seed ${seed}: ${x.mappedTo} / ${y.mappedTo}`)));
+    mappedSeen += blocks.length;
     refusedSeen += fast.refused.length;
   }
   assert.ok(refusedSeen > 20, `the random cases do collide (${refusedSeen} refusals)`);
+  assert.ok(mappedSeen > 5, `and some clashes are mapped (${mappedSeen} blocks)`);
 });
 
 test('a full mesh of prefixes (1024 members × 16) is decided; one wide prefix advertised last overlaps them all and is refused', () => {
@@ -187,7 +251,7 @@ test('a full mesh of prefixes (1024 members × 16) is decided; one wide prefix a
   assert.is(v.refused.at(-1)!.name, 'wide');
 });
 
-test('the node\'s own subnet is not refused as its own connected network, but it is shown as refused when an earlier member holds the range', () => {
+test('the node\'s own subnet is not refused as its own connected network; inside an earlier member\'s range it gets a mapped block', () => {
   const { rnd, mesh } = world();
   const early = issueMember(rnd, mesh, 'early', T0 + 1);
   const late = issueMember(rnd, mesh, 'late', T0 + 2);
@@ -196,7 +260,8 @@ test('the node\'s own subnet is not refused as its own connected network, but it
   assert.equal(core.netmap().refused, [], 'its own LAN, advertised, is fine');
   core.acceptRecord(recordOf(early, ['198.18.0.0/16']), T0);
   const refused = core.netmap().refused.map((r) => [r.name, r.prefix, r.kind]);
-  assert.equal(refused, [['early', '198.18.0.0/16', 'connected'], ['late', '198.18.1.0/24', 'taken']]);
+  assert.equal(refused, [['early', '198.18.0.0/16', 'connected']], 'too wide to map, and this node\'s LAN: refused');
+  assert.equal(core.netmap().self.mapped.map((m) => m.prefix), ['198.18.1.0/24'], 'its own LAN, inside the earlier range, is mapped');
   assert.equal(core.netmap().routes, [], 'the earlier member\'s range overlaps this node\'s LAN: not routed here either');
 });
 

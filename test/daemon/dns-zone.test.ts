@@ -17,7 +17,7 @@ const net: NetworkParams = {
 
 function node(id: string, name: string, ip: number, issuedAtMs: number, services: NetNode['services'] = []): NetNode {
   return {
-    id, name, ipv4: `100.64.0.${ip}`, ipv6: `fd01:203:405::6440:${ip}`, transport: `fd01:203:405:ffff::6440:${ip}`, wgPub: id, endpoints: [], subnets: [], services, clients: [],
+    id, name, ipv4: `100.64.0.${ip}`, ipv6: `fd01:203:405::6440:${ip}`, transport: `fd01:203:405:ffff::6440:${ip}`, wgPub: id, endpoints: [], subnets: [], services, clients: [], mapped: [],
     relay: true, issuedAtMs, path: 'direct', via: null,
   };
 }

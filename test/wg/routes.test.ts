@@ -154,8 +154,9 @@ test('MeshRoutes: a failing route never throws, is logged once per window and sh
     level: 'debug', debug: () => {}, info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m),
     limited: (_k, _l, m) => lines.push(m),
   };
-  const mr = new MeshRoutes(ip.platform, log, { kith: 'kith0', e2e: 'kith0e' });
+  const mr = new MeshRoutes(ip.platform, log, { kith: 'kith0', e2e: 'kith0e' }, { runDir: '/var/run/kith', listenPort: 51820 });
   const nm = {
+    self: { mapped: [] },
     routes: [{ prefix: '198.18.1.0/24', node: 'aa', dev: 'kith' }, { prefix: '198.18.2.0/24', node: 'bb', dev: 'kith' }],
     refused: [{ node: 'cc', name: 'mallory', prefix: '0.0.0.0/0', kind: 'too-short', reason: 'shorter than /8: too wide to route into the mesh' }],
   } as unknown as Netmap;
@@ -168,6 +169,7 @@ test('MeshRoutes: a failing route never throws, is logged once per window and sh
   assert.equal(v.failed.map((f) => f.prefix), ['198.18.2.0/24']);
   assert.ok(ip.routes.some((r) => r.prefix === '198.18.1.0/24'), 'the other route is in');
   assert.is(lines.filter((l) => l.startsWith('not routing mallory 0.0.0.0/0')).length, 1, `a lasting refusal is logged once: ${lines.join(' | ')}`);
+  assert.is(v.mappedError, null, 'nothing mapped: no netmap table, no error');
 });
 
 test.run();

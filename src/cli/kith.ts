@@ -15,7 +15,7 @@ import type { OverlaySpace } from '../core/prefixes.ts';
 
 export const USAGE = `usage: kith <command> [options]
   init <network> [--node-name N] [--endpoint host:port] [--zone Z] [--pool CIDR] [--policy admins|any]
-  invite [--name N] [--expires 24h] [--admin] [--qr]
+  invite [--name N] [--expires 24h] [--admin] [--qr] | invite rm <id>   (withdraws one not used yet)
   join <code> [--node-name N]
   status [--json]
   peers [--json]
@@ -52,8 +52,13 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   invite: {
-    valued: ['name', 'expires'], booleans: ['admin', 'qr', 'json'], args: [0, 0],
+    valued: ['name', 'expires'], booleans: ['admin', 'qr', 'json'], args: [0, 2],
     async run(c) {
+      if (c.pos.length) {
+        if (c.pos[0] !== 'rm' || c.pos.length !== 2) throw new UsageError('usage: kith invite [--name N] [--expires 24h] [--admin] [--qr], or kith invite rm <id>');
+        await c.call('invite.rm', { id: c.pos[1] });
+        return c.out(`invite ${c.pos[1]} withdrawn: it admits nobody`);
+      }
       const r = await c.call('invite', { name: flag(c, 'name'), expires: flag(c, 'expires'), admin: c.flags.has('admin') }) as { code: string; expiresAtMs: number; endpoints: string[] };
       if (c.flags.has('json')) return c.out(JSON.stringify(r, null, 2));
       c.out(`one-time invite${flag(c, 'name') ? ` for "${flag(c, 'name')}"` : ''}${c.flags.has('admin') ? ' (admin)' : ''}, valid until ${new Date(r.expiresAtMs).toISOString().replace(/\.\d+Z$/, 'Z')}, join via ${r.endpoints.join(', ')}`);

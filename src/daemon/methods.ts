@@ -18,6 +18,7 @@ import { revoke } from './revoke.ts';
 import { addClient, listClients, removeClient } from './clients.ts';
 import type { Kithd } from './lifecycle.ts';
 import { exitList, exitOffer, exitUse } from './exit-methods.ts';
+import { inviteList, removeInvite } from './invites.ts';
 
 /** An argument's type: a JSON string / integer / boolean on the socket, blobmsg string / int32 / bool on ubus. */
 export type ArgType = 'string' | 'int' | 'bool';
@@ -57,11 +58,9 @@ export const METHODS: readonly MethodSpec[] = [
   { api: 'status', args: {}, run: statusOf },
   { api: 'peers', args: {}, wrap: 'peers', run: peerList },
   {
-    api: 'invites', args: {}, wrap: 'invites',
-    run: async (d) => requireMesh(d).membership.invites.map((i) => ({
-      id: i.id.slice(0, 8), name: i.name, admin: i.admin, expiresAtMs: i.expiresAtMs, usedBy: i.usedBy,
-    })),
+    api: 'invites', args: {}, wrap: 'invites', run: async (d) => { requireMesh(d); return inviteList(d); },
   },
+  { api: 'invite.rm', ubus: 'invite_rm', args: { id: 'string' }, write: true, wrap: 'invites', run: (d, params) => { requireMesh(d); return removeInvite(d, params); } },
   {
     api: 'invite', args: { name: 'string', expires: 'string', admin: 'bool' }, write: true,
     async run(d, params) {

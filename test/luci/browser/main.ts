@@ -200,6 +200,9 @@ async function main(): Promise<void> {
     await t.page.waitForSelector('#kith-invites td:has-text("carol")', { timeout: 15000 });
     ok('the pending invite is listed with its expiry');
     await shot(t, 'invite');
+    await t.page.click('#kith-invites tr:has(td:text-is("carol")) button:has-text("Withdraw")');
+    await t.page.waitForSelector('#kith-inv-list-msg .alert-message.success', { timeout: 10000 });
+    check(!kith('invites').invites.some((i: { name?: string }) => i.name === 'carol'), 'Withdraw takes the unused invite out of kithd (it admits nobody)');
 
     // Uplink and Members render; revoke shows its confirmation (cancelled here).
     await visit(t, 'uplink');

@@ -10,14 +10,20 @@
 /*
  * Invite a neighbour: name, validity and administrator; the one-time code
  * with its QR code drawn in the page and a copy button; the pending
- * invites with their expiry. kithd has no call that withdraws an invite:
- * an unused one lapses at its expiry.
+ * invites with their expiry, and a button that withdraws one not used yet.
  */
 
 var callInvites = rpc.declare({
 	object: 'kith',
 	method: 'invites',
 	expect: { invites: [] }
+});
+
+var callInviteRm = rpc.declare({
+	object: 'kith',
+	method: 'invite_rm',
+	params: [ 'id' ],
+	reject: true
 });
 
 var callInvite = rpc.declare({
@@ -43,19 +49,33 @@ return view.extend({
 		return callInvites().then(L.bind(function(list) { dom.content(this.invitesTable, this.renderInvites(list)); }, this));
 	},
 
+	withdraw: function(id) {
+		return callInviteRm(id).then(kc.checked).then(L.bind(function() {
+			kc.message(this.listMsg, 'success', _('Invite %s withdrawn: it admits nobody.').format(id));
+			return this.refresh();
+		}, this), L.bind(function(err) {
+			kc.message(this.listMsg, 'warning', _('Withdrawing the invite failed: %s').format(kc.errorText(err)));
+		}, this));
+	},
+
 	renderInvites: function(invites) {
-		var t = new ui.Table([ _('ID'), _('Name'), _('Administrator'), _('Expires'), _('Used by') ],
+		var writable = kc.mayWrite();
+		var t = new ui.Table([ _('ID'), _('Name'), _('Administrator'), _('Expires'), _('Used by'), '' ],
 			{ id: 'kith-invites' }, kc.placeholder(_('No pending invites')));
 
-		t.update(invites.map(function(inv) {
+		t.update(invites.map(L.bind(function(inv) {
 			return [
 				E('code', [ inv.id ]),
 				inv.name || '-',
 				inv.admin ? _('yes') : _('no'),
 				[ inv.expiresAtMs, new Date(inv.expiresAtMs).toLocaleString() ],
-				inv.usedBy || '-'
+				inv.usedBy || '-',
+				writable && !inv.usedBy ? E('button', {
+					'class': 'btn cbi-button cbi-button-remove', 'data-invite': inv.id,
+					'click': ui.createHandlerFn(this, 'withdraw', inv.id)
+				}, [ _('Withdraw') ]) : ''
 			];
-		}), kc.placeholder(_('No pending invites')));
+		}, this)), kc.placeholder(_('No pending invites')));
 
 		return t.render();
 	},
@@ -104,12 +124,14 @@ return view.extend({
 			return E([], head.concat([ kc.notMember(st) ]));
 
 		this.invitesTable = E('div');
+		this.listMsg = E('div', { 'id': 'kith-inv-list-msg' });
 		dom.content(this.invitesTable, this.renderInvites(data[1]));
 		poll.add(L.bind(this.refresh, this), 10);
 
 		var list = E('div', { 'class': 'cbi-section' }, [
 			E('h3', [ _('Pending invites') ]),
-			E('p', [ _('An unused invite lapses at its expiry.') ]),
+			E('p', [ _('An unused invite lapses at its expiry; withdraw one sent to the wrong person.') ]),
+			this.listMsg,
 			this.invitesTable
 		]);
 

@@ -18,7 +18,7 @@ APT_LUCI := chromium
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench deps-luci demo test test-luci test-repeat unit netns qjs sizes sim bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss bench-exit typecheck ipk image deb package-test clean
+.PHONY: all build deps deps-bench deps-luci demo test test-luci pot test-repeat unit netns qjs sizes sim bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss bench-exit typecheck ipk image deb package-test clean
 
 all: build
 
@@ -75,6 +75,10 @@ sizes: build
 # invariant broke. KITH_SIM_SEED, KITH_SIM_SIZES=10,100, KITH_SIM_WALL_S (wall-clock limit per row, default 900).
 sim: $(NODE_DEPS)
 	npx tsx test/sim/main.ts
+
+# The LuCI app's translation template (luci-app/po/templates/kith.pot) from its _() strings and menu titles.
+pot:
+	node build/pot.mjs
 
 # luci-app-kith in Chromium against uhttpd, rpcd, ubusd (../shared/router) and kithd; screenshots in the folder it prints.
 test-luci: deps-luci build

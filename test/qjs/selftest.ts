@@ -109,8 +109,12 @@ export function selfTest(print: (line: string) => void): number {
     { id: 'aa00000000000000', name: 'x', issuedAtMs: T0, subnets: ['0.0.0.0/0', '198.18.3.0/24', '198.18.9.0/24', '2001:db8::/32'] },
     { id: 'bb00000000000000', name: 'y', issuedAtMs: T0 + 1, subnets: ['198.18.3.128/25', '10.1.2.3/8', '100.64.0.0/16', '198.18.4.0/24'] },
   ], 'cc00000000000000', params, ['198.18.9.1/24']);
-  check(pv.accepted.get('aa00000000000000')!.join() === '198.18.3.0/24,2001:db8::/32' && pv.accepted.get('bb00000000000000')!.join() === '198.18.4.0/24', 'prefixes: what is routed');
-  check(pv.refused.map((r) => r.kind).join() === 'too-short,connected,taken,host-bits,pool', `prefixes: the refusals (${pv.refused.map((r) => r.kind).join()})`);
+  // The clash of 198.18.3.0/24 and 198.18.3.128/25: both get a mapped block (the pool's block 15), the first keeps its route.
+  const ma = pv.mapped.get('aa00000000000000')?.[0]?.mappedTo ?? '';
+  const mb = pv.mapped.get('bb00000000000000')?.[0]?.mappedTo ?? '';
+  check(/^100\.(12[4-7])\.\d+\.0\/24$/.test(ma) && /^100\.(12[4-7])\.\d+\.(0|128)\/25$/.test(mb), `prefixes: mapped blocks (${ma} ${mb})`);
+  check(pv.accepted.get('aa00000000000000')!.join() === `198.18.3.0/24,${ma},2001:db8::/32` && pv.accepted.get('bb00000000000000')!.join() === `${mb},198.18.4.0/24`, 'prefixes: what is routed');
+  check(pv.refused.map((r) => r.kind).join() === 'too-short,host-bits,pool,connected', `prefixes: the refusals (${pv.refused.map((r) => r.kind).join()})`);
 
   print(`selftest: ${n} ok`);
   return n;

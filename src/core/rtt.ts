@@ -2,6 +2,13 @@
 // own send time: an echoed one is not trusted), the last few direct samples
 // per link, and the RTT a link publishes (their minimum: scheduling delays
 // only ever add). Sans I/O; NodeCore sends the pings and re-signs on changes.
+//
+// A link whose traffic went to a relay is measured no more, so one bad
+// reading (a busy router: every sample of a round delayed) would hold the
+// link on the relay. Such a link is forgotten after RTT_STALE_MS, counts as
+// fast, and is measured again; when the new reading confirms the old one the
+// wait doubles (up to RTT_STALE_MAX_MS), so a link that really is slow does
+// not flap, and one that was only measured on a bad moment comes back soon.
 
 export const MAX_PENDING_PINGS = 64;
 /** A link's RTT is the minimum of this many recent samples (one per PING_INTERVAL_MS). */
@@ -9,7 +16,11 @@ export const RTT_SAMPLES = 4;
 /** A link's RTT is published once this many direct samples agree (one slow pong moves nothing). */
 export const RTT_MIN_SAMPLES = 2;
 /** A link not measured directly for this long counts as unmeasured (fast) again, so it gets re-measured. */
-export const RTT_STALE_MS = 60_000;
+export const RTT_STALE_MS = 15_000;
+/** The longest wait before a link that measured slow every time is measured again. */
+export const RTT_STALE_MAX_MS = 8 * 60_000;
+/** A new reading at least this share of the one forgotten confirms it (the wait doubles). */
+const CONFIRM_SHARE = 0.75;
 
 export class LinkRtts {
   private rtt = new Map<string, number>();
@@ -17,6 +28,8 @@ export class LinkRtts {
   /** Pings in flight: to whom, when, and whether the path was direct. */
   private pings = new Map<number, { id: string; sentMs: number; direct: boolean }>();
   private nonce = 1;
+  /** Links forgotten by sweep: the RTT they had (until re-measured) and how often it was confirmed in a row. */
+  private forgotten = new Map<string, { was: number | null; confirmed: number }>();
 
   /** The link's published RTT input, if measured. */
   get(id: string): number | undefined { return this.rtt.get(id); }
@@ -54,14 +67,33 @@ export class LinkRtts {
     if (!sent.direct || !isDirect(id)) return false;
     const samples = [...(this.samples.get(id)?.samples ?? []), Math.max(0, nowMs - sent.sentMs)].slice(-RTT_SAMPLES);
     this.samples.set(id, { samples, lastMs: nowMs });
-    if (samples.length >= RTT_MIN_SAMPLES) this.rtt.set(id, Math.min(...samples));
+    if (samples.length >= RTT_MIN_SAMPLES) {
+      const rtt = Math.min(...samples);
+      this.rtt.set(id, rtt);
+      const f = this.forgotten.get(id);
+      if (f && f.was !== null) {
+        if (rtt >= f.was * CONFIRM_SHARE) this.forgotten.set(id, { was: null, confirmed: f.confirmed + 1 });
+        else this.forgotten.delete(id);
+      }
+    }
     return true;
+  }
+
+  /** How long a link of ours goes unmeasured before it is measured again (RTT_STALE_MS, doubled per confirmation). */
+  staleAfterMs(id: string): number {
+    return Math.min(RTT_STALE_MAX_MS, RTT_STALE_MS * 2 ** (this.forgotten.get(id)?.confirmed ?? 0));
   }
 
   /** A link we no longer measure (traffic went to a relay) must not keep one bad value for ever. */
   sweep(nowMs: number, isDirect: (id: string) => boolean): void {
     for (const [id, r] of this.samples) {
-      if (nowMs - r.lastMs > RTT_STALE_MS && !isDirect(id)) { this.samples.delete(id); this.rtt.delete(id); }
+      if (nowMs - r.lastMs <= this.staleAfterMs(id) || isDirect(id)) continue;
+      const was = this.rtt.get(id);
+      if (was !== undefined) this.forgotten.set(id, { was, confirmed: this.forgotten.get(id)?.confirmed ?? 0 });
+      this.samples.delete(id);
+      this.rtt.delete(id);
     }
+    // Bounded like the samples: only links still measured, or forgotten and waiting, are kept.
+    if (this.forgotten.size > MAX_PENDING_PINGS * 4) this.forgotten.clear();
   }
 }

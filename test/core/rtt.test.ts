@@ -1,22 +1,52 @@
-// Published link RTTs: bucketed, with hysteresis so jitter does not re-sign records.
+// Link RTTs (src/core/rtt.ts): a link held on a relay by one bad reading is
+// measured again after RTT_STALE_MS; a link that measures slow again waits
+// twice as long each time (no flapping); one that measures fast starts over.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { publishedRtt, RTT_BUCKET_MS } from '../../src/core/paths.ts';
+import { LinkRtts, RTT_STALE_MS, RTT_STALE_MAX_MS } from '../../src/core/rtt.ts';
 
-test('a first measurement is bucketed', () => {
-  assert.is(publishedRtt(undefined, 0), 0);
-  assert.is(publishedRtt(undefined, 19), 0);
-  assert.is(publishedRtt(undefined, 47), 2 * RTT_BUCKET_MS);
+const direct = () => true;
+/** Two direct pongs of `rtt` ms for link `id` at `now`: the link publishes rtt. */
+function measure(r: LinkRtts, id: string, now: number, rtt: number): void {
+  for (let i = 0; i < 2; i++) {
+    const n = r.ping(id, true, now);
+    assert.ok(r.pong(n, id, direct, now + rtt));
+  }
+}
+
+test('a relayed link is forgotten after RTT_STALE_MS; slow again doubles the wait, fast resets it', () => {
+  const r = new LinkRtts();
+  let now = 1_000_000;
+  measure(r, 'x', now, 300);
+  assert.is(r.get('x'), 300);
+  const relayed = () => false;
+  r.sweep(now + RTT_STALE_MS - 1, relayed);
+  assert.is(r.get('x'), 300, 'kept within the wait');
+  now += RTT_STALE_MS + 1000;
+  r.sweep(now, relayed);
+  assert.is(r.get('x'), undefined, 'forgotten: it counts as fast and is measured again');
+  for (let k = 1; k <= 6; k++) {
+    measure(r, 'x', now, 280); // confirms the slow reading
+    assert.is(r.staleAfterMs('x'), Math.min(RTT_STALE_MAX_MS, RTT_STALE_MS * 2 ** k), `confirmed ${k} times`);
+    r.sweep(now + r.staleAfterMs('x') - 1, relayed);
+    assert.is(r.get('x'), 280, 'kept for the longer wait');
+    now += r.staleAfterMs('x') + 1000;
+    r.sweep(now, relayed);
+    assert.is(r.get('x'), undefined);
+  }
+  assert.is(r.staleAfterMs('x'), RTT_STALE_MAX_MS, 'capped');
+  measure(r, 'x', now, 40); // the bad readings are over
+  assert.is(r.staleAfterMs('x'), RTT_STALE_MS, 'a fast reading starts over');
 });
 
-test('jitter around a bucket edge keeps the published value', () => {
-  for (const m of [19, 21, 39, 41, 5, 55]) assert.is(publishedRtt(20, m), 20, `measured ${m}`);
-});
-
-test('a real change moves it', () => {
-  assert.is(publishedRtt(20, 65), 60);
-  assert.is(publishedRtt(60, 5), 0);
-  assert.is(publishedRtt(0, 200), 200);
+test('a link still used directly is never forgotten; a relayed ping measures nothing', () => {
+  const r = new LinkRtts();
+  measure(r, 'y', 0, 50);
+  r.sweep(10 * RTT_STALE_MAX_MS, direct);
+  assert.is(r.get('y'), 50);
+  const n = r.ping('y', false, 0);
+  assert.not.ok(r.pong(n, 'y', direct, 500), 'through a relay: not a sample of the link');
+  assert.is(r.get('y'), 50);
 });
 
 test.run();

@@ -42,6 +42,8 @@ export interface PeerView {
   lastHandshakeSec: number | null;
   rxBytes: number;
   txBytes: number;
+  /** Why it is not reached directly (core/why.ts), null when it is. */
+  whyNotDirect: string | null;
   /** Its advertised subnets; mappedTo: the mapped block it is reached through when it clashes with another member's (else null). */
   subnets: { prefix: string; mappedTo: string | null }[];
 }

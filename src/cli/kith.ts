@@ -100,6 +100,8 @@ const COMMANDS: Record<string, Command> = {
       const rows = peers.map((x) => [x.name, x.ipv4, x.path === 'relayed' ? `relayed via ${x.via}` : x.path, x.endpoint ?? '-',
         x.rttMs === null ? '-' : `${x.rttMs} ms`, x.lastHandshakeSec === null ? '-' : `${x.lastHandshakeSec}s ago`]);
       c.out(table([['NAME', 'IPV4', 'PATH', 'ENDPOINT', 'RTT', 'HANDSHAKE'], ...rows]));
+      for (const x of peers) if (x.whyNotDirect) c.out(`${x.name}: not direct: ${x.whyNotDirect}`);
+      for (const x of peers) for (const s of x.subnets ?? []) if (s.mappedTo) c.out(`${x.name}: ${s.prefix} is reached at ${s.mappedTo} (it clashes with another member's)`);
     },
   },
   service: {

@@ -2,6 +2,7 @@
 import { formatPrefix4 } from '../core/ip.ts';
 import { ula48Text } from '../core/network.ts';
 import type { Kithd } from './lifecycle.ts';
+import { whyNotDirect } from '../core/why.ts';
 import type { PeerView } from '../api/protocol.ts';
 
 export type { PeerView } from '../api/protocol.ts';
@@ -52,12 +53,17 @@ export function peerList(d: Kithd): PeerView[] {
     const hop = n.path === 'relayed' ? nodes.find((x) => x.name === n.via) : n;
     const hopObs = hop ? mesh.core.wgObservation(hop.wgPub) : undefined;
     const rtt = hop ? mesh.core.rttTo(hop.id) : undefined;
+    const them = mesh.core.nodeById(n.id);
     return {
       name: n.name, ipv4: n.ipv4, ipv6: n.ipv6, path: n.path as PeerView['path'], via: n.via,
       endpoint: n.path === 'direct' ? obs?.endpoint ?? null : null,
       rttMs: rtt ?? null,
       lastHandshakeSec: hopObs && hopObs.lastHandshakeMs > 0 ? Math.max(0, Math.round(nowSec - hopObs.lastHandshakeMs / 1000)) : null,
       rxBytes: obs?.rxBytes ?? 0, txBytes: obs?.txBytes ?? 0,
+      whyNotDirect: them ? whyNotDirect({
+        me: mesh.core.selfRecord, them, path: n.path as PeerView['path'], punch: mesh.core.punchStates().get(n.id), nowMs: d.p.clock.nowMs(),
+        handshakeAgoMs: obs && obs.lastHandshakeMs > 0 ? d.p.clock.nowMs() - obs.lastHandshakeMs : null,
+      }) : null,
       subnets: n.subnets.map((prefix) => ({ prefix, mappedTo: n.mapped.find((m) => m.prefix === prefix)?.mappedTo ?? null })),
     };
   });

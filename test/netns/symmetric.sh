@@ -18,6 +18,8 @@ got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$KT_TMP/sym-ping.txt")
 [ "${got:-0}" -ge 99 ] && kt_ok "home1 reaches home2 through 20 s of punch attempts ($got/100 pings)" || kt_bad "relayed pings $got/100"
 path=$(kith home1 peers --json | node -e 'const p=JSON.parse(require("fs").readFileSync(0)).find(x=>x.name==="home2"); console.log(p.path+" "+p.via)')
 [ "$path" = "relayed hub" ] && kt_ok "behind symmetric NATs home1 reaches home2 relayed via hub" || kt_bad "path: $path"
+why=$(kith home1 peers --json | node -e 'const p=JSON.parse(require("fs").readFileSync(0)).find(x=>x.name==="home2"); console.log(p.whyNotDirect || "")')
+grep -q "both behind NAT" <<<"$why" && kt_ok "kith peers says why home2 is not direct: $why" || kt_bad "whyNotDirect: '$why'"
 # The relay forwards only ciphertext: a capture on the hub's Kith interface
 # while home1 pings home2 with a marker in every payload shows the pair's
 # end-to-end WireGuard UDP between transport addresses, and neither the marker

@@ -145,6 +145,12 @@ function renderMap(st, peers, exits) {
 
 /* Why a peer is not direct: relayed or unreachable, with what kithd knows about it. */
 function whyNotDirect(p) {
+	/* kithd's own reading of the evidence (endpoints, punch attempts, handshakes), when it gives one. */
+	if (p.whyNotDirect && p.path === 'relayed')
+		return _('%s is relayed via %s: %s').format(p.name, p.via || '?', p.whyNotDirect);
+	if (p.whyNotDirect)
+		return _('%s is unreachable: %s').format(p.name, p.whyNotDirect);
+
 	if (p.path === 'relayed')
 		return _('No direct WireGuard handshake with %s: both sides are likely behind NATs that do not let UDP through from outside, so traffic goes via %s.').format(p.name, p.via || '?');
 

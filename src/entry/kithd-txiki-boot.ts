@@ -9,6 +9,8 @@
 // The arguments kithd sees are this script's, unchanged. Whatever goes wrong
 // (no run directory, a compile that fails, bytecode from another engine) ends
 // in importing kithd.js from source as before, with one line on stderr.
+import { defaultRunDir } from '../api/protocol.ts';
+
 declare const tjs: {
   readonly args: readonly string[];
   readonly env: { [name: string]: string | undefined };
@@ -31,10 +33,9 @@ const COMPILE = 'KITH_BOOT_COMPILE';
 const here = new URL('.', import.meta.url).pathname;
 const main = `${here}kithd.js`;
 
-/** Where the bytecode goes: the run directory kithd itself will use (see defaultRunDir). */
+/** Where the bytecode goes: the run directory kithd itself will use. */
 function runDir(): string {
-  const stateDir = tjs.env.KITH_STATE_DIR;
-  return tjs.env.KITH_RUN_DIR || (stateDir && stateDir !== '/etc/kith' ? `${stateDir}/run` : '/var/run/kith');
+  return defaultRunDir(tjs.env.KITH_STATE_DIR || '/etc/kith', (n) => tjs.env[n]);
 }
 
 /** The child's job: kithd.js compiled, written atomically to `out`. */

@@ -3,7 +3,7 @@
 // delegates whole blocks 1..15 to the admins it admits. Each issuer persists its
 // counters, so two issuers can never hand out the same address.
 import { poolBlock, MIN_POOL_LEN_FOR_DELEGATION } from './cert.ts';
-import { type Prefix4 } from './ip.ts';
+import { prefix4Equal, type Prefix4 } from './ip.ts';
 import { singlesLimit } from './clients.ts';
 import { MAPPED_REGION_BLOCK } from './mapped.ts';
 
@@ -42,7 +42,7 @@ export function allocateSingle(pool: Prefix4, st: AllocState): { ipv4: number; s
  * The network's own pool (networkPool) keeps its last block: the mapped region (mapped.ts).
  */
 export function allocateBlock(pool: Prefix4, st: AllocState, networkPool?: Prefix4): { pool: Prefix4; state: AllocState } | null {
-  const last = networkPool && pool.base === networkPool.base && pool.len === networkPool.len ? MAPPED_REGION_BLOCK - 1 : 15;
+  const last = networkPool && prefix4Equal(pool, networkPool) ? MAPPED_REGION_BLOCK - 1 : 15;
   if (st.nextBlock > last || pool.len + 4 > MIN_POOL_LEN_FOR_DELEGATION) return null;
   return { pool: poolBlock(pool, st.nextBlock), state: { ...st, nextBlock: st.nextBlock + 1 } };
 }

@@ -10,7 +10,7 @@ import { Reader, Writer, DecodeError } from './codec.ts';
 import { bytesEqual, toBase64 } from './bytes.ts';
 import { collecting, signDetached, verifyDetached, type SignKeys } from './crypto.ts';
 import { isDnsLabel, networkId, type NetworkParams, NETWORK_ID_BYTES } from './network.ts';
-import { type Prefix4, prefix4Contains, maskIPv4, formatIPv4 } from './ip.ts';
+import { type Prefix4, prefix4Contains, prefix4Equal, maskIPv4, formatIPv4 } from './ip.ts';
 import { MAPPED_REGION_BLOCK } from './mapped.ts';
 
 export const CERT_VERSION = 1;
@@ -130,7 +130,7 @@ export function verifyChain(chain: Cert[], net: NetworkParams, nowMs: number): C
     if (!issuer) {
       if (!bytesEqual(c.issuerPub, net.networkPub)) throw new ChainError(`certificate of "${c.name}" has an unknown signer`, 'unknown-signer');
       if (c.issuedAtMs < net.createdAtMs) throw new ChainError(`certificate of "${c.name}" predates its network`, 'invalid');
-      if (!c.pool || c.pool.base !== net.ipv4Pool.base || c.pool.len !== net.ipv4Pool.len) {
+      if (!c.pool || !prefix4Equal(c.pool, net.ipv4Pool)) {
         // The network key only certifies the founder, who holds the whole pool.
         if (!prefix4Contains(net.ipv4Pool, c.ipv4)) throw new ChainError(`address of "${c.name}" outside the network pool`, 'invalid');
       }
@@ -147,7 +147,7 @@ export function verifyChain(chain: Cert[], net: NetworkParams, nowMs: number): C
       if (c.pool.len !== parent.len + POOL_SPLIT_BITS || idx < 1 || idx > 15 || poolBlock(parent, idx).base !== c.pool.base) {
         throw new ChainError(`pool of "${c.name}" is not a delegated block of "${issuer.name}"`, 'invalid');
       }
-      if (idx === MAPPED_REGION_BLOCK && parent.base === net.ipv4Pool.base && parent.len === net.ipv4Pool.len) {
+      if (idx === MAPPED_REGION_BLOCK && prefix4Equal(parent, net.ipv4Pool)) {
         throw new ChainError(`pool of "${c.name}" is the network's mapped region`, 'invalid');
       }
     }

@@ -85,6 +85,10 @@ export function formatPrefix4(p: Prefix4): string {
   return `${formatIPv4(p.base)}/${p.len}`;
 }
 
+export function prefix4Equal(a: Prefix4, b: Prefix4): boolean {
+  return a.base === b.base && a.len === b.len;
+}
+
 export function prefix4Contains(p: Prefix4, a: number): boolean {
   return maskIPv4(a, p.len) === p.base;
 }

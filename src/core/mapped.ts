@@ -34,8 +34,8 @@ export function mappedRegion(pool: Prefix4): Prefix4 {
   return { base: (pool.base + MAPPED_REGION_BLOCK * 2 ** (32 - pool.len - 4)) >>> 0, len: pool.len + 4 };
 }
 
-/** A prefix that needs a mapped block, in the order blocks are given. */
-export interface MapRequest { id: string; prefix: string; base: number; len: number }
+/** A prefix that needs a mapped block (its text and length), in the order blocks are given. */
+export interface MapRequest { id: string; prefix: string; len: number }
 
 export type MapResult = { mappedTo: string } | { refused: string };
 

@@ -242,7 +242,7 @@ export function decidePrefixes(members: readonly Advertiser[], selfId: string, n
   // Blocks for both sides of every IPv4 clash, in the same order.
   const isClashing = (e: Entry) => e.first !== null || clashing.has(e.claim!);
   const requests: MapRequest[] = entries.filter((e) => isClashing(e) && e.p.family === 4)
-    .map((e) => ({ id: e.m.id, prefix: e.text, base: ((e.p.addr[0]! << 24) | (e.p.addr[1]! << 16) | (e.p.addr[2]! << 8) | e.p.addr[3]!) >>> 0, len: e.p.len }));
+    .map((e) => ({ id: e.m.id, prefix: e.text, len: e.p.len }));
   const blocks = assignMappedBlocks(requests, net.ipv4Pool, members.flatMap((m) => (m.ipv4 === undefined ? [] : [m.ipv4])));
 
   const own = connectedNetworks(connected);

@@ -13,10 +13,7 @@ import { foundMesh, joinInMemory, makeIdentity } from '../support/mesh.ts';
 
 const T0 = 1_700_000_000_000;
 const POOL = parsePrefix4('100.64.0.0/10')!;
-const req = (id: string, prefix: string): MapRequest => {
-  const p = parsePrefix4(prefix)!;
-  return { id, prefix, base: p.base, len: p.len };
-};
+const req = (id: string, prefix: string): MapRequest => ({ id, prefix, len: parsePrefix4(prefix)!.len });
 const blockOf = (m: Map<string, { mappedTo: string } | { refused: string }>, id: string, prefix: string) => {
   const r = m.get(mapKey(id, prefix));
   if (!r || !('mappedTo' in r)) throw new Error(`${id} ${prefix}: ${JSON.stringify(r)}`);

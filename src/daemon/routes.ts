@@ -7,7 +7,7 @@ import type { Netmap, RouteDev } from '../core/netmap.ts';
 import { describeRefusal, type MappedSubnet, type RefusedPrefix } from '../core/prefixes.ts';
 import { RouteApplier, hostAddresses, type RouteFailure } from '../wg/routes.ts';
 import { mappedTable } from '../wg/mapped-nft.ts';
-import { ExitApplier } from '../wg/exit-nft.ts';
+import { NftTables } from '../wg/nft-tables.ts';
 import type { Logger } from './log.ts';
 
 /** Refusals and failures remembered for logging "once while it lasts"; more are logged again later. */
@@ -32,14 +32,14 @@ export class MeshRoutes {
   private failed: RouteFailure[] = [];
   private ruleErrors: string[] = [];
   private logged = new Set<string>();
-  private readonly nft: ExitApplier;
+  private readonly nft: NftTables;
   private readonly natTable: string;
   private mappedError: string | null = null;
 
   /** `devs` maps the netmap's interface names to this node's devices; the netmap's table is named by the listen port. */
   constructor(p: Platform, private readonly log: Logger, private readonly devs: Record<RouteDev, string>, nat: { runDir: string; listenPort: number }) {
     this.applier = new RouteApplier(p);
-    this.nft = new ExitApplier(p, nat.runDir);
+    this.nft = new NftTables(p, nat.runDir);
     this.natTable = `kithm_${nat.listenPort}`;
   }
 

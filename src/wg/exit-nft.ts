@@ -12,8 +12,7 @@
 // default route, so a dead donor never cuts the router off. With no healthy
 // donor the exit table holds `unreachable default`: the LAN's internet
 // traffic stops rather than leave through the home's own uplink unasked.
-import type { Platform } from '../platform/types.ts';
-import { utf8Encode } from '../core/bytes.ts';
+import { NftTables } from './nft-tables.ts';
 
 export const EXIT_TABLE = 7798;
 export const EXIT_RULE_PRIORITY = 32702;
@@ -118,30 +117,8 @@ export function defaultDevs(routeShow: string): string[] {
   return [...routeShow.matchAll(/\bdev\s+(\S+)/g)].map((m) => m[1]!);
 }
 
-/** Applies the exit tables, rules and route; remembers what it applied. */
-export class ExitApplier {
-  private tables = new Map<string, string | null>();
-  constructor(private readonly p: Platform, private readonly tmpDir: string) {}
-
-  private async run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return this.p.proc.run(argv);
-  }
-
-  /** Replaces table `family name` with `text` (null: removes it) unless it is already that. */
-  async table(family: 'inet' | 'ip', name: string, text: string | null): Promise<void> {
-    const key = `${family} ${name}`;
-    if (this.tables.has(key) && this.tables.get(key) === text) return;
-    await this.run(['nft', 'delete', 'table', family, name]);
-    this.tables.delete(key);
-    if (text === null) { this.tables.set(key, null); return; }
-    const file = `${this.tmpDir}/${name}.nft`;
-    await this.p.fs.writeFileAtomic(file, utf8Encode(text), 0o600);
-    const r = await this.run(['nft', '-f', file]);
-    await this.p.fs.remove(file).catch(() => undefined);
-    if (r.code !== 0) throw new Error(`nft -f ${name}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
-    this.tables.set(key, text);
-  }
-
+/** Applies the exit tables (NftTables), rules and route. */
+export class ExitApplier extends NftTables {
   /** The exit table's default: through `dev`, or unreachable (null). */
   async route(dev: string | null): Promise<void> {
     const want = dev === null ? ['unreachable', 'default'] : ['default', 'dev', dev];

@@ -71,7 +71,8 @@ export function publicEndpoint(r: NodeRecord): Endpoint | null {
   return r.endpoints.find((e) => e.kind === 'public') ?? null;
 }
 
-const configured = (r: NodeRecord) => r.endpoints.some((e) => e.kind === 'configured');
+/** Whether the member has a configured endpoint: others dial it, no punch needed. */
+export const configured = (r: NodeRecord) => r.endpoints.some((e) => e.kind === 'configured');
 
 /**
  * Two members need a punch when both sit behind NAT (each has an observed

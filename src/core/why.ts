@@ -2,7 +2,7 @@
 // map, from what this node knows (both records' endpoints, the punch state
 // toward it, whether WireGuard ever completed a handshake with it). A best
 // reading of the evidence, said as such; no probe of its own.
-import { PUNCH_BACKOFF_MS, isOpener, publicEndpoint, needsPunch, type PunchState } from './punch.ts';
+import { PUNCH_BACKOFF_MS, configured, isOpener, publicEndpoint, needsPunch, type PunchState } from './punch.ts';
 import type { NodeRecord } from './record.ts';
 
 export interface WhyInput {
@@ -15,13 +15,11 @@ export interface WhyInput {
   nowMs: number;
 }
 
-const dialable = (r: NodeRecord) => r.endpoints.some((e) => e.kind === 'configured');
-
 export function whyNotDirect(w: WhyInput): string | null {
   if (w.path === 'direct') return null;
   const { me, them } = w;
   if (!them.endpoints.length) return 'no endpoint known for it (its record has none)';
-  if (dialable(them) || dialable(me)) {
+  if (configured(them) || configured(me)) {
     return w.handshakeAgoMs === null
       ? 'one side has a configured endpoint, but no WireGuard handshake came through (UDP blocked on the way?)'
       : 'a direct session exists, but measured slower than the relay (or it was measured on a busy moment; it is re-measured)';

@@ -46,7 +46,8 @@ export function statusOf(d: Kithd) {
 export function peerList(d: Kithd): PeerView[] {
   const mesh = d.mesh;
   if (!mesh) return [];
-  const nowSec = d.p.clock.nowMs() / 1000;
+  const nowMs = d.p.clock.nowMs();
+  const nowSec = nowMs / 1000;
   const nodes = mesh.netmap().nodes;
   return nodes.filter((n) => n.path !== 'self').map((n) => {
     const obs = mesh.core.wgObservation(n.wgPub);
@@ -61,8 +62,8 @@ export function peerList(d: Kithd): PeerView[] {
       lastHandshakeSec: hopObs && hopObs.lastHandshakeMs > 0 ? Math.max(0, Math.round(nowSec - hopObs.lastHandshakeMs / 1000)) : null,
       rxBytes: obs?.rxBytes ?? 0, txBytes: obs?.txBytes ?? 0,
       whyNotDirect: them ? whyNotDirect({
-        me: mesh.core.selfRecord, them, path: n.path as PeerView['path'], punch: mesh.core.punchStates().get(n.id), nowMs: d.p.clock.nowMs(),
-        handshakeAgoMs: obs && obs.lastHandshakeMs > 0 ? d.p.clock.nowMs() - obs.lastHandshakeMs : null,
+        me: mesh.core.selfRecord, them, path: n.path as PeerView['path'], punch: mesh.core.punchStates().get(n.id), nowMs,
+        handshakeAgoMs: obs && obs.lastHandshakeMs > 0 ? nowMs - obs.lastHandshakeMs : null,
       }) : null,
       subnets: n.subnets.map((prefix) => ({ prefix, mappedTo: n.mapped.find((m) => m.prefix === prefix)?.mappedTo ?? null })),
     };

@@ -5,7 +5,7 @@
 import type { Platform, UdpSocket, Timer } from '../platform/types.ts';
 import { NodeCore, type Action } from '../core/node.ts';
 import { signKeysFromSeed, x25519Public, type SignKeys } from '../core/crypto.ts';
-import { fromBase64, toBase64, utf8Encode } from '../core/bytes.ts';
+import { fromBase64, toBase64 } from '../core/bytes.ts';
 import { decodeCert, type Cert } from '../core/cert.ts';
 import { decodeNetwork, e2ePort, ipv6ForIPv4, networkId, transportForIPv4, ula48Text, type SignedNetwork } from '../core/network.ts';
 import { newInvite, pruneInvites } from '../core/admit.ts';
@@ -28,6 +28,7 @@ import { restoreRevocations, saveRevocations } from './revoke.ts';
 import { NativeSelfSigner } from './selfsign.ts';
 import { saveRenewedChain } from './renewal.ts';
 import { ExitRuntime, type ExitConfig } from './exits.ts';
+import { PunchRules } from './punch-rules.ts';
 
 export const TICK_MS = 1000;
 export const LAN_SCAN_MS = 30_000;
@@ -62,6 +63,7 @@ export class Mesh {
   readonly applier: WgApplier;
   readonly routes: MeshRoutes;
   readonly exits: ExitRuntime;
+  private readonly punchRules: PunchRules;
   private readonly nudger = new E2eNudger();
   private ctrl: UdpSocket | null = null;
   /** Control datagrams in arrival order, their signatures checked natively before the core sees them. */
@@ -93,7 +95,9 @@ export class Mesh {
     this.ctrlQueue = new SignatureQueue(p.crypto, (q) => this.core.signatureChecks({ control: q.data, fromIPv4: q.from }, p.clock.nowMs()), (q) => {
       try {
         this.dispatch(this.core.handleControl(q.data, q.from, p.clock.nowMs()));
-      } catch (e) { this.log.limited('control', 'error', `control datagram from ${q.from}: ${(e as Error).message}`); } // a bug: one datagram must not end kithd
+      } catch (e) { // the core catches what a member sends; this is a bug, and one datagram must not end kithd
+        this.log.limited('control', 'error', `control datagram from ${q.from}: ${(e as Error).message}`);
+      }
     });
     const state = store.get();
     this.signKeys = signKeysFromSeed(fromBase64(state.signSeed));
@@ -116,12 +120,17 @@ export class Mesh {
     this.selfSigner = p.crypto ? new NativeSelfSigner(p.crypto, this.signKeys, () => this.core, () => p.clock.nowMs(), (a) => this.dispatch(a), log) : null;
     this.applier = new WgApplier(p);
     this.routes = new MeshRoutes(p, log, { kith: opts.ifname, e2e: e2eIfname(opts.ifname) }, opts);
+    this.punchRules = new PunchRules(p, opts.runDir, opts.listenPort);
     this.exits = new ExitRuntime(p, log, { core: this.core, dispatch: (a) => this.dispatch(a), devs: { kith: opts.ifname, e2e: e2eIfname(opts.ifname) }, runDir: opts.runDir,
       listenPort: opts.listenPort, dnsPort: opts.dnsPort ?? null, services: () => this.opts.services, subnets: () => this.opts.subnets });
   }
 
   /** The membership as last persisted (read from the store each time). */
-  get membership(): Membership { const m = this.store.get().membership; if (!m) throw new Error('not a member of any network'); return m; }
+  get membership(): Membership {
+    const m = this.store.get().membership;
+    if (!m) throw new Error('not a member of any network');
+    return m;
+  }
   get network(): SignedNetwork { return this.core.network; }
 
   static async start(p: Platform, log: Logger, store: StateStore, opts: MeshOptions): Promise<Mesh> {
@@ -150,7 +159,7 @@ export class Mesh {
     await this.p.fs.mkdirp(this.opts.runDir, 0o700);
     await this.applier.ensureInterface(this.spec);
     await this.applier.ensureInterface(this.e2eSpec);
-    await this.clearPunchRules();
+    await this.punchRules.clearLeftovers();
     if (this.opts.relay) {
       for (const k of ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']) {
         const r = await this.p.proc.run(['sysctl', '-q', '-w', k]);
@@ -334,28 +343,15 @@ export class Mesh {
     for (const id of this.paths.keys()) if (!seen.has(id)) this.paths.delete(id);
   }
 
-  /** The nftables table of the punch TTL rule toward one peer (per listen port: several kithd may share a host). */
-  private punchTable(peer: string): string { return `kithp_${this.opts.listenPort}_${peer.slice(0, 8)}`; }
-
   /**
-   * The opener's side of a punch (core/punch.ts): an nftables rule lowers the TTL of our handshake initiations
-   * (only those: the response and data must reach the far NAT) to the peer's public endpoint, the peer is dialled,
-   * and once an initiation has left (our NAT holds the mapping) the other side is told to dial back. The rule
-   * stays until the session is up or the attempt fails (punch-close).
+   * The opener's side of a punch (core/punch.ts): the TTL rule (punch-rules.ts),
+   * the peer dialled, and once an initiation has left (our NAT now holds the
+   * mapping) the other side told to dial back. The rule stays until the
+   * session is up or the attempt fails (punch-close).
    */
   private async punchOpen(a: { peer: string; host: string; port: number; ttl: number }): Promise<void> {
-    const v6 = a.host.includes(':');
-    const fam = v6 ? 'ip6' : 'ip';
-    const table = this.punchTable(a.peer);
-    const rule = `table ${fam} ${table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n`
-      + `  ${fam} daddr ${a.host} udp sport ${this.opts.listenPort} udp dport ${a.port} @th,64,8 1 ${v6 ? 'ip6 hoplimit' : 'ip ttl'} set ${a.ttl}\n }\n}\n`;
     const name = this.core.nodeById(a.peer)?.chain[0]!.name ?? a.peer;
-    await this.p.proc.run(['nft', 'delete', 'table', fam, table]);
-    const file = `${this.opts.runDir}/${table}.nft`;
-    await this.p.fs.writeFileAtomic(file, utf8Encode(rule), 0o600);
-    const added = await this.p.proc.run(['nft', '-f', file]);
-    await this.p.fs.remove(file).catch(() => undefined);
-    if (added.code !== 0) this.log.limited('punch-nft', 'warn', `punch: cannot add the TTL rule (${added.stderr.trim()}); trying without it`);
+    await this.punchRules.open(a).catch((e: Error) => this.log.limited('punch-nft', 'warn', `punch: cannot add the TTL rule (${e.message}); trying without it`));
     this.log.info(`punch: opening toward ${name} at ${a.host}:${a.port} (ttl ${a.ttl})`);
     this.dispatch(this.core.punchOpened(a.peer, this.p.clock.nowMs()));
     await this.settle();
@@ -380,16 +376,7 @@ export class Mesh {
   /** After the attempt: the netmap first (a failed attempt's peer goes), then the TTL rule. */
   private async punchClose(peer: string): Promise<void> {
     await this.settle();
-    for (const fam of ['ip', 'ip6']) await this.p.proc.run(['nft', 'delete', 'table', fam, this.punchTable(peer)]);
-  }
-
-  /** Removes TTL rules a previous kithd left (it stopped mid-punch). */
-  private async clearPunchRules(): Promise<void> {
-    const r = await this.p.proc.run(['nft', 'list', 'tables']);
-    if (r.code !== 0) return;
-    for (const m of r.stdout.matchAll(/^table (ip6?) (kithp_(\d+)_[0-9a-f]+)$/gm)) {
-      if (Number(m[3]) === this.opts.listenPort) await this.p.proc.run(['nft', 'delete', 'table', m[1]!, m[2]!]);
-    }
+    await this.punchRules.close(peer);
   }
 
   // ---- invites and admission ----
@@ -444,7 +431,7 @@ export class Mesh {
 
   /** Saves the record cache now (on shutdown). */
   async flush(): Promise<void> {
-    await this.clearPunchRules();
+    await this.punchRules.clearLeftovers();
     await saveRecords(this.p.fs, this.opts.runDir, this.core.allRecords().map((r) => toBase64(r.bytes)));
   }
 }

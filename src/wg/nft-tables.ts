@@ -14,7 +14,7 @@ export class NftTables {
   }
 
   /** Replaces table `family name` with `text` (null: removes it) unless it is already that. */
-  async table(family: 'inet' | 'ip', name: string, text: string | null): Promise<void> {
+  async table(family: 'inet' | 'ip' | 'ip6', name: string, text: string | null): Promise<void> {
     const key = `${family} ${name}`;
     if (this.tables.has(key) && this.tables.get(key) === text) return;
     await this.run(['nft', 'delete', 'table', family, name]);

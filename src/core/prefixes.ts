@@ -224,6 +224,7 @@ export function decidePrefixes(members: readonly Advertiser[], selfId: string, n
   const refuse = (m: Advertiser, text: string, r: Refusal) => refused.push({ node: m.id, name: m.name, prefix: text, kind: r.kind, reason: r.reason });
   const entries: Entry[] = [];
   const clashing = new Set<Claim>();
+  const marking = new Map<string, number>();
   for (const m of order) {
     for (const text of m.subnets) {
       const global = prefixRefusal(text, net);
@@ -233,8 +234,12 @@ export function decidePrefixes(members: readonly Advertiser[], selfId: string, n
       const first = claims.find(p.family, start, end) ?? null;
       if (first?.id === m.id) { refuse(m, text, { kind: 'taken', reason: `overlaps ${first.text}, advertised first by the same member` }); continue; }
       const claim = first ? null : { start, end, text, id: m.id, name: m.name };
-      // Only a prefix that may get a block of its own gives the ranges it overlaps one (a few at most).
-      if (first && p.family === 4 && p.len >= MIN_MAPPED_LEN) for (const c of claims.overlapping(4, start, end, MAX_MAPPED_PER_MEMBER)) clashing.add(c);
+      // Only a prefix that may get a block of its own gives the ranges it overlaps one (a few at most),
+      // and only a member's first MAX_MAPPED_PER_MEMBER such prefixes: a newcomer cannot fill the region.
+      if (first && p.family === 4 && p.len >= MIN_MAPPED_LEN && (marking.get(m.id) ?? 0) < MAX_MAPPED_PER_MEMBER) {
+        marking.set(m.id, (marking.get(m.id) ?? 0) + 1);
+        for (const c of claims.overlapping(4, start, end, MAX_MAPPED_PER_MEMBER)) clashing.add(c);
+      }
       if (!first) claims.add(p.family, claim!);
       entries.push({ m, text, p, first, claim });
     }

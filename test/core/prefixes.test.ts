@@ -165,6 +165,24 @@ test('what cannot be mapped is refused with the reason: too wide, IPv6, over the
   assert.equal(v.accepted.get('aa00000000000000')!.filter((t) => !overlaps(parsePrefix(t)!, region)), first.subnets, 'the first keeps all its ranges natively');
 });
 
+test('a hostile newcomer advertising many clashing prefixes takes no route away and cannot fill the region; an honest clash after it is still mapped', () => {
+  const { mesh } = world();
+  const honest = Array.from({ length: 64 }, (_, i) => ({ id: `aa${i.toString(16).padStart(14, '0')}`, name: `h${i}`, issuedAtMs: T0 + i, subnets: [`10.${i >> 4}.${(i & 15) * 4}.0/24`] }));
+  // 16 /20s (the record's limit), each over the /24s of four honest members.
+  const hostile = { id: 'ee00000000000000', name: 'mallory', issuedAtMs: T0 + 100, subnets: Array.from({ length: 16 }, (_, i) => `10.${i >> 2}.${(i & 3) * 16}.0/20`) };
+  const later = { id: 'ff00000000000000', name: 'late', issuedAtMs: T0 + 200, subnets: ['192.168.1.0/24'] };
+  const first = { id: '0000000000000001', name: 'first', issuedAtMs: T0 - 1, subnets: ['192.168.1.0/24'] };
+  const v = decidePrefixes([first, ...honest, hostile, later], 'cc00000000000000', mesh.network.params, []);
+  for (const h of honest) assert.ok(v.accepted.get(h.id)!.includes(h.subnets[0]!), `${h.name} keeps its native route`);
+  assert.is(v.mapped.get(hostile.id)!.length, MAX_MAPPED_PER_MEMBER, 'the newcomer gets at most its bound of blocks');
+  assert.is(v.refused.filter((r) => r.name === 'mallory').length, 16 - MAX_MAPPED_PER_MEMBER, 'the rest refused with the reason');
+  // Its first four mappable prefixes give the ranges they overlap a block (four each); the other twelve give none.
+  const blocks = [...v.mapped.values()].flat().length;
+  assert.is(blocks, 2 + MAX_MAPPED_PER_MEMBER + MAX_MAPPED_PER_MEMBER * MAX_MAPPED_PER_MEMBER, `blocks given: ${blocks}`);
+  assert.ok(v.mapped.get(later.id)?.[0]?.mappedTo, 'the honest clash that comes after is still mapped');
+  assert.ok(v.mapped.get(first.id)?.[0]?.mappedTo);
+});
+
 test('a network whose mapped region holds a member (block 15 delegated before mapping existed) maps nothing, and says why', () => {
   const { mesh } = world();
   const region = mappedRegion(mesh.network.params.ipv4Pool);

@@ -33,6 +33,11 @@ test('open, repeat, close, open again; leftovers of this port only', async () =>
   await rules.open({ peer, host: '203.0.113.1', port: 51820, ttl: 3 });
   assert.is(applied.length, 2, 'after close, the next attempt installs it again');
   assert.match(applied[1]!, /ip ttl set 3/);
+  const swap = nftCalls().length;
+  await rules.open({ peer, host: '203.0.113.1', port: 51820, ttl: 4 });
+  assert.equal(nftCalls().slice(swap).map((c) => c.split(' ')[0]), ['-f'], 'a changed rule is one nft -f, no delete before it');
+  assert.ok(applied[2]!.startsWith('table ip kithp_51820_aabbccdd\ndelete table ip kithp_51820_aabbccdd\ntable ip kithp_51820_aabbccdd {'),
+    `the file replaces the table in one transaction: ${applied[2]!.slice(0, 120)}`);
   const mark = nftCalls().length;
   await rules.clearLeftovers();
   assert.equal(nftCalls().slice(mark), ['list tables', 'delete table ip kithp_51820_aabbccdd', 'delete table ip6 kithp_51820_11223344'], 'another listen port\'s table stays');

@@ -23,7 +23,7 @@ export const USAGE = `usage: kith <command> [options]
   revoke <node> [--dry-run] [--json]   (by name, node id or overlay address; says whom it cuts off)
   client add <name> [--exit] [--qr] [--json] | client rm <name>   (a plain WireGuard client: prints its wg-quick config once)
   clients [--json]
-  service add <name> <port> [--proto tcp|udp] [--type http] | service rm <name> | service list [--json]
+  service add <name> <port> [--proto tcp|udp] [--type http] [--host <lan-ip>] | service rm <name> | service list [--json]
   exit offer [--capacity-mbit N] | exit offer off | exit use auto|<node>|off
   exits [--json]   (exit offers: node, capacity, users, health, which one this node uses)
   config check [--file F] [--json]   (default /etc/config/kith, else /etc/kith/kith.conf)
@@ -105,13 +105,13 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   service: {
-    valued: ['proto', 'type'], booleans: ['json'], args: [1, 3],
+    valued: ['proto', 'type', 'host'], booleans: ['json'], args: [1, 3],
     async run(c) {
       const [sub, name, port] = c.pos;
-      let list: { name: string; port: number; proto: string; type: string }[];
+      let list: { name: string; port: number; proto: string; type: string; host?: string }[];
       if (sub === 'add') {
         if (!name || !port) throw new UsageError('service add needs <name> <port>');
-        list = await c.call('service.add', { name, port: Number(port), proto: flag(c, 'proto'), type: flag(c, 'type') }) as typeof list;
+        list = await c.call('service.add', { name, port: Number(port), proto: flag(c, 'proto'), type: flag(c, 'type'), host: flag(c, 'host') }) as typeof list;
       } else if (sub === 'rm') {
         if (!name || port) throw new UsageError('service rm needs exactly <name>');
         list = await c.call('service.rm', { name }) as typeof list;
@@ -120,7 +120,7 @@ const COMMANDS: Record<string, Command> = {
       } else throw new UsageError(`unknown service command "${c.pos.join(' ')}" (add, rm, list)`);
       if (c.flags.has('json')) return c.out(JSON.stringify(list, null, 2));
       if (!list.length) return c.out('no services published');
-      c.out(table([['NAME', 'PORT', 'PROTO', 'TYPE'], ...list.map((x) => [x.name, String(x.port), x.proto, x.type || x.name])]));
+      c.out(table([['NAME', 'PORT', 'PROTO', 'TYPE', 'HOST'], ...list.map((x) => [x.name, String(x.port), x.proto, x.type || x.name, x.host ?? 'this node'])]));
     },
   },
   client: {

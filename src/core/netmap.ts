@@ -16,8 +16,12 @@ import { shortestPaths, mutualEdges, type GraphNode } from './paths.ts';
 import type { Endpoint, NodeRecord, Service } from './record.ts';
 import { decidePrefixes, type MappedSubnet, type RefusedPrefix } from './prefixes.ts';
 import { ownClients } from './clients.ts';
+import { lanHostAddress, type LanHostAddress } from './lan-hosts.ts';
 
 export const PERSISTENT_KEEPALIVE_SEC = 25;
+
+/** A service, and where one on a LAN host is reached from this node (lan-hosts.ts). */
+export type NetService = Service & { at?: LanHostAddress };
 
 export interface NetNode {
   id: string;
@@ -29,7 +33,7 @@ export interface NetNode {
   wgPub: string;
   endpoints: Endpoint[];
   subnets: string[];
-  services: Service[];
+  services: NetService[];
   /** Addresses of the plain WireGuard clients it routes, those inside its own client block only (clients.ts). */
   clients: string[];
   /** Its subnets that clash with another member's, and the mapped blocks they are reached through (mapped.ts). */
@@ -96,12 +100,13 @@ function reachableDirectly(me: NodeRecord, them: NodeRecord): boolean {
   return dialEndpoint(me, them) !== null || dialEndpoint(them, me) !== null;
 }
 
-function toNetNode(r: NodeRecord, net: NetworkParams, mapped: MappedSubnet[]): Omit<NetNode, 'path' | 'via'> {
+function toNetNode(r: NodeRecord, net: NetworkParams, mapped: MappedSubnet[], own: boolean, accepted: readonly string[]): Omit<NetNode, 'path' | 'via'> {
   const c = r.chain[0]!;
   const ula48 = net.ula48;
+  const services = r.services.map((s) => (s.host === undefined ? s : { ...s, at: lanHostAddress(s.host, own, r.subnets, accepted, mapped) }));
   return {
     id: r.id, name: c.name, ipv4: formatIPv4(c.ipv4), ipv6: ipv6ForIPv4(ula48, c.ipv4), transport: transportForIPv4(ula48, c.ipv4), wgPub: toBase64(c.wgPub),
-    endpoints: r.endpoints, subnets: r.subnets, services: r.services, clients: ownClients(r.clients, c.ipv4, net.ipv4Pool), relay: r.relay, issuedAtMs: c.issuedAtMs, mapped,
+    endpoints: r.endpoints, subnets: r.subnets, services, clients: ownClients(r.clients, c.ipv4, net.ipv4Pool), relay: r.relay, issuedAtMs: c.issuedAtMs, mapped,
   };
 }
 
@@ -118,7 +123,7 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
     const c = r.chain[0]!;
     return { id: r.id, name: c.name, issuedAtMs: c.issuedAtMs, subnets: r.subnets, ipv4: c.ipv4 };
   }), selfId, net, connected);
-  const node = (r: NodeRecord) => toNetNode(r, net, prefixes.mapped.get(r.id) ?? []);
+  const node = (r: NodeRecord) => toNetNode(r, net, prefixes.mapped.get(r.id) ?? [], r.id === selfId, prefixes.accepted.get(r.id) ?? []);
   const graph = new Map<string, GraphNode>();
   for (const r of records.values()) {
     graph.set(r.id, { id: r.id, relay: r.relay, links: new Map(r.links.map((l) => [l.peer, l.rttMs])) });

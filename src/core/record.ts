@@ -8,7 +8,10 @@
 //   | u8 nSubnets × (u8 family, 4|16 addr, u8 len)
 //   | u8 flags (bit0 relay) | u16 exitCapacityMbit (0 = no exit offer)
 //   | u8 nServices × (str8 name, u16 port, u8 proto 6|17, str8 type)
-//   | [u8 nClients × 4 ipv4]   (only when the node has clients: core/clients.ts)
+//   | [u8 nClients × 4 ipv4]   (only when the node has clients (core/clients.ts) or LAN hosts;
+//                               0 clients only when LAN hosts follow)
+//   | [u8 nHosts × (u8 service index, 4 ipv4)]   (only when a service runs on a
+//                               host of the node's LAN, not on the node itself)
 //   | 64 signature by the leaf certificate's key over everything before
 import { Reader, Writer, DecodeError } from './codec.ts';
 import { signDetached, verifyDetached, type SignKeys } from './crypto.ts';
@@ -33,7 +36,11 @@ const KIND_NAMES: Record<number, EndpointKind> = { 1: 'lan', 2: 'public', 3: 'co
 
 export interface Endpoint { kind: EndpointKind; host: string; port: number }
 export interface Link { peer: string /* node id hex */; rttMs: number }
-export interface Service { name: string; port: number; proto: 'tcp' | 'udp'; type: string }
+export interface Service {
+  name: string; port: number; proto: 'tcp' | 'udp'; type: string;
+  /** The IPv4 address of the host on the node's LAN that runs it (absent: the node itself). */
+  host?: string;
+}
 
 export interface RecordBody {
   seq: number;
@@ -99,13 +106,15 @@ export function encodeUnsigned(body: RecordBody, chain: Cert[]): Uint8Array {
   }
   w.u8(body.relay ? 1 : 0).u16(body.exitCapacityMbit).u8(body.services.length);
   for (const s of body.services) w.str8(s.name).u16(s.port).u8(s.proto === 'udp' ? 17 : 6).str8(s.type);
-  if (clients.length) {
+  const hosts = body.services.flatMap((s, i) => (s.host === undefined ? [] : [[i, s.host] as const]));
+  const ipv4 = (a: string, what: string) => { const v = parseIPv4(a); check(v !== null, `${what} "${a}" is not IPv4`); return v!; };
+  if (clients.length || hosts.length) {
     w.u8(clients.length);
-    for (const c of clients) {
-      const a = parseIPv4(c);
-      check(a !== null, `client address "${c}" is not IPv4`);
-      w.u32(a!);
-    }
+    for (const c of clients) w.u32(ipv4(c, 'client address'));
+  }
+  if (hosts.length) {
+    w.u8(hosts.length);
+    for (const [i, h] of hosts) w.u8(i).u32(ipv4(h, 'service host'));
   }
   return w.finish();
 }
@@ -257,15 +266,29 @@ export function decodeRecord(bytes: Uint8Array, checkSignature = true): NodeReco
   const clients: string[] = [];
   if (r.remaining > SIGNATURE_BYTES) {
     const nC = r.u8('client count');
-    if (nC === 0 || nC > MAX_RECORD_CLIENTS) throw new DecodeError(`record: ${nC} clients`);
+    if (nC > MAX_RECORD_CLIENTS || (nC === 0 && r.remaining <= SIGNATURE_BYTES)) throw new DecodeError(`record: ${nC} clients`);
     for (let i = 0; i < nC; i++) clients.push(formatIPv4(r.u32('client')));
   }
+  if (r.remaining > SIGNATURE_BYTES) readHosts(r, services);
   r.bytes(64, 'signature');
   r.end();
   const leaf = chain[0]!;
   const rec = { seq, endpoints, links, subnets, relay, exitCapacityMbit, services, ...(clients.length ? { clients } : {}), chain, id: nodeIdOf(leaf.signPub), bytes };
   if (checkSignature) verifyRecordSignature(rec);
   return rec;
+}
+
+/** The LAN hosts of services: each names a service once, in order (so one record has one encoding). */
+function readHosts(r: Reader, services: Service[]): void {
+  const n = r.u8('host count');
+  if (n === 0 || n > services.length) throw new DecodeError(`record: ${n} service hosts`);
+  let last = -1;
+  for (let i = 0; i < n; i++) {
+    const at = r.u8('service index');
+    if (at <= last || at >= services.length) throw new DecodeError(`record: service host for service ${at}`);
+    services[at]!.host = formatIPv4(r.u32('service host'));
+    last = at;
+  }
 }
 
 /** Checks a decoded record's signature (the last 64 bytes) against its leaf certificate. */
@@ -277,6 +300,7 @@ export function verifyRecordSignature(rec: NodeRecord): void {
 }
 
 export function sameBody(a: RecordBody, b: RecordBody): boolean {
-  const key = (x: RecordBody) => JSON.stringify([x.endpoints, x.links, x.subnets, x.relay, x.exitCapacityMbit, x.services, x.clients ?? []]);
+  const services = (x: RecordBody) => x.services.map((s) => [s.name, s.port, s.proto, s.type, s.host ?? null]);
+  const key = (x: RecordBody) => JSON.stringify([x.endpoints, x.links, x.subnets, x.relay, x.exitCapacityMbit, services(x), x.clients ?? []]);
   return key(a) === key(b);
 }

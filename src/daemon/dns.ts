@@ -19,7 +19,10 @@ export function zoneInput(nm: Netmap, net: NetworkParams, serial: number): ZoneI
     nodes: [...nm.nodes].sort((a, b) => a.issuedAtMs - b.issuedAtMs || (a.id < b.id ? -1 : 1)).map((n) => ({
       name: n.name, ipv4: n.ipv4, ipv6: n.ipv6,
       // Services come from the node's own signed record, so the node is their owner.
-      services: n.services.map((s) => ({ name: s.name, port: s.port, proto: s.proto, ...(s.type ? { type: s.type } : {}), owner: n.name })),
+      services: n.services.map((s) => ({
+        name: s.name, port: s.port, proto: s.proto, ...(s.type ? { type: s.type } : {}), owner: n.name,
+        ...(s.at ? ('address' in s.at ? { address: s.at.address } : { refused: s.at.refused }) : {}),
+      })),
     })),
   };
 }

@@ -101,7 +101,7 @@ export class ExitRuntime {
       this.forwarding = true;
     }
     const net = this.host.core.network.params;
-    const svc = this.host.services();
+    const svc = this.host.services().filter((s) => s.host === undefined); // the router's own
     const dns = this.host.dnsPort === null ? [] : [this.host.dnsPort];
     await this.applier.table('inet', this.donorTableName, donorTable(this.donorTableName, {
       devs: [this.host.devs.kith, this.host.devs.e2e], wan, pool: formatPrefix4(net.ipv4Pool), capacityMbit: this.cfg.offerMbit,

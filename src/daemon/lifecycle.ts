@@ -92,7 +92,7 @@ export class Kithd {
 
   /** A config file's services, then those added with `kith service add` (`added`, default the saved ones). */
   servicesWith(c: LoadedConfig, added: Service[] = this.state?.services ?? []): Service[] {
-    const fromConfig = c.settings.services.map((x) => ({ name: x.name, port: x.port, proto: x.proto, type: x.type ?? '' }));
+    const fromConfig = c.settings.services.map((x) => ({ name: x.name, port: x.port, proto: x.proto, type: x.type ?? '', ...(x.host ? { host: x.host } : {}) }));
     return [...fromConfig, ...added.filter((x) => !fromConfig.some((f) => f.name === x.name))];
   }
 

@@ -17,6 +17,10 @@ export interface ZoneService {
   owner: string;
   /** TXT strings (DNS-SD key=value); default one empty string (RFC 6763 §6.1). */
   txt?: string[];
+  /** It runs on a host of the node's LAN: that host's IPv4 address as reached from here (its only record). */
+  address?: string;
+  /** Why its LAN host cannot be named from here: it is left out with this reason. */
+  refused?: string;
 }
 
 export interface ZoneNode {
@@ -131,14 +135,20 @@ function addNode(b: Builder, zone: string, pool: Prefix, ula: Prefix, node: Zone
     if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535) { reject(`port ${s.port} out of range`); continue; }
     const txt = s.txt ?? [''];
     if (txt.reduce((n, t) => n + t.length + 1, 0) > MAX_TXT_BYTES || txt.some((t) => t.length > 255)) { reject('TXT data too long'); continue; }
+    if (s.refused !== undefined) { reject(s.refused); continue; }
+    if (s.address !== undefined && !isIPv4(s.address)) { reject(`host address "${s.address}" is not IPv4`); continue; }
     if (++services > MAX_SERVICES_PER_NODE) { reject(`more than ${MAX_SERVICES_PER_NODE} services`); continue; }
     const host = `${name}.${fqdn}`;
-    for (const r of addrs) b.add(host, r);
+    for (const r of s.address !== undefined ? [{ type: 'A', data: s.address } as const] : addrs) b.add(host, r);
     const srvName = `_${type}._${s.proto}.${host}`;
     b.add(srvName, { type: 'SRV', data: { priority: 0, weight: 0, port: s.port, target: host } });
     b.add(srvName, { type: 'TXT', data: txt });
   }
   return Math.min(services, MAX_SERVICES_PER_NODE);
+}
+
+function isIPv4(s: string): boolean {
+  try { parseIPv4(s); return true; } catch { return false; }
 }
 
 /** Order in which ANY picks its one RRset (RFC 8482 §4.2). */

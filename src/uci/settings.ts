@@ -1,11 +1,12 @@
 // The contract of /etc/config/kith: the UCI model validated into typed Kith
 // settings, with every problem (file, line, section, option) reported at once.
 import type { LogLevel } from '../platform/types.ts';
-import { type UciPackage, type UciSection } from './model.ts';
+import type { UciPackage } from './model.ts';
+import { Collector, SectionReader, type Problem } from './section-reader.ts';
 import { parseUciLenient } from './parse.ts';
 import { overlaps, parsePrefix, prefixRefusal, type OverlaySpace } from '../core/prefixes.ts';
 import {
-  ABS_PATH, BOOL, CIDR, DNS_LABEL, DNS_SERVER, HOST_PORT, IFNAME, intRange, LISTEN_ADDRESS, oneOf, OVERLAY, PORT,
+  ABS_PATH, BOOL, CIDR, DNS_LABEL, DNS_SERVER, HOST_PORT, IFNAME, intRange, IPV4_ADDRESS, LISTEN_ADDRESS, oneOf, OVERLAY, PORT,
   type DnsServer, type HostPort, type ValueType,
 } from './values.ts';
 
@@ -19,7 +20,8 @@ import {
  *   config subnet         prefix (required): a LAN network advertised to the mesh;
  *                         at least /8 (IPv6 /16), no host bits, not reserved,
  *                         outside the network's pool and ULA (when known)
- *   config service        name, port (required), proto [tcp], type
+ *   config service        name, port (required), proto [tcp], type, host (an IPv4 address
+ *                         on one of the subnets above: the LAN host that runs it)
  *   config exit 'exit'    offer [0], capacity_mbit [100], use [0]: 0 (none), auto or 1,
  *                         or a member's name or node id (see core/exits.ts)
  */
@@ -44,7 +46,8 @@ export interface DnsSettings {
   upstreams: DnsServer[];
 }
 export interface SubnetSettings { prefix: string; family: 4 | 6 }
-export interface ServiceSettings { name: string; port: number; proto: 'tcp' | 'udp'; type: string | null }
+/** `host`: the LAN host that runs it (null: this node). */
+export interface ServiceSettings { name: string; port: number; proto: 'tcp' | 'udp'; type: string | null; host: string | null }
 /** `use`: null (no exit), 'auto' (rendezvous choice) or a member's name or node id. */
 export interface ExitSettings { offer: boolean; capacityMbit: number | null; use: 'auto' | string | null }
 
@@ -63,17 +66,7 @@ export interface KithSettings {
   exit: ExitSettings;
 }
 
-/** One problem in the config file. `section` is like "kith.main" or "kith.@subnet[0]" ('' if unknown). */
-export interface Problem {
-  file: string;
-  line: number;
-  section: string;
-  option?: string;
-  /** A full sentence naming the option, section, value and what was expected. */
-  message: string;
-  /** The part of the message after the location, for formatProblem. */
-  detail: string;
-}
+export { formatProblem, type Problem } from './section-reader.ts';
 
 export interface SettingsResult { settings: KithSettings; errors: Problem[]; warnings: Problem[] }
 
@@ -83,105 +76,6 @@ export interface ValidateOptions {
   defaults?: { dnsPort?: number };
   /** The network this node is a member of, if any: subnets may not overlap its pool or ULA. */
   network?: OverlaySpace | null;
-}
-
-/** `/etc/config/kith:12: section "kith.main" option "listen_port": value is "x" (expected a port 1-65535)`. */
-export function formatProblem(p: Problem): string {
-  const where = p.section ? ` section "${p.section}"${p.option ? ` option "${p.option}"` : ''}:` : '';
-  return `${p.file}:${p.line}:${where} ${p.detail}`;
-}
-
-class Collector {
-  readonly errors: Problem[] = [];
-  readonly warnings: Problem[] = [];
-  constructor(readonly file: string, readonly pkgName: string) {}
-
-  add(to: 'error' | 'warning', line: number, section: string, option: string | undefined, message: string, detail: string): void {
-    const p: Problem = { file: this.file, line, section, message, detail };
-    if (option !== undefined) p.option = option;
-    (to === 'error' ? this.errors : this.warnings).push(p);
-  }
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-/** Reads the options of one section; whatever is never asked for is reported as unknown. */
-class SectionReader {
-  private readonly known = new Set<string>();
-  constructor(private readonly c: Collector, private readonly s: UciSection, readonly label: string) {}
-
-  private lineOf(option: string, item = 0): number {
-    return this.s.optionLines.get(option)?.[item] ?? this.s.line;
-  }
-
-  private bad(option: string, line: number, what: string, raw: string, type: ValueType<unknown>, why: string): void {
-    const detail = `${what} ${JSON.stringify(raw)} (expected ${type.expected})${why ? `: ${why}` : ''}`;
-    this.c.add('error', line, this.label, option, `Cannot parse option "${option}" in section "${this.label}": ${detail}`, detail);
-  }
-
-  error(option: string | undefined, detail: string): void {
-    const line = option ? this.lineOf(option) : this.s.line;
-    const message = option ? `Option "${option}" in section "${this.label}": ${detail}` : `Section "${this.label}": ${detail}`;
-    this.c.add('error', line, this.label, option, message, detail);
-  }
-
-  warn(option: string | undefined, detail: string): void {
-    const line = option ? this.lineOf(option) : this.s.line;
-    const message = option ? `Option "${option}" in section "${this.label}": ${detail}` : `Section "${this.label}": ${detail}`;
-    this.c.add('warning', line, this.label, option, message, detail);
-  }
-
-  has(option: string): boolean {
-    return this.s.options.has(option);
-  }
-
-  /** A single-valued option, or undefined if absent or invalid (the error is recorded). */
-  one<T>(option: string, type: ValueType<T>): T | undefined {
-    this.known.add(option);
-    const v = this.s.options.get(option);
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string') {
-      this.error(option, `takes one value but is a list of ${v.length} items (write "option ${option} '…'")`);
-      return undefined;
-    }
-    const r = type.parse(v);
-    if (r.ok) return r.value;
-    this.bad(option, this.lineOf(option), 'value is', v, type, r.why);
-    return undefined;
-  }
-
-  /** A list option (a single `option` counts as one item); invalid items are left out. */
-  list<T>(option: string, type: ValueType<T>, max: number): T[] | undefined {
-    this.known.add(option);
-    const v = this.s.options.get(option);
-    if (v === undefined) return undefined;
-    const items = typeof v === 'string' ? [v] : v;
-    if (items.length > max) this.error(option, `has ${items.length} items, at most ${max} are allowed`);
-    const out: T[] = [];
-    items.slice(0, max).forEach((raw, i) => {
-      const r = type.parse(raw);
-      if (r.ok) out.push(r.value);
-      else this.bad(option, this.lineOf(option, i), items.length > 1 ? `item ${i + 1} is` : 'value is', raw, type, r.why);
-    });
-    return out;
-  }
-
-  /** Warns about every option nobody asked for, suggesting a close known name. */
-  finish(): void {
-    for (const name of this.s.options.keys()) {
-      if (this.known.has(name)) continue;
-      const close = [...this.known].find((k) => editDistance(k, name) <= 2);
-      this.warn(name, `unknown option, ignored${close ? ` (did you mean "${close}"?)` : ''}`);
-    }
-  }
 }
 
 const LOG_LEVELS = oneOf<LogLevel>(['debug', 'info', 'warn', 'error']);
@@ -256,6 +150,7 @@ function readService(r: SectionReader, seen: Map<string, string>): ServiceSettin
   const port = r.one('port', PORT);
   const proto = r.one('proto', PROTO) ?? 'tcp';
   const type = r.one('type', DNS_LABEL) ?? null;
+  const host = r.one('host', IPV4_ADDRESS) ?? null;
   if (!r.has('name')) r.error(undefined, `missing option "name" (expected ${DNS_LABEL.expected})`);
   if (!r.has('port')) r.error(undefined, `missing option "port" (expected ${PORT.expected})`);
   r.finish();
@@ -264,7 +159,7 @@ function readService(r: SectionReader, seen: Map<string, string>): ServiceSettin
   const first = seen.get(key);
   if (first) { r.error('name', `service "${name}" (${proto}) is already defined in section "${first}"`); return null; }
   seen.set(key, r.label);
-  return { name, port, proto, type };
+  return { name, port, proto, type, host };
 }
 
 /** Singleton sections: the type and the one name they are read from. */
@@ -285,6 +180,7 @@ export function validateKithSettings(pkg: UciPackage, opts: ValidateOptions = {}
   const services: ServiceSettings[] = [];
   const seenSubnets = new Map<string, string>();
   const seenServices = new Map<string, string>();
+  const hosts: Array<[SectionReader, string]> = [];
   for (const s of pkg.sections) {
     const n = counts.get(s.type) ?? 0;
     counts.set(s.type, n + 1);
@@ -298,8 +194,12 @@ export function validateKithSettings(pkg: UciPackage, opts: ValidateOptions = {}
       else { const p = readSubnet(r, seenSubnets, opts.network ?? null); if (p) subnets.push(p); }
     } else if (s.type === 'service') {
       if (services.length >= MAX_SERVICES) r.error(undefined, `more than ${MAX_SERVICES} services; ignored`);
-      else { const v = readService(r, seenServices); if (v) services.push(v); }
+      else { const v = readService(r, seenServices); if (v) { services.push(v); if (v.host) hosts.push([r, v.host]); } }
     } else r.warn(undefined, `unknown section type "${s.type}", ignored`);
+  }
+  for (const [r, host] of hosts) {
+    const on = subnets.some((p) => overlaps(parsePrefix(p.prefix)!, parsePrefix(`${host}/32`)!));
+    if (!on) r.error('host', `${host} is on none of the subnets this node advertises (config subnet)`);
   }
   const settings: KithSettings = { ...readMain(single['kith'] ?? null), dns: readDns(single['dns'] ?? null, dnsPort), subnets, services, exit: readExit(single['exit'] ?? null) };
   const byLine = (a: Problem, b: Problem) => a.line - b.line;

@@ -108,6 +108,7 @@ export function formatIPv6(b: Uint8Array): string {
   return best < 0 ? hex(w) : `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
 }
 
+export const IPV4_ADDRESS = simple('an IPv4 address', (s) => (parseIPv4(s) ? s : undefined));
 export const IP_ADDRESS = simple('an IPv4 or IPv6 address', (s) => (parseIPv4(s) || parseIPv6(s) ? s : undefined));
 
 export interface Prefix { prefix: string; family: 4 | 6 }

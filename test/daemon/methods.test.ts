@@ -105,7 +105,7 @@ test('a bad argument gets the same one-line error on both front ends, and change
   const object = ubusMethods(methodCaller(h.d)); // what kithd registered
   const ctx = { object: UBUS_OBJECT, method: '', peer: 1 };
   const calls = badCalls();
-  assert.is(calls.length, 18 + (3 + 1 + 2 + 6 + 4 + 1 + 2 + 3 + 1 + 3), 'one unknown argument per method, one wrong type per argument');
+  assert.is(calls.length, 18 + (3 + 1 + 2 + 6 + 5 + 1 + 2 + 3 + 1 + 3), 'one unknown argument per method, one wrong type per argument');
   for (const { m, params, why } of calls) {
     const what = `${m.api} with ${why}`;
     const api = await apiRefusal(h.call(m.api, params), what);
@@ -127,6 +127,10 @@ test('a bad argument gets the same one-line error on both front ends, and change
   assert.is(unknown.message, 'unknown argument "force" (takes name)');
   const none = await apiRefusal(h.call('status', { verbose: true }), 'verbose');
   assert.is(none.message, 'unknown argument "verbose" (takes none)');
+  const badHost = await apiRefusal(h.call('service.add', { name: 'nas', port: 445, host: 'nas.lan' }), 'host nas.lan');
+  assert.equal([badHost.code, badHost.message], ['usage', 'invalid --host "nas.lan": an IPv4 address on this node\'s LAN']);
+  const offLan = await apiRefusal(h.call('service.add', { name: 'nas', port: 445, host: '192.168.1.20' }), 'host off any subnet');
+  assert.is(offLan.message, '--host 192.168.1.20 is on none of the subnets this node advertises (none: add a config subnet)');
   assert.is(h.host.fs.text(`${STATE_DIR}/state.json`), before, 'no refused call changed state.json');
   assert.equal(await h.call('service.list', {}), [{ name: 'web', port: 80, proto: 'tcp', type: '' }]);
 }));

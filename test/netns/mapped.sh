@@ -5,7 +5,9 @@
 # the network's mapped region (block 15 of the pool). c1 and c2 reach each
 # other through the blocks, each seeing the other's mapped address; the hub
 # reaches c1 natively and c2 through its block; `kith peers --json` shows
-# {prefix, mappedTo}; a wider overlap that cannot be mapped (home2's
+# {prefix, mappedTo}; c2's web service, published by home2 with --host,
+# resolves to c2's mapped address on home1 and the hub and to c2's own on
+# home2, and c1 reaches it by that name; a wider overlap that cannot be mapped (home2's
 # 10.77.0.0/16 over home1's 10.77.1.0/24) is refused with its reason on
 # every node.
 set -uo pipefail
@@ -62,8 +64,22 @@ kt_check "c1 still reaches its own router on the LAN ($LAN.1): the clash takes n
 hubip=$(kt_ip hub)
 kt_wait 10 "hub → c1 natively" seen_as hub "$LAN.2" "$hubip" && kt_ok "the hub reaches c1 natively at $LAN.2 (home1 keeps the range)" || kt_bad "hub → $LAN.2: '$(fetch hub "$LAN.2")'"
 kt_wait 10 "hub → c2 through $C2" seen_as hub "$C2" "$hubip" && kt_ok "the hub reaches c2 at $C2" || kt_bad "hub → $C2: '$(fetch hub "$C2")'"
+# By name: home2 publishes c2's web server; a name for a host off its LANs is refused.
+kith home2 service add web 8080 --host $LAN.2 >/dev/null && kt_ok "home2 publishes web on c2 ($LAN.2)" || kt_bad "service add --host"
+out=$(kith home2 service add spy 80 --host 10.99.0.1 2>&1) && kt_bad "a host off home2's LANs was accepted" \
+  || { grep -q "on none of the subnets this node advertises" <<<"$out" && kt_ok "a host off its LANs is refused: $out" || kt_bad "refusal: '$out'"; }
+ZONE=demo.internal
+ask() { kt_exec "$1" dig +short +time=2 +tries=1 @"$2" -p "${3:-5353}" web.home2.$ZONE A 2>/dev/null; }  # the hub runs without a config: port 53
+ov1=$(kt_ip home1)
+answers() { [ "$(ask "$1" "$2" "${4:-}")" = "$3" ]; }
+kt_wait 15 "c1 resolves web.home2 through home1's resolver" answers c1 "$ov1" "$C2" \
+  && kt_ok "c1 asks home1 ($ov1): web.home2.$ZONE is $C2, c2's mapped address" || kt_bad "c1: web.home2 is '$(ask c1 "$ov1")', expected $C2"
+kt_wait 10 "the hub resolves web.home2" answers hub 127.0.0.1 "$C2" 53 && kt_ok "the hub answers $C2 too" || kt_bad "hub: web.home2 is '$(ask hub 127.0.0.1 53)'"
+kt_wait 10 "home2 resolves web.home2" answers home2 127.0.0.1 "$LAN.2" && kt_ok "home2 answers its own host's LAN address $LAN.2" || kt_bad "home2: web.home2 is '$(ask home2 127.0.0.1)'"
+got=$(kt_exec c1 curl -s --max-time 2 --resolve "web.home2.$ZONE:8080:$(ask c1 "$ov1")" "http://web.home2.$ZONE:8080/" 2>/dev/null)
+[ "$got" = "$C1" ] && kt_ok "c1 fetches http://web.home2.$ZONE:8080/ by name; c2 sees $C1" || kt_bad "fetch by name: '$got'"
 for i in 1 2; do
-  kt_exec home$i nft list table ip "kithm_51820" 2>/dev/null | grep -q "dnat ip prefix to ip daddr map" && kt_ok "home$i has its netmap table" || kt_bad "home$i: no netmap table: $(kt_exec home$i nft list ruleset 2>&1 | head -20)"
+  kt_exec home$i nft list table ip "kithm_51820" 2>/dev/null | grep -q "dnat ip prefix to ip daddr map" && kt_ok "home$i has its netmap table" || kt_bad "home$i: no netmap table: $(kt_exec home$i nft list table ip kithm_51820 2>&1 | head -40)"
 done
 
 # What cannot be mapped is refused with the reason, on every node, home2's own status included.

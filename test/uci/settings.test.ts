@@ -65,6 +65,7 @@ config service
 	option port '554'
 	option proto 'udp'
 	option type 'rtsp'
+	option host '192.168.1.30'
 
 config exit 'exit'
 	option offer '1'
@@ -77,7 +78,7 @@ config exit 'exit'
   assert.equal(s.endpoints, [{ host: '203.0.113.7', port: 4242 }, { host: '2001:db8::1', port: 4242 }, { host: 'vpn.example.net', port: 4242 }]);
   assert.equal(s.dns, { enabled: false, port: 5300, listen: ['192.168.1.1'], listenOverlay: true, forward: true, upstreams: [{ address: '9.9.9.9', port: 53 }, { address: '2620:fe::fe', port: 5353 }] });
   assert.equal(s.subnets, [{ prefix: '192.168.1.0/24', family: 4 }, { prefix: 'fd00:0:0:1::/64', family: 6 }]);
-  assert.equal(s.services, [{ name: 'nas', port: 445, proto: 'tcp', type: null }, { name: 'cam', port: 554, proto: 'udp', type: 'rtsp' }]);
+  assert.equal(s.services, [{ name: 'nas', port: 445, proto: 'tcp', type: null, host: null }, { name: 'cam', port: 554, proto: 'udp', type: 'rtsp', host: '192.168.1.30' }]);
   assert.equal(s.exit, { offer: true, capacityMbit: 200, use: null });
 });
 
@@ -112,6 +113,8 @@ const BAD: [string, string, string, string][] = [
   [SERVICE, 'port', 'http', '(expected a port 1-65535)'],
   [SERVICE, 'proto', 'sctp', '(expected one of tcp, udp)'],
   [SERVICE, 'type', '_http._tcp', '(expected a DNS label'],
+  [SERVICE, 'host', '192.168.1.256', '(expected an IPv4 address)'],
+  [SERVICE, 'host', 'fd00::5', '(expected an IPv4 address)'],
   [EXIT, 'offer', 'y', '(expected 0 or 1)'],
   [EXIT, 'capacity_mbit', '1.5', '(expected a whole number 1-100000 (Mbit/s))'],
 ];
@@ -130,6 +133,16 @@ for (const [header, option, value, fragment] of BAD) {
     assert.is(e.message, `Cannot parse option "${option}" in section "${e.section}": ${e.detail}`);
   });
 }
+
+test('a service host must be on a subnet this node advertises, whatever the order of the sections', () => {
+  const svc = (host: string) => `config service\n\toption name 'nas'\n\toption port '445'\n\toption host '${host}'\n\n`;
+  const subnet = "config subnet\n\toption prefix '192.168.1.0/24'\n\n";
+  assert.equal(check(svc('192.168.1.20') + subnet).errors, []);
+  assert.equal(check(subnet + svc('192.168.1.20')).errors, []);
+  const off = check(subnet + svc('192.168.2.20'));
+  assert.equal(where(off.errors), [[7, 'kith.@service[0]', 'host']]);
+  assert.is(off.errors[0]!.detail, '192.168.2.20 is on none of the subnets this node advertises (config subnet)');
+});
 
 test('every problem at once, with file, line, section and option', () => {
   const r = check(`config kith 'main'
@@ -227,7 +240,7 @@ test('readKithSettings reports syntax errors and value errors together and keeps
   assert.equal(r.errors.map((p) => [p.line, p.option ?? null]), [[2, 'listen_port'], [3, null], [8, null]]);
   assert.is(formatProblem(r.errors[1]!), '/etc/config/kith:3: invalid option name "bad-name": only letters, digits and _ are allowed');
   assert.match(r.errors[2]!.message, /^Syntax error: unterminated ' quote/);
-  assert.equal(r.settings.services, [{ name: 'ssh', port: 22, proto: 'tcp', type: null }]);
+  assert.equal(r.settings.services, [{ name: 'ssh', port: 22, proto: 'tcp', type: null, host: null }]);
 });
 
 test.run();

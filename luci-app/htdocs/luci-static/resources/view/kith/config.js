@@ -148,7 +148,7 @@ return view.extend({
 		o.rmempty = false;
 
 		s = m.section(form.TypedSection, 'service', _('Services'),
-			_('Services on this node, published in the mesh\'s DNS.'));
+			_('Services on this node or on a device of its LAN, published in the mesh\'s DNS.'));
 		s.anonymous = true;
 		s.addremove = true;
 
@@ -170,6 +170,11 @@ return view.extend({
 		o = s.option(form.Value, 'type', _('Type'),
 			_('Optional, e.g. smb or http.'));
 		o.validate = validateLabel;
+
+		o = s.option(form.Value, 'host', _('LAN host'),
+			_('Optional: the address of the device on one of the networks above that runs it. Members whose LAN clashes with this one reach it through its mapped block, and the name resolves there.'));
+		o.datatype = 'ip4addr("nomask")';
+		o.placeholder = _('this router');
 
 		return m.render();
 	}

@@ -36,7 +36,7 @@ var callServices = rpc.declare({
 var callServiceAdd = rpc.declare({
 	object: 'kith',
 	method: 'service_add',
-	params: [ 'name', 'port', 'proto', 'type' ],
+	params: [ 'name', 'port', 'proto', 'type', 'host' ],
 	reject: true
 });
 
@@ -265,12 +265,12 @@ return view.extend({
 
 	renderServices: function(services) {
 		var fromConfig = this.configServices(), write = kc.mayWrite();
-		var t = new ui.Table([ _('Name'), _('Port'), _('Protocol'), _('Type'), write ? '' : null ],
+		var t = new ui.Table([ _('Name'), _('Port'), _('Protocol'), _('Type'), _('Host'), write ? '' : null ],
 			{ id: 'kith-services' }, kc.placeholder(_('This node publishes no services')));
 
 		t.update(services.map(L.bind(function(svc) {
 			var inConfig = fromConfig.indexOf(String(svc.name).toLowerCase()) >= 0;
-			var row = [ svc.name, svc.port, svc.proto, svc.type || '-' ];
+			var row = [ svc.name, svc.port, svc.proto, svc.type || '-', svc.host || _('this router') ];
 
 			if (write)
 				row.push(inConfig ? E('em', [ _('in Settings') ]) : E('button', {
@@ -292,8 +292,8 @@ return view.extend({
 			return Promise.resolve();
 		}
 
-		return callServiceAdd(name, port, this.svcProto.value, kc.optional(this.svcType.value)).then(kc.checked).then(L.bind(function() {
-			this.svcName.value = this.svcPort.value = this.svcType.value = '';
+		return callServiceAdd(name, port, this.svcProto.value, kc.optional(this.svcType.value), kc.optional(this.svcHost.value)).then(kc.checked).then(L.bind(function() {
+			this.svcName.value = this.svcPort.value = this.svcType.value = this.svcHost.value = '';
 			kc.message(this.svcMsg, 'success', _('Service "%s" published.').format(name));
 			return this.refresh();
 		}, this)).catch(L.bind(function(err) {
@@ -318,6 +318,7 @@ return view.extend({
 			E('option', { 'value': 'udp' }, [ _('UDP') ])
 		]);
 		this.svcType = E('input', { 'class': 'cbi-input-text', 'type': 'text', 'placeholder': _('optional, e.g. smb') });
+		this.svcHost = E('input', { 'id': 'kith-svc-host', 'class': 'cbi-input-text', 'type': 'text', 'placeholder': _('optional: a LAN device, e.g. 192.168.1.20') });
 
 		if (!kc.mayWrite())
 			return '';
@@ -327,6 +328,7 @@ return view.extend({
 			kc.row(_('Port'), this.svcPort),
 			kc.row(_('Protocol'), this.svcProto),
 			kc.row(_('Type'), this.svcType),
+			kc.row(_('LAN host'), this.svcHost),
 			E('div', { 'class': 'cbi-page-actions' }, [
 				E('button', { 'class': 'btn cbi-button cbi-button-add', 'click': ui.createHandlerFn(this, 'handleServiceAdd') }, [ _('Add service') ])
 			])

@@ -33,15 +33,25 @@ import { formatIPv4 } from './ip.ts';
 /** Give a punch this long to produce a live session before returning to the relay. */
 export const PUNCH_TIMEOUT_MS = 20_000;
 /**
- * Wait after a failed attempt, by failures so far (the last one repeats). At
- * least the kernel's UDP conntrack timeout (30 s), so entries a failed attempt
- * left in either NAT have expired before the next one.
+ * Wait after a failed attempt, by failures so far (the last one repeats). The
+ * responder dials for up to PUNCH_QUIET_MS after the opener's last PUNCH, and
+ * an unanswered entry stays in a NAT for the kernel's UDP conntrack timeout
+ * (30 s) after its last packet; both must be over before the next attempt, or
+ * the opener's NAT maps it to another port (a carrier NAT in front of the
+ * opener's home router still held the responder's entry from attempt 1 while
+ * attempt 2 passed it: test/netns/cgnat.sh).
  */
-export const PUNCH_BACKOFF_MS = [0, 35_000, 120_000, 600_000];
+export const PUNCH_BACKOFF_MS = [0, 45_000, 120_000, 600_000];
 /** TTL of the opener's initiations, by attempt: 2 (one router between the NATs), then 3, 4. */
 export const PUNCH_TTLS = [2, 3, 4];
 /** The opener repeats PUNCH this often until the session is up. */
 export const PUNCH_RESIGNAL_MS = 1000;
+/**
+ * The responder stops dialling this long after the last PUNCH while no
+ * handshake came through (the opener gave up): past WireGuard's 5 s
+ * retransmit, so one lost handshake response is retried before it stops.
+ */
+export const PUNCH_QUIET_MS = 8000;
 
 export interface PunchState {
   /**
@@ -169,7 +179,8 @@ export class Punches {
       if (st.phase === 'open') {
         if (edge) { st.sinceMs = nowMs; st.failures = 0; }
         if (st.opener && up && st.ruleUp) { st.ruleUp = false; out.push({ type: 'punch-close', peer: id }); }
-        if (!edge && nowMs - st.sinceMs > PUNCH_TIMEOUT_MS) this.fail(id, st, nowMs, out);
+        const quiet = !st.opener && !up ? PUNCH_QUIET_MS : PUNCH_TIMEOUT_MS;
+        if (!edge && nowMs - st.sinceMs > quiet) this.fail(id, st, nowMs, out);
         else if (st.opener && !up && st.signalledMs > 0 && nowMs - st.signalledMs >= PUNCH_RESIGNAL_MS) out.push(...this.signal(v, id, nowMs));
       } else if (st.phase === 'opening' && nowMs - st.sinceMs > PUNCH_TIMEOUT_MS) {
         this.fail(id, st, nowMs, out);

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeControl, encodeControl } from '../../src/core/gossip.ts';
-import { PUNCH_BACKOFF_MS, PUNCH_RESIGNAL_MS, PUNCH_TIMEOUT_MS, PUNCH_TTLS } from '../../src/core/punch.ts';
+import { PUNCH_BACKOFF_MS, PUNCH_QUIET_MS, PUNCH_RESIGNAL_MS, PUNCH_TIMEOUT_MS, PUNCH_TTLS } from '../../src/core/punch.ts';
 import type { Action } from '../../src/core/node.ts';
 import { seededBytes } from '../support/rand.ts';
 import { foundMesh } from '../support/mesh.ts';
@@ -112,6 +112,24 @@ test('a punch that produces no session times out, removes the peer before the ru
   assert.ok(opens[1]!.atMs - firstClose.atMs >= PUNCH_BACKOFF_MS[1]!, 'backoff counted from the failure');
   assert.is((opens[1]!.action as Extract<Action, { type: 'punch-open' }>).ttl, PUNCH_TTLS[1]);
   assert.is(peerIn(opener, responder), undefined, 'no direct peer between attempts');
+});
+
+test('a responder stops dialling soon after the opener gives up, so the next attempt finds both NATs clean', () => {
+  const { sim, opener, responder } = homes(9);
+  const handled = new Set<Logged>();
+  const dials: number[] = [];
+  step(sim, 70_000, () => {
+    serveOpens(sim, opener, handled); // the NATs never let it through
+    if (peerIn(responder, opener)?.endpoint) dials.push(sim.nowMs);
+  });
+  const opens = actionsOf(sim, opener, 'punch-open');
+  assert.ok(opens.length >= 2, `${opens.length} attempts`);
+  const lastDial = Math.max(0, ...dials.filter((t) => t < opens[1]!.atMs));
+  const lastPunch = punchesSent(sim, opener, responder).filter((l) => l.atMs < opens[1]!.atMs).pop()!;
+  assert.ok(lastDial > 0, 'the responder dialled in the first attempt');
+  assert.ok(lastDial - lastPunch.atMs <= PUNCH_QUIET_MS + 2 * SIM_TICK_MS, `dialled ${lastDial - lastPunch.atMs} ms past the last PUNCH`);
+  // Its NAT forgets an unanswered entry 30 s after the last packet: that is over before the opener's next attempt.
+  assert.ok(opens[1]!.atMs - lastDial >= 30_000, `${opens[1]!.atMs - lastDial} ms between the responder's last dial and the next attempt`);
 });
 
 test('PUNCH from a non-member or from the responder side changes nothing', () => {

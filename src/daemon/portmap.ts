@@ -74,7 +74,7 @@ export class PortMapper {
     if (this.stopped) { this.closeSocket(); return; }
     this.sock.onMessage((data, from) => {
       if (from.address !== this.gateway || from.port !== PORTMAP_SERVER_PORT || !this.client) return;
-      this.handle(this.client.handleReply(data, this.p.clock.nowMs()));
+      this.guarded(() => this.handle(this.client!.handleReply(data, this.p.clock.nowMs())));
     });
     this.client = new PortmapClient({ internalPort: this.port, client: gw.client, nonce: this.p.random(PCP_NONCE_BYTES) });
     this.handle(this.client.start(this.p.clock.nowMs()));
@@ -102,6 +102,15 @@ export class PortMapper {
     if (next != null) this.arm(next);
   }
 
+  /** A reply or a deadline never ends kithd: a failure here (a bug) is logged, rate limited. */
+  private guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.log.limited('portmap', 'error', `portmap: ${(e as Error).message}`);
+    }
+  }
+
   private unavailable(reason: string): void {
     this.reason = reason;
     this.setEndpoint(null);
@@ -123,7 +132,7 @@ export class PortMapper {
       this.timer = null;
       // Between rounds the gateway is looked up again (the WAN or the LAN may have changed).
       if (!this.client || this.client.idle) void this.start();
-      else this.handle(this.client.poll(this.p.clock.nowMs()));
+      else this.guarded(() => this.handle(this.client!.poll(this.p.clock.nowMs())));
     });
   }
 

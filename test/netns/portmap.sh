@@ -58,11 +58,12 @@ for h in home1 home2; do kith $h join "$(kith hub invite --name $h | tail -n1)" 
 # The portmap view of `kith status --json`: "state external".
 portmap_of() { kith "$1" status --json | node -e 'const s = JSON.parse(require("fs").readFileSync(0)).portmap; console.log(`${s.state} ${s.external ?? s.reason}`)'; }
 mapped_on() { [[ "$(portmap_of "$1")" == "mapped $2:"* ]]; }
-dnat_on() { kt_exec "$1" nft list chain inet filter prerouting_miniupnpd | grep -q "dnat ip to $2:51820"; }
+dnat_on() { kt_exec "$1" nft list chain inet filter prerouting_miniupnpd | grep -q "dnat ip to $2:${3:-51820}"; }
 declare -A WAN=([1]=198.51.100.1 [2]=203.0.113.1)
 for i in 1 2; do
   if kt_wait 20 "home$i mapped" mapped_on home$i "${WAN[$i]}"; then kt_ok "home$i holds a mapping on nat$i: $(portmap_of home$i)"; else kt_bad "home$i portmap: $(portmap_of home$i)"; fi
-  kt_check "nat$i forwards the mapped port to home$i:51820 (nftables DNAT by miniupnpd)" dnat_on nat$i 198.18.$i.2
+  if kt_wait 10 "nat$i DNAT" dnat_on nat$i 198.18.$i.2; then kt_ok "nat$i forwards the mapped port to home$i:51820 (nftables DNAT by miniupnpd)"
+  else kt_bad "nat$i DNAT: $(kt_exec nat$i nft list chain inet filter prerouting_miniupnpd 2>&1 | tr '\n' ' ')"; fi
   ep=$(portmap_of home$i | cut -d' ' -f2)
   kt_check "home$i advertises $ep in its record (kind configured: members dial it)" kt_wait 10 "home$i record" bash -c "kith() { KITH_STATE_DIR=$KT_TMP/home$i ip netns exec $(kt_ns home$i) $(kt_kith_cmd) \"\$@\"; }; kith status --json | grep -q '\"configured $ep\"'"
 done
@@ -77,6 +78,15 @@ kt_exec home1 ping -i0.2 -c20 -W1 "$ip2" >"$KT_TMP/pm-ping.txt" 2>&1
 got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$KT_TMP/pm-ping.txt")
 [ "${got:-0}" -ge 19 ] && kt_ok "home1 pings home2 over the direct path ($got/20)" || kt_bad "pings $got/20, missing: $(kt_missing_seqs "$KT_TMP/pm-ping.txt" 20)"
 [ "$(kt_path home1 home2)" = direct ] && kt_ok "the path is still direct after the pings" || kt_bad "path after pings: $(kt_path home1 home2)"
+
+# PCP against the same server: a MAP request from lan2 encoded by Kith's codec, the reply read by its decoder; then deleted.
+pcp() { kt_exec lan2 "$KT_ROOT/node_modules/.bin/tsx" "$KT_ROOT/test/netns/pcp-probe.ts" 198.18.2.1 198.18.2.3 "$@"; }
+got=$(pcp 40001 600)
+if grep -q '"result":0' <<<"$got" && grep -q '"external":"203.0.113.1"' <<<"$got" && grep -q '"nonceMatches":true' <<<"$got" && dnat_on nat2 198.18.2.3 40001; then
+  kt_ok "PCP: nat2 maps lan2's port 40001 for Kith's MAP request ($got)"
+else kt_bad "PCP MAP: $got; nat2: $(kt_exec nat2 nft list chain inet filter prerouting_miniupnpd | grep dnat | tr '\n' ' ')"; fi
+got=$(pcp 40001 0)
+grep -q '"result":0' <<<"$got" && ! dnat_on nat2 198.18.2.3 40001 && kt_ok "PCP: a MAP with lifetime 0 deletes it" || kt_bad "PCP delete: $got"
 
 # The NAT stays symmetric for what has no mapping: one LAN source port, two destinations, two external ports.
 kt_exec lan1 node -e "const s = require('dgram').createSocket('udp4'); s.bind(40000, () => s.send('a', 9, '192.0.2.1', () => s.send('b', 10, '192.0.2.1', () => s.close())));"

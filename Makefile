@@ -12,7 +12,8 @@ FW4_NETNS_CHECK ?= $(wildcard $(ROUTER_BIN)/fw4-netns-check)
 export TJS UBUSD UBUS_CLI FW4_NETNS_CHECK
 # What the tests run against: real WireGuard, NAT, DNS servers and clients.
 # systemd: systemd-analyze checks the Debian package's unit (test/package/deb.test.ts).
-APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils zbar-tools conntrack tcpdump systemd
+# miniupnpd-nftables: the home routers of test/netns/portmap.sh (NAT-PMP/PCP).
+APT_PACKAGES := wireguard-go wireguard-tools iproute2 nftables iputils-ping procps dnsmasq dnsutils zbar-tools conntrack tcpdump systemd miniupnpd-nftables
 # The LuCI app's browser tests (test/luci/browser): Chromium, driven by playwright-core from npm.
 APT_LUCI := chromium
 # What the benchmarks compare with.

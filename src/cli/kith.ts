@@ -83,6 +83,8 @@ const COMMANDS: Record<string, Command> = {
       c.out(`network  ${s.network.name} (zone ${s.network.zone}, ${s.network.ipv4Pool}, ${s.network.ula48})`);
       c.out(`node     ${s.node.name} ${s.node.ipv4} ${s.node.ipv6}${s.node.admin ? ' admin' : ''}`);
       c.out(`state    ${s.state}${s.error ? `: ${s.error}` : ''}, ${s.reachable}/${s.peers} members reachable, ${s.node.ifname} via ${s.node.backend}`);
+      const pm = s.portmap;
+      if (pm) c.out(`portmap  ${pm.state === 'mapped' ? `${pm.external} (${pm.protocol}, ${pm.expiresInSec} s left)` : `${pm.state}${pm.reason ? `: ${pm.reason}` : ''}`}`);
       if (s.revoked) c.out('revoked  this node\'s certificate chain was revoked: members refuse it (a new identity and invite are needed)');
       const dropped = Object.entries(s.dropped ?? {}).filter(([, v]) => v > 0);
       if (dropped.length) c.out(`dropped  ${dropped.map(([k, v]) => `${k} ${v}`).join(', ')}`);
@@ -229,6 +231,7 @@ interface Status {
   routes?: { refused: { node: string; prefix: string; reason: string }[]; failed: { prefix: string; error: string }[]; ruleErrors: string[] };
   node: { name: string; ipv4: string; ipv6: string; admin: boolean; ifname: string; backend: string } | null;
   network: { name: string; zone: string; ipv4Pool: string; ula48: string } | null;
+  portmap?: { state: string; protocol?: string | null; external?: string | null; expiresInSec?: number | null; reason: string | null };
 }
 
 /** The network's overlay space from a status answer, or null. */

@@ -87,12 +87,25 @@ function publicHost(r: NodeRecord): string | null {
   return r.endpoints.find((e) => e.kind === 'public')?.host ?? null;
 }
 
-/** The endpoint to dial for `them`, or null when they must dial us (or punch). */
+/** Whether both advertise the same public address with a LAN endpoint each: two nodes behind one router (a port it maps counts). */
+function behindOneRouter(me: NodeRecord, them: NodeRecord): boolean {
+  const outside = (r: NodeRecord) => r.endpoints.filter((e) => e.kind !== 'lan').map((e) => e.host);
+  const mine = outside(me);
+  return me.endpoints.some((e) => e.kind === 'lan') && outside(them).some((h) => mine.includes(h));
+}
+
+/**
+ * The endpoint to dial for `them`, or null when they must dial us (or punch).
+ * Behind the same router its LAN endpoint comes first, even before a
+ * configured one: a router need not loop its own public address back.
+ */
 export function dialEndpoint(me: NodeRecord, them: NodeRecord): Endpoint | null {
+  const lan = them.endpoints.find((e) => e.kind === 'lan');
+  if (lan && behindOneRouter(me, them)) return lan;
   const configured = them.endpoints.find((e) => e.kind === 'configured');
   if (configured) return configured;
   const mine = publicHost(me);
-  if (mine !== null && mine === publicHost(them)) return them.endpoints.find((e) => e.kind === 'lan') ?? null;
+  if (mine !== null && mine === publicHost(them)) return lan ?? null;
   return null;
 }
 

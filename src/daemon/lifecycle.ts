@@ -1,8 +1,8 @@
 // kithd's lifecycle: the daemon object that starts with an empty state directory and waits;
 // `init` or `join` (methods.ts) make it a member. It owns the state store, the mesh, DNS and both
-// front ends (the unix-socket API and the ubus object); SIGHUP reloads the config and applies the
-// difference; stop() never takes the WireGuard interface down, so a restart does not interrupt
-// overlay traffic.
+// front ends (the unix-socket API and the ubus object), and the port mapping on the home router;
+// SIGHUP reloads the config and applies the difference; stop() never takes the WireGuard interface
+// down, so a restart does not interrupt overlay traffic (it deletes the port mapping).
 import type { Platform, Listener } from '../platform/types.ts';
 import { configFitError, type Service } from '../core/record.ts';
 import { loadConfig, logProblems, summarize, type ConfigOverrides, type LoadedConfig } from '../api/config.ts';
@@ -22,6 +22,7 @@ import { serveApi } from './api-server.ts';
 import { methodCaller } from './methods.ts';
 import { clientPeers, publishClients } from './clients.ts';
 import type { Logger } from './log.ts';
+import { PortMapper } from './portmap.ts';
 
 export interface KithdOptions {
   configFile: string | null;
@@ -35,6 +36,8 @@ export class Kithd {
   store: StateStore | null = null;
   mesh: Mesh | null = null;
   dns: MeshDns | null = null;
+  /** Asks the home router to map the WireGuard port (option portmap; portmap.ts). */
+  portmap: PortMapper | null = null;
   private ubus: KithUbus | null = null;
   private api: Listener | null = null;
   readonly startedMs: number;
@@ -115,6 +118,19 @@ export class Kithd {
       if (refused) this.log.error(`${this.config.file}: subnet ${s.prefix}: ${refused.reason}; no member routes it (kith config check)`);
     }
     await this.restartDns();
+    await this.syncPortmap();
+  }
+
+  /** Starts, restarts (another listen port) or stops the port mapping to match the settings. */
+  private async syncPortmap(): Promise<void> {
+    const want = this.settings.portmap && this.mesh ? this.settings.listenPort : null;
+    if (this.portmap && this.portmap.port === want) { this.mesh?.setMappedEndpoint(this.portmap.endpoint); return; }
+    await this.portmap?.stop();
+    this.portmap = null;
+    this.mesh?.setMappedEndpoint(null);
+    if (want === null) return;
+    this.portmap = new PortMapper(this.p, this.log, want, (e) => this.mesh?.setMappedEndpoint(e));
+    void this.portmap.start();
   }
 
   private async restartDns(): Promise<void> {
@@ -169,6 +185,7 @@ export class Kithd {
       // Endpoints, subnets and services change the node's record in place.
       this.mesh.reconfigure(this.meshOptions());
       if (JSON.stringify(next.settings.dns) !== JSON.stringify(old.dns)) await this.restartDns();
+      await this.syncPortmap();
       return;
     }
     const oldIf = old.ifname;
@@ -193,7 +210,10 @@ export class Kithd {
 
   async stop(): Promise<void> {
     const mesh = this.mesh;
+    const portmap = this.portmap;
+    this.portmap = null;
     this.stopMesh();
+    await portmap?.stop().catch(() => undefined);
     await mesh?.flush().catch(() => undefined);
     this.ubus?.close();
     this.api?.close();

@@ -87,6 +87,8 @@ export class Mesh {
   /** The end-to-end interface: sessions with members reached through a relay (see core/netmap.ts). */
   readonly e2eSpec: InterfaceSpec;
   lastApplyError: string | null = null;
+  /** The endpoint the home router maps to our WireGuard port (portmap.ts), advertised with the configured ones. */
+  private mapped: Endpoint | null = null;
 
   private constructor(
     private readonly p: Platform, private readonly log: Logger, private readonly store: StateStore,
@@ -408,11 +410,17 @@ export class Mesh {
 
   /** Applies changed endpoints, subnets and services from the config without a restart. */
   reconfigure(o: MeshOptions): void {
-    const configured = configuredEndpoints(this.membership.endpoints, o.endpoints);
+    const configured = configuredEndpoints(this.membership.endpoints, o.endpoints, this.mapped);
     Object.assign(this.opts, { services: o.services, subnets: o.subnets, endpoints: o.endpoints, relay: o.relay, exit: o.exit });
     if (o.exit) this.exits.configure(o.exit);
     const now = this.p.clock.nowMs();
     this.dispatch([...this.core.setConfigured(configured, o.subnets, o.relay, now), ...this.core.setServices(o.services, now)]);
+  }
+
+  setMappedEndpoint(e: Endpoint | null): void {
+    if (this.stopped) return;
+    this.mapped = e;
+    this.dispatch(this.core.setConfigured(configuredEndpoints(this.membership.endpoints, this.opts.endpoints, e), this.opts.subnets, this.opts.relay, this.p.clock.nowMs()));
   }
 
   setServices(services: Service[]): void { this.opts.services = services; this.dispatch(this.core.setServices(services, this.p.clock.nowMs())); }

@@ -40,6 +40,7 @@ export function statusOf(d: Kithd) {
     dropped: { ...mesh.core.dropped, oversize: mesh.core.dropped.oversize + mesh.ctrlOversize, rateLimited: mesh.core.dropped.rateLimited + mesh.ctrlQueue.dropped },
     routes: mesh.routes.view(nm),
     exit: mesh.exits.view(nm),
+    portmap: d.portmap?.view() ?? { state: 'off', reason: cfg.portmap ? 'not started' : "option portmap '0'" },
   };
 }
 

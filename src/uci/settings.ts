@@ -14,7 +14,7 @@ import {
  * Schema (all sections optional; defaults in brackets):
  *   config kith 'main'    enabled [1], ifname [kith0], listen_port [51820],
  *                         state_dir [/etc/kith], log_level [info], list endpoint,
- *                         node_name, ubus_socket [/var/run/ubus/ubus.sock]
+ *                         node_name, ubus_socket [/var/run/ubus/ubus.sock], portmap [1]
  *   config dns 'dns'      enabled [1], port [defaults.dnsPort, 5353], list listen
  *                         [127.0.0.1 + overlay], forward [0], list upstream (ip[#port])
  *   config subnet         prefix (required): a LAN network advertised to the mesh;
@@ -60,6 +60,8 @@ export interface KithSettings {
   endpoints: HostPort[];
   nodeName: string | null;
   ubusSocket: string;
+  /** Ask the home router (NAT-PMP, PCP) to map the WireGuard port and advertise the mapping. */
+  portmap: boolean;
   dns: DnsSettings;
   subnets: SubnetSettings[];
   services: ServiceSettings[];
@@ -98,6 +100,7 @@ function readMain(r: SectionReader | null): Omit<KithSettings, 'dns' | 'subnets'
     endpoints: r?.list('endpoint', HOST_PORT, MAX_ENDPOINTS) ?? [],
     nodeName: r?.one('node_name', DNS_LABEL) ?? null,
     ubusSocket: r?.one('ubus_socket', ABS_PATH) ?? '/var/run/ubus/ubus.sock',
+    portmap: r?.one('portmap', BOOL) ?? true,
   };
   r?.finish();
   return out;
@@ -206,10 +209,7 @@ export function validateKithSettings(pkg: UciPackage, opts: ValidateOptions = {}
   return { settings, errors: c.errors.sort(byLine), warnings: c.warnings.sort(byLine) };
 }
 
-/**
- * Parses (leniently) and validates /etc/config/kith text in one go, so the
- * daemon can report syntax and value problems together.
- */
+/** Parses (leniently) and validates /etc/config/kith text in one go: the daemon reports syntax and value problems together. */
 export function readKithSettings(text: string | Uint8Array, opts: ValidateOptions = {}): SettingsResult {
   const file = opts.file ?? '/etc/config/kith';
   const { pkg, errors } = parseUciLenient(text, file);

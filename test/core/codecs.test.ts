@@ -22,6 +22,7 @@ import { admit, newInvite } from '../../src/core/admit.ts';
 import { NodeCore } from '../../src/core/node.ts';
 import { toBase32 } from '../../src/core/bytes.ts';
 import { mulberry32, seededBytes } from '../support/rand.ts';
+import { mutator } from '../support/fuzz.ts';
 import { foundMesh, issueMember, makeIdentity } from '../support/mesh.ts';
 
 const SEED = Number(process.env.KITH_SEED ?? 1337);
@@ -40,22 +41,7 @@ function reproduce(): string {
 }
 
 /** A mutation of valid bytes: bit flips, byte overwrites, truncation, extension, insertion, deletion. */
-function mutate(b: Uint8Array): Uint8Array {
-  const out = [...b];
-  const edits = 1 + int(3);
-  for (let e = 0; e < edits; e++) {
-    const at = int(out.length + 1);
-    switch (int(6)) {
-      case 0: if (out.length) out[at % out.length]! ^= 1 << int(8); break;
-      case 1: if (out.length) out[at % out.length] = [0, 255, 1, 0x7f, 0x80][int(5)]!; break;
-      case 2: out.length = at; break;
-      case 3: out.push(...rnd(1 + int(8))); break;
-      case 4: out.splice(at, 0, ...rnd(1 + int(4))); break;
-      default: out.splice(at, 1 + int(4));
-    }
-  }
-  return Uint8Array.from(out);
-}
+const mutate = mutator(rand, rnd);
 
 /** Random bytes, or a mutation of one of the valid samples. */
 function fuzzInput(valid: Uint8Array[]): Uint8Array {

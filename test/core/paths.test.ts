@@ -7,8 +7,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { edgeWeight, mutualEdges, shortestPaths, type GraphNode, type Route } from '../../src/core/paths.ts';
-import { computeNetmap, type Netmap } from '../../src/core/netmap.ts';
-import { encodeRecord, type NodeRecord } from '../../src/core/record.ts';
+import { computeNetmap, dialEndpoint, type Netmap } from '../../src/core/netmap.ts';
+import { encodeRecord, type Endpoint, type NodeRecord } from '../../src/core/record.ts';
 import { formatIPv4 } from '../../src/core/ip.ts';
 import { e2ePort, ipv6ForIPv4, transportForIPv4 } from '../../src/core/network.ts';
 import { toBase64 } from '../../src/core/bytes.ts';
@@ -469,6 +469,25 @@ test('ties: two equal-cost three-hop paths resolve the same way from both ends (
   assert.is(fwd.cost, back.cost);
   const violation = forwardModel(routes, adj, g, 's', 'd') ?? forwardModel(routes, adj, g, 'd', 's');
   assert.equal(['s', ...fwd.hops].reverse(), ['d', ...back.hops], `paths ${p.join('-')} and ${q.join('-')} tie at cost ${fwd.cost}: ${violation}`);
+});
+
+test('dialling: behind one router the LAN endpoint comes first, even before a configured (or router-mapped) one', () => {
+  const rec = (...endpoints: Endpoint[]) => ({ endpoints }) as unknown as NodeRecord;
+  const ep = (kind: Endpoint['kind'], host: string, port = 51820): Endpoint => ({ kind, host, port });
+  // Two homes whose router maps a port each (advertised as configured): no hairpin needed.
+  const a = rec(ep('configured', '198.51.100.1', 40001), ep('lan', '198.18.1.2'));
+  const b = rec(ep('configured', '198.51.100.1', 40002), ep('lan', '198.18.1.3'));
+  assert.equal(dialEndpoint(a, b), ep('lan', '198.18.1.3'));
+  assert.equal(dialEndpoint(b, a), ep('lan', '198.18.1.2'));
+  // One observed behind the router the other has a mapping on.
+  assert.equal(dialEndpoint(rec(ep('public', '198.51.100.1', 3333), ep('lan', '198.18.1.4')), a), ep('lan', '198.18.1.2'));
+  // Behind different routers the configured endpoint is dialled; without one nothing (a punch).
+  const far = rec(ep('public', '203.0.113.1', 4444), ep('lan', '198.18.2.2'));
+  assert.equal(dialEndpoint(far, a), ep('configured', '198.51.100.1', 40001));
+  assert.is(dialEndpoint(a, far), null);
+  // A public node (its LAN endpoint is its public address) is dialled at its configured endpoint.
+  const hub = rec(ep('configured', '192.0.2.1'), ep('lan', '192.0.2.1'));
+  assert.equal(dialEndpoint(a, hub), ep('configured', '192.0.2.1'));
 });
 
 test.run();

@@ -26,7 +26,7 @@ test('/etc/config/kith: no errors, no warnings, the documented defaults', () => 
   assert.equal(r.warnings.map(formatProblem), []);
   assert.equal(r.settings, {
     enabled: true, ifname: 'kith0', listenPort: 51820, stateDir: '/etc/kith', logLevel: 'info', endpoints: [], nodeName: null,
-    ubusSocket: '/var/run/ubus/ubus.sock',
+    ubusSocket: '/var/run/ubus/ubus.sock', portmap: true,
     dns: { enabled: true, port: 5353, listen: ['127.0.0.1'], listenOverlay: true, forward: false, upstreams: [] },
     subnets: [], services: [], exit: { offer: false, capacityMbit: null, use: null },
   });

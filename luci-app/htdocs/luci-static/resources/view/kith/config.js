@@ -172,9 +172,9 @@ return view.extend({
 		o.validate = validateLabel;
 
 		o = s.option(form.Value, 'host', _('LAN host'),
-			_('Optional: the address of the device on one of the networks above that runs it. Members whose LAN clashes with this one reach it through its mapped block, and the name resolves there.'));
+			_('Optional: the address of the device on one of the networks above that runs it (empty: this router). Members whose LAN clashes with this one reach it through its mapped block, and the name resolves there.'));
 		o.datatype = 'ip4addr("nomask")';
-		o.placeholder = _('this router');
+		o.placeholder = '192.168.1.20';
 
 		return m.render();
 	}

@@ -23,6 +23,7 @@ import { methodCaller } from './methods.ts';
 import { clientPeers, publishClients } from './clients.ts';
 import type { Logger } from './log.ts';
 import { PortMapper } from './portmap.ts';
+import { ResolvedLink } from './resolved.ts';
 
 export interface KithdOptions {
   configFile: string | null;
@@ -39,6 +40,8 @@ export class Kithd {
   /** Asks the home router to map the WireGuard port (option portmap; portmap.ts). */
   portmap: PortMapper | null = null;
   private ubus: KithUbus | null = null;
+  /** The mesh zone in systemd-resolved, where it runs (resolved.ts). */
+  private readonly resolved: ResolvedLink;
   private api: Listener | null = null;
   readonly startedMs: number;
   private busy: Promise<unknown> = Promise.resolve();
@@ -48,6 +51,7 @@ export class Kithd {
 
   constructor(readonly p: Platform, readonly opts: KithdOptions, readonly log: Logger, public config: LoadedConfig) {
     this.startedMs = p.clock.nowMs();
+    this.resolved = new ResolvedLink(p, log);
   }
 
   get settings() { return this.config.settings; }
@@ -137,14 +141,17 @@ export class Kithd {
     this.dns?.stop();
     this.dns = null;
     const s = this.settings.dns;
-    if (!s.enabled || !this.mesh) return;
+    if (!s.enabled || !this.mesh) return this.resolved.unlink();
     this.dns = new MeshDns(this.p, this.log, this.mesh.network.params, this.mesh.netmap());
     const self = this.mesh.netmap().self;
     try {
       await this.dns.start(s, [self.ipv4, self.ipv6]);
     } catch (e) {
       this.log.error(`dns: cannot listen: ${(e as Error).message}; names are not served`);
+      return this.resolved.unlink();
     }
+    const server = s.listenOverlay ? self.ipv4 : s.listen.find((a) => !a.includes(':'));
+    if (server) await this.resolved.link(this.mesh.spec.ifname, server, s.port, this.mesh.network.params.zone);
   }
 
   private stopMesh(): void {
@@ -213,6 +220,7 @@ export class Kithd {
     const portmap = this.portmap;
     this.portmap = null;
     this.stopMesh();
+    await this.resolved.unlink();
     await portmap?.stop().catch(() => undefined);
     await mesh?.flush().catch(() => undefined);
     this.ubus?.close();

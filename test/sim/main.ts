@@ -18,7 +18,7 @@ const cost = timeVerify(id.sign.secretKey, id.sign.publicKey);
 console.log(`Ed25519 verify in this process: tweetnacl ${cost.tweetnaclMs.toFixed(2)} ms, native (OpenSSL) ${cost.nativeMs.toFixed(3)} ms`);
 
 const f1 = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-const cols = ['nodes', 'converge s', 'new member s (med/max)', 'B/s/node steady', 'B/s/node churn', 'direct %', 'reach %', 'stretch', 'sig ms/node/min native (tweetnacl)', 'wall s', 'note'];
+const cols = ['nodes', 'converge s', 'new member s (med/max)', 'revoke s (med/max)', 'B/s/node steady', 'B/s/node churn', 'direct %', 'reach %', 'stretch', 'sig ms/node/min native (tweetnacl)', 'wall s', 'note'];
 const rows: string[][] = [];
 let broken = false;
 for (const n of sizes) {
@@ -30,12 +30,13 @@ for (const n of sizes) {
     broken = true;
     console.log(`INVARIANT BROKEN: ${e.message}`);
     console.log(`  reproduce: KITH_SIM_SEED=${seed} KITH_SIM_SIZES=${n} npx tsx test/sim/main.ts`);
-    rows.push([String(n), 'invariant broken', '', '', '', '', '', '', '', '', `seed ${seed}`]);
+    rows.push([String(n), 'invariant broken', '', '', '', '', '', '', '', '', '', `seed ${seed}`]);
     continue;
   }
   const sig = (perMin: number) => `${f1(perMin * cost.nativeMs, 2)} (${f1(perMin * cost.tweetnaclMs, 0)})`;
   rows.push([
     String(n), f.convergeS === null ? '-' : f1(f.convergeS, 0), f.newMemberS ? `${f1(f.newMemberS.median, 0)}/${f1(f.newMemberS.worst, 0)}` : '-',
+    f.revoke ? `${f1(f.revoke.medianS, 2)}/${f1(f.revoke.maxS, 2)}` : '-',
     f1(f.steadyBytesPerSec, 0), f1(f.churnBytesPerSec, 0), f1(f.directPct), f1(f.reachablePct), f1(f.stretch, 2),
     `${sig(f.checksPerMinSteady)} / churn ${sig(f.checksPerMinChurn)}`, f1(f.wallS, 0), f.note || (f.completed ? 'ok' : ''),
   ]);
@@ -45,5 +46,6 @@ const line = (r: string[]) => r.map((x, i) => x.padEnd(widths[i]!)).join(' | ');
 console.log(line(cols));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
 for (const r of rows) console.log(line(r));
+console.log(`revoke s: virtual time from the founder's revocation of a member until each other live node dropped it (its record, peers, paths), median/max`);
 console.log(`seed ${seed}; B/s counts control payload plus 88 bytes of IP, UDP and WireGuard headers per datagram; stretch = path latency / direct latency; goal: steady ≤ 1024 B/s per node`);
 process.exit(broken ? 1 : 0);

@@ -1,33 +1,27 @@
 // The phases of one `make sim` row: bootstrap (members join over the first
 // seconds) until every node holds every record, a steady phase, a churn phase
 // (joins with the real handshake, departures, restarts, a partition healed,
-// a forger), and a quiet phase in which the convergence invariant must hold
-// again. Measures what the table prints.
+// a forger), a quiet phase in which the convergence invariant must hold
+// again, and a revocation (revoke.ts). Measures what the table prints.
 import { Scenario, type Figures, type ScenarioOptions } from './scenario.ts';
+import { revokePhase, type RevokeFigures } from './revoke.ts';
 import type { SimNode } from './world.ts';
 import type { PairStats } from './check.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export function runScenario(opts: ScenarioOptions): Figures {
-  const wall0 = performance.now();
-  const s = new Scenario(opts);
-  const { w, o } = s;
-  const log = o.log;
-  const overWall = () => (performance.now() - wall0) / 1000 > o.wallLimitS;
-  const fig: Figures = {
-    nodes: opts.nodes, seed: opts.seed, convergeS: null, newMemberS: null, steadyBytesPerSec: NaN, churnBytesPerSec: NaN, directPct: NaN, reachablePct: NaN,
-    stretch: NaN, transient: 0, disagreePct: NaN, checksPerMinSteady: NaN, checksPerMinChurn: NaN, wallS: 0, completed: false, note: '',
-  };
-  const done = (note: string) => { fig.note = note; fig.wallS = (performance.now() - wall0) / 1000; return fig; };
-  let stats: PairStats | null = null;
-  const step = () => { stats = s.step(); fig.transient += stats.transient; };
-
-  // Bootstrap: members join over the first seconds, 20 a tick at most; one of them is a forger (from the churn phase on).
-  const forgerIndex = Math.min(3, opts.nodes - 1);
+/**
+ * Bootstrap: members join over the first seconds, 20 a tick at most, one of
+ * them a forger (the churn phase sends its forgeries); then ticks until every
+ * node holds every record. convergeS: virtual s from the last join until then
+ * (null past 600 s or the wall-clock limit; lastS says how long it ran).
+ */
+export function bootstrap(s: Scenario, step: () => void, overWall: () => boolean): { forger: SimNode | null; convergeS: number | null; lastS: number } {
+  const { w } = s;
+  const forgerIndex = Math.min(3, s.o.nodes - 1);
   let forger: SimNode | null = null;
-  while (w.nodes.length < opts.nodes) {
-    for (let i = 0; i < 20 && w.nodes.length < opts.nodes; i++) {
+  while (w.nodes.length < s.o.nodes) {
+    for (let i = 0; i < 20 && w.nodes.length < s.o.nodes; i++) {
       const n = s.addMember(w.nodes.length === forgerIndex);
       if (n.forger) forger = n;
     }
@@ -37,10 +31,31 @@ export function runScenario(opts: ScenarioOptions): Figures {
   const t0 = w.nowMs;
   const allHeld = () => w.live().every((n) => n.core.allRecords().length >= w.live().length);
   while (!allHeld()) {
-    if (w.nowMs - t0 > 600_000 || overWall()) return done(`did not converge in ${Math.round((w.nowMs - t0) / 1000)} s virtual`);
+    if (w.nowMs - t0 > 600_000 || overWall()) return { forger, convergeS: null, lastS: (w.nowMs - t0) / 1000 };
     step();
   }
-  fig.convergeS = (w.nowMs - t0) / 1000;
+  const lastS = (w.nowMs - t0) / 1000;
+  return { forger, convergeS: lastS, lastS };
+}
+
+export function runScenario(opts: ScenarioOptions): Figures {
+  const wall0 = performance.now();
+  const s = new Scenario(opts);
+  const { w, o } = s;
+  const log = o.log;
+  const overWall = () => (performance.now() - wall0) / 1000 > o.wallLimitS;
+  const fig: Figures = {
+    nodes: opts.nodes, seed: opts.seed, convergeS: null, newMemberS: null, steadyBytesPerSec: NaN, churnBytesPerSec: NaN, directPct: NaN, reachablePct: NaN,
+    stretch: NaN, transient: 0, disagreePct: NaN, checksPerMinSteady: NaN, checksPerMinChurn: NaN, revoke: null, wallS: 0, completed: false, note: '',
+  };
+  const done = (note: string) => { fig.note = note; fig.wallS = (performance.now() - wall0) / 1000; return fig; };
+  let stats: PairStats | null = null;
+  const step = () => { stats = s.step(); fig.transient += stats.transient; };
+
+  const boot = bootstrap(s, step, overWall);
+  const forger = boot.forger;
+  if (boot.convergeS === null) return done(`did not converge in ${Math.round(boot.lastS)} s virtual`);
+  fig.convergeS = boot.convergeS;
   log(`  ${opts.nodes} nodes: every node holds every record ${fig.convergeS} s after the last join (${((performance.now() - wall0) / 1000).toFixed(0)} s wall)`);
 
   // Steady: nothing happens but the protocol.
@@ -96,6 +111,17 @@ export function runScenario(opts: ScenarioOptions): Figures {
   }
   const held = joins.filter((j) => j.heldMs !== null).map((j) => j.heldMs! / 1000);
   if (held.length) fig.newMemberS = { median: median(held), worst: Math.max(...held) };
+  // Revocation: the founder revokes an ordinary member; a broken invariant throws like the others.
+  if (!overWall()) fig.revoke = revokePhase(s, { log });
   fig.completed = held.length === joins.length && !overWall();
   return done(held.length === joins.length ? '' : `${joins.length - held.length} of ${joins.length} new members never known to all`);
+}
+
+/** The revocation alone (revoke.test.ts): bootstrap, steadyS seconds of quiet, then revokePhase; a Violation as in runScenario. */
+export function runRevocation(opts: ScenarioOptions & { afterS?: number }): RevokeFigures {
+  const s = new Scenario(opts);
+  const boot = bootstrap(s, () => s.step(), () => false);
+  if (boot.convergeS === null) throw s.violation(`did not converge in ${boot.lastS} s virtual`);
+  for (let k = 0; k < s.o.steadyS; k++) s.step();
+  return revokePhase(s, { ...(opts.afterS !== undefined ? { afterS: opts.afterS } : {}), log: s.o.log });
 }

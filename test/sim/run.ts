@@ -112,7 +112,7 @@ export function runScenario(opts: ScenarioOptions): Figures {
   const held = joins.filter((j) => j.heldMs !== null).map((j) => j.heldMs! / 1000);
   if (held.length) fig.newMemberS = { median: median(held), worst: Math.max(...held) };
   // Revocation: the founder revokes an ordinary member; a broken invariant throws like the others.
-  if (!overWall()) fig.revoke = revokePhase(s, { log });
+  if (!overWall()) fig.revoke = revokePhase(s, { overWall, log });
   fig.completed = held.length === joins.length && !overWall();
   return done(held.length === joins.length ? '' : `${joins.length - held.length} of ${joins.length} new members never known to all`);
 }

@@ -15,7 +15,9 @@ const SEED = Number(process.env.KITH_SIM_SEED ?? 20);
 const AFTER_S = 30;
 
 test(`10 nodes: the founder revokes a member; every other node drops it within 10 s by gossip and refuses its comebacks (seed ${SEED})`, () => {
-  const f = runRevocation({ nodes: 10, seed: SEED, steadyS: 20, convergeS: 90, afterS: AFTER_S, wallLimitS: 120 });
+  const row = runRevocation({ nodes: 10, seed: SEED, steadyS: 20, convergeS: 90, afterS: AFTER_S, wallLimitS: 120 });
+  const f = row.figures;
+  if (!f || row.note) return assert.unreachable(`no figures: ${row.note}`);
   console.log(`  10 nodes: revocation dropped everywhere in ${f.maxS.toFixed(2)} s (median ${f.medianS.toFixed(2)} s); ${f.comebacksSent} comebacks forwarded, ${f.refused} refusals counted`);
   assert.is(f.nodes, 8, 'every node but the revoked one and the revoker had to learn it');
   assert.is(f.heldAtT, 9, 'every other node held the revoked node\'s record at T: dropping it was real');

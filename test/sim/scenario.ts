@@ -13,7 +13,6 @@ import { foundMesh, issueMember, joinInMemory, makeIdentity } from '../support/m
 import { mulberry32, seededBytes } from '../support/rand.ts';
 import type { NatKind } from './nat.ts';
 import { World, type SimNode } from './world.ts';
-import type { RevokeFigures } from './revoke.ts';
 import { checkConverged, checkPaths, checkRecords, Violation, type PairStats } from './check.ts';
 
 export interface ScenarioOptions {
@@ -49,8 +48,6 @@ export interface Figures {
   /** Signature checks per node per minute, steady and churn. */
   checksPerMinSteady: number;
   checksPerMinChurn: number;
-  /** The revocation phase (revoke.ts), or null when the wall-clock limit came first. */
-  revoke: RevokeFigures | null;
   wallS: number;
   completed: boolean;
   note: string;

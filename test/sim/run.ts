@@ -129,7 +129,7 @@ export function runRevocation(opts: ScenarioOptions & { afterS?: number }): Revo
   const overWall = () => (performance.now() - wall0) / 1000 > s.o.wallLimitS;
   const row = (figures: RevokeFigures | null, convergeS: number | null, note: string): RevokeRow => ({ figures, convergeS, wallS: (performance.now() - wall0) / 1000, note });
   const boot = bootstrap(s, () => s.step(), overWall);
-  if (boot.convergeS === null) return row(null, null, `did not converge in ${Math.round(boot.lastS)} s virtual`);
+  if (boot.convergeS === null) return row(null, null, overWall() ? 'wall-clock limit in the bootstrap' : `did not converge in ${Math.round(boot.lastS)} s virtual`);
   for (let k = 0; k < s.o.steadyS && !overWall(); k++) s.step();
   if (overWall()) return row(null, boot.convergeS, 'wall-clock limit before the revocation');
   const f = revokePhase(s, { ...(opts.afterS !== undefined ? { afterS: opts.afterS } : {}), overWall, log: s.o.log });

@@ -49,7 +49,7 @@ const revRows: string[][] = [];
 for (const n of sizes) {
   let r: RevokeRow;
   try {
-    r = runRevocation({ nodes: n, seed, wallLimitS, steadyS: 10, afterS: 60, pairsPerTick: n <= 100 ? 1000 : 300, convergeS: n <= 100 ? 90 : 240, log: (l) => console.log(l) });
+    r = runRevocation({ nodes: n, seed, wallLimitS, steadyS: 0, afterS: 60, pairsPerTick: n <= 100 ? 1000 : 300, convergeS: n <= 100 ? 90 : 240, log: (l) => console.log(l) });
   } catch (e) {
     if (!(e instanceof Violation)) throw e;
     broken = true;

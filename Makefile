@@ -72,8 +72,8 @@ test-repeat: deps build
 sizes: build
 	@node build/sizes.mjs
 
-# The deterministic simulator of NodeCore at 10, 100 and 1000 nodes (test/sim): one row per size, exit 1 if an
-# invariant broke. KITH_SIM_SEED, KITH_SIM_SIZES=10,100, KITH_SIM_WALL_S (wall-clock limit per row, default 900).
+# The deterministic simulator of NodeCore at 10, 100 and 1000 nodes (test/sim): one row per size (with the time a
+# revocation takes to reach every node), exit 1 if an invariant broke. KITH_SIM_SEED, KITH_SIM_SIZES=10,100, KITH_SIM_WALL_S (wall-clock limit per row, default 900).
 sim: $(NODE_DEPS)
 	npx tsx test/sim/main.ts
 

@@ -137,7 +137,7 @@ export function checkRecords(w: World): void {
 /** Every live node up (and undisturbed) for convergeMs holds a record of every live member up as long. */
 export function checkConverged(w: World, convergeMs: number, quietSinceMs: number): number {
   if (w.nowMs - quietSinceMs < convergeMs) return 0;
-  const old = w.nodes.filter((n) => n.alive && w.nowMs - n.joinedMs >= convergeMs);
+  const old = w.nodes.filter((n) => n.alive && !w.revoked.has(n) && w.nowMs - n.joinedMs >= convergeMs);
   let checkedNodes = 0;
   for (const n of old) {
     if (w.nowMs - n.startedMs < convergeMs) continue;

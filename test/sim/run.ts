@@ -2,12 +2,42 @@
 // seconds) until every node holds every record, a steady phase, a churn phase
 // (joins with the real handshake, departures, restarts, a partition healed,
 // a forger), and a quiet phase in which the convergence invariant must hold
-// again. Measures what the table prints.
+// again. Measures what the table prints. Also the revocation run of the
+// second table (revoke.ts).
 import { Scenario, type Figures, type ScenarioOptions } from './scenario.ts';
+import { revokePhase, type RevokeFigures } from './revoke.ts';
 import type { SimNode } from './world.ts';
 import type { PairStats } from './check.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Bootstrap: members join over the first seconds, 20 a tick at most, one of
+ * them a forger (the churn phase sends its forgeries); then ticks until every
+ * node holds every record. convergeS: virtual s from the last join until then
+ * (null past 600 s or the wall-clock limit; lastS says how long it ran).
+ */
+export function bootstrap(s: Scenario, step: () => void, overWall: () => boolean): { forger: SimNode | null; convergeS: number | null; lastS: number } {
+  const { w } = s;
+  const forgerIndex = Math.min(3, s.o.nodes - 1);
+  let forger: SimNode | null = null;
+  while (w.nodes.length < s.o.nodes) {
+    for (let i = 0; i < 20 && w.nodes.length < s.o.nodes; i++) {
+      const n = s.addMember(w.nodes.length === forgerIndex);
+      if (n.forger) forger = n;
+    }
+    step();
+  }
+  s.disturbed();
+  const t0 = w.nowMs;
+  const allHeld = () => w.live().every((n) => n.core.allRecords().length >= w.live().length);
+  while (!allHeld()) {
+    if (w.nowMs - t0 > 600_000 || overWall()) return { forger, convergeS: null, lastS: (w.nowMs - t0) / 1000 };
+    step();
+  }
+  const lastS = (w.nowMs - t0) / 1000;
+  return { forger, convergeS: lastS, lastS };
+}
 
 export function runScenario(opts: ScenarioOptions): Figures {
   const wall0 = performance.now();
@@ -23,24 +53,10 @@ export function runScenario(opts: ScenarioOptions): Figures {
   let stats: PairStats | null = null;
   const step = () => { stats = s.step(); fig.transient += stats.transient; };
 
-  // Bootstrap: members join over the first seconds, 20 a tick at most; one of them is a forger (from the churn phase on).
-  const forgerIndex = Math.min(3, opts.nodes - 1);
-  let forger: SimNode | null = null;
-  while (w.nodes.length < opts.nodes) {
-    for (let i = 0; i < 20 && w.nodes.length < opts.nodes; i++) {
-      const n = s.addMember(w.nodes.length === forgerIndex);
-      if (n.forger) forger = n;
-    }
-    step();
-  }
-  s.disturbed();
-  const t0 = w.nowMs;
-  const allHeld = () => w.live().every((n) => n.core.allRecords().length >= w.live().length);
-  while (!allHeld()) {
-    if (w.nowMs - t0 > 600_000 || overWall()) return done(`did not converge in ${Math.round((w.nowMs - t0) / 1000)} s virtual`);
-    step();
-  }
-  fig.convergeS = (w.nowMs - t0) / 1000;
+  const boot = bootstrap(s, step, overWall);
+  const forger = boot.forger;
+  if (boot.convergeS === null) return done(`did not converge in ${Math.round(boot.lastS)} s virtual`);
+  fig.convergeS = boot.convergeS;
   log(`  ${opts.nodes} nodes: every node holds every record ${fig.convergeS} s after the last join (${((performance.now() - wall0) / 1000).toFixed(0)} s wall)`);
 
   // Steady: nothing happens but the protocol.
@@ -98,4 +114,24 @@ export function runScenario(opts: ScenarioOptions): Figures {
   if (held.length) fig.newMemberS = { median: median(held), worst: Math.max(...held) };
   fig.completed = held.length === joins.length && !overWall();
   return done(held.length === joins.length ? '' : `${joins.length - held.length} of ${joins.length} new members never known to all`);
+}
+
+export interface RevokeRow { figures: RevokeFigures | null; convergeS: number | null; wallS: number; note: string }
+
+/**
+ * The revocation run of `make sim`'s second table (and revoke.test.ts):
+ * bootstrap, steadyS seconds of quiet, then revokePhase; a Violation as in
+ * runScenario. No figures when the wall-clock limit came first (the note says where).
+ */
+export function runRevocation(opts: ScenarioOptions & { afterS?: number }): RevokeRow {
+  const wall0 = performance.now();
+  const s = new Scenario(opts);
+  const overWall = () => (performance.now() - wall0) / 1000 > s.o.wallLimitS;
+  const row = (figures: RevokeFigures | null, convergeS: number | null, note: string): RevokeRow => ({ figures, convergeS, wallS: (performance.now() - wall0) / 1000, note });
+  const boot = bootstrap(s, () => s.step(), overWall);
+  if (boot.convergeS === null) return row(null, null, overWall() ? 'wall-clock limit in the bootstrap' : `did not converge in ${Math.round(boot.lastS)} s virtual`);
+  for (let k = 0; k < s.o.steadyS && !overWall(); k++) s.step();
+  if (overWall()) return row(null, boot.convergeS, 'wall-clock limit before the revocation');
+  const f = revokePhase(s, { ...(opts.afterS !== undefined ? { afterS: opts.afterS } : {}), overWall, log: s.o.log });
+  return row(f, boot.convergeS, overWall() ? 'wall-clock limit in the comeback rounds' : '');
 }

@@ -119,9 +119,9 @@ export class Scenario {
     return n;
   }
 
-  /** All ordered pairs of live nodes, or a seeded sample of `max` of them. */
+  /** All ordered pairs of live members (a revoked node is none), or a seeded sample of `max` of them. */
   private pairs(max: number): [SimNode, SimNode][] {
-    const live = this.w.live();
+    const live = this.w.live().filter((n) => !this.w.revoked.has(n));
     const out: [SimNode, SimNode][] = [];
     if (live.length * (live.length - 1) <= max) {
       for (const s of live) for (const d of live) if (s !== d) out.push([s, d]);
@@ -135,19 +135,23 @@ export class Scenario {
     return out;
   }
 
-  /** One tick and the invariants; a Violation names the seed and the tick. */
-  step(): PairStats {
+  /** One tick and the invariants (and `check`'s, if given); a Violation names the seed and the tick. */
+  step(check?: () => void): PairStats {
     this.tick++;
     this.w.step();
     try {
       checkRecords(this.w);
       checkConverged(this.w, this.o.convergeS * 1000, this.quietSinceMs);
+      check?.();
       return checkPaths(this.w, this.pairs(this.o.pairsPerTick));
     } catch (e) {
-      if (e instanceof Violation) throw new Violation(`seed ${this.o.seed}, ${this.w.live().length} nodes, tick ${this.tick}: ${e.message}`);
+      if (e instanceof Violation) throw this.violation(e.message);
       throw e;
     }
   }
+
+  /** A broken invariant, naming the seed, the size and the tick. */
+  violation(message: string): Violation { return new Violation(`seed ${this.o.seed}, ${this.w.live().length} nodes, tick ${this.tick}: ${message}`); }
 
   get ticks(): number { return this.tick; }
   disturbed(): void { this.quietSinceMs = this.w.nowMs; }

@@ -98,6 +98,10 @@ export class World {
   /** Datagram loss rate, 0..1. */
   loss = 0;
   counts = { delivered: 0, lost: 0, unroutable: 0, handshakes: 0 };
+  /** Members the scenario revoked: no longer members, so out of the convergence and path checks (revoke.ts checks them). */
+  readonly revoked = new Set<SimNode>();
+  /** Sees every batch of actions a node's core returns, before the daemon's part acts on it (revoke.ts times 'revocations'). */
+  onActions: ((n: SimNode, actions: Action[]) => void) | null = null;
 
   constructor(readonly mesh: Mesh, public nowMs: number, readonly rand: () => number) {}
 
@@ -163,6 +167,7 @@ export class World {
   stop(n: SimNode): void { n.alive = false; }
 
   dispatch(n: SimNode, actions: Action[]): void {
+    this.onActions?.(n, actions);
     let netmap = false;
     for (const a of actions) {
       switch (a.type) {

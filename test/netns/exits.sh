@@ -44,7 +44,7 @@ if [ "$via1" = "$via2" ]; then
   kt_wait 10 "home2 via the other donor" kx_via_is home2 "$(other "$via1")" || kt_bad "home2 did not take $(other "$via1")"
   via2=$(kx_via home2); echo "  home2 names $via2 (both had hashed onto $via1)"
 fi
-kith home1 exits --json | grep -q '"chosen": true' && kt_ok "kith exits shows the chosen offer" || kt_bad "kith exits: $(kith home1 exits)"
+grep -q '"chosen": true' <<<"$(kith home1 exits --json)" && kt_ok "kith exits shows the chosen offer" || kt_bad "kith exits: $(kith home1 exits)"
 
 for i in 1 2; do
   h=home$i; v=$([ $i = 1 ] && echo "$via1" || echo "$via2")
@@ -52,7 +52,7 @@ for i in 1 2; do
     || kt_bad "c$i: the server saw '$(kx_fetch c$i)', expected ${WAN[$v]}"
   [ "$(kt_exec $h curl -s --max-time 2 http://$SRV:8080/)" = "$([ $i = 1 ] && echo 198.51.100.1 || echo 203.0.113.1)" ] \
     && kt_ok "$h itself still goes out through its own NAT" || kt_bad "$h's own traffic left another way"
-  kt_exec $h ip -4 route show default | grep -q 'via 198.18' && kt_ok "$h keeps its own default route" || kt_bad "$h default: $(kt_exec $h ip -4 route show default)"
+  grep -q 'via 198.18' <<<"$(kt_exec $h ip -4 route show default)" && kt_ok "$h keeps its own default route" || kt_bad "$h default: $(kt_exec $h ip -4 route show default)"
 done
 ip1=$(kt_ip home1)
 kith "$via1" exits --json | node -e 'const l = JSON.parse(require("fs").readFileSync(0)); const me = l.find((x) => x.self); const u = me && me.bytes.find((b) => b.ipv4 === process.argv[1]); process.exit(u && u.upBytes > 0 && u.downBytes > 0 ? 0 : 1)' "$ip1" \

@@ -237,6 +237,9 @@ KT_PASS=0; KT_FAIL=0; KT_SKIP=0
 kt_ok() { KT_PASS=$((KT_PASS + 1)); echo "  ok   $*"; }
 kt_bad() { KT_FAIL=$((KT_FAIL + 1)); echo "  FAIL $*"; KT_KEEP=1; }
 kt_skip() { KT_SKIP=$((KT_SKIP + 1)); echo "  SKIP $*"; }
+# Under pipefail, `cmd | grep -q PATTERN` fails when grep exits at its first
+# match before cmd has written all it had (cmd dies of SIGPIPE): test a
+# command's output as grep -q PATTERN <<<"$(cmd)" instead.
 kt_check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then kt_ok "$what"; else kt_bad "$what"; fi; }
 kt_summary() { echo "$1 ($KT_RUNTIME): $KT_PASS passed, $KT_FAIL failed, $KT_SKIP skipped"; [ "$KT_FAIL" = 0 ]; }
 

@@ -79,7 +79,7 @@ kt_wait 10 "home2 resolves web.home2" answers home2 127.0.0.1 "$LAN.2" && kt_ok 
 got=$(kt_exec c1 curl -s --max-time 2 --resolve "web.home2.$ZONE:8080:$(ask c1 "$ov1")" "http://web.home2.$ZONE:8080/" 2>/dev/null)
 [ "$got" = "$C1" ] && kt_ok "c1 fetches http://web.home2.$ZONE:8080/ by name; c2 sees $C1" || kt_bad "fetch by name: '$got'"
 for i in 1 2; do
-  kt_exec home$i nft list table ip "kithm_51820" 2>/dev/null | grep -q "dnat ip prefix to ip daddr map" && kt_ok "home$i has its netmap table" || kt_bad "home$i: no netmap table: $(kt_exec home$i nft list table ip kithm_51820 2>&1 | head -40)"
+  grep -q "dnat ip prefix to ip daddr map" <<<"$(kt_exec home$i nft list table ip kithm_51820 2>/dev/null)" && kt_ok "home$i has its netmap table" || kt_bad "home$i: no netmap table: $(kt_exec home$i nft list table ip kithm_51820 2>&1 | head -40)"
 done
 
 # What cannot be mapped is refused with the reason, on every node, home2's own status included.

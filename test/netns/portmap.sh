@@ -58,7 +58,7 @@ for h in home1 home2; do kith $h join "$(kith hub invite --name $h | tail -n1)" 
 # The portmap view of `kith status --json`: "state external".
 portmap_of() { kith "$1" status --json | node -e 'const s = JSON.parse(require("fs").readFileSync(0)).portmap; console.log(`${s.state} ${s.external ?? s.reason}`)'; }
 mapped_on() { [[ "$(portmap_of "$1")" == "mapped $2:"* ]]; }
-dnat_on() { kt_exec "$1" nft list chain inet filter prerouting_miniupnpd | grep -q "dnat ip to $2:${3:-51820}"; }
+dnat_on() { grep -q "dnat ip to $2:${3:-51820}" <<<"$(kt_exec "$1" nft list chain inet filter prerouting_miniupnpd)"; }
 declare -A WAN=([1]=198.51.100.1 [2]=203.0.113.1)
 for i in 1 2; do
   if kt_wait 20 "home$i mapped" mapped_on home$i "${WAN[$i]}"; then kt_ok "home$i holds a mapping on nat$i: $(portmap_of home$i)"; else kt_bad "home$i portmap: $(portmap_of home$i)"; fi

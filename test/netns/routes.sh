@@ -39,7 +39,7 @@ main_before=$(main_table)
 default_before=$(kt_exec hub ip route show default)
 
 # An honest member's LAN goes into Kith's table, and is reached through it.
-in_table() { kt_exec "$1" ip route show table $TABLE | grep -q "^$2 dev "; }
+in_table() { grep -q "^$2 dev " <<<"$(kt_exec "$1" ip route show table $TABLE)"; }
 kt_wait 20 "hub routes LAN 2 in table $TABLE" in_table hub 198.18.2.0/24 || kt_bad "no route to LAN 2 in table $TABLE: $(kt_exec hub ip route show table all proto 77 | tr '\n' ';')"
 kt_exec lan2 ip route add 100.64.0.0/10 via 198.18.2.2
 kt_check "the hub reaches the host on home2's LAN (198.18.2.3)" kt_exec hub ping -c2 -i0.2 -W2 198.18.2.3
@@ -53,7 +53,7 @@ kt_stop_node home1
 kt_exec home1 "$TSX" "$KT_ROOT/test/netns/tool.ts" advertise "$KT_TMP/home1" "$hubip" 51821 0.0.0.0/0 198.18.9.0/24 10.1.2.3/8 198.18.1.0/24 \
   || kt_bad "could not send the hostile record"
 refusal() { kith "$1" status --json | node -e 'const s = JSON.parse(require("fs").readFileSync(0)); for (const r of s.routes.refused) console.log(`${r.node} ${r.prefix}: ${r.reason}`)'; }
-has_refusal() { refusal "$1" | grep -q "^home1 $2: .*$3"; }
+has_refusal() { grep -q "^home1 $2: .*$3" <<<"$(refusal "$1")"; }
 if kt_wait 30 "the hub refuses 0.0.0.0/0 from home1" has_refusal hub 0.0.0.0/0 "shorter than /8"; then kt_ok "the hub refuses 0.0.0.0/0 from home1"
 else
   kt_bad "the hub refuses 0.0.0.0/0 from home1: it refuses $(refusal hub | tr '\n' ';')"
@@ -74,7 +74,7 @@ kt_check "the hub still reaches its LAN host" kt_exec hub ping -c2 -i0.2 -W2 198
 kt_check "the internet still goes out the hub's WAN" bash -c "ip netns exec $(kt_ns hub) ip route get 203.0.113.200 | grep -q 'dev wan'"
 state=$(kith hub status --json | sed -n 's/^  "state": "\([a-z]*\)".*/\1/p')
 [ "$state" = running ] && kt_ok "the hub stays running" || kt_bad "hub state: $state"
-kith hub status | grep -q "^refused  home1 0.0.0.0/0: shorter than /8" && kt_ok "kith status lists the refusals" || kt_bad "kith status: $(kith hub status | tr '\n' ';')"
+grep -q "^refused  home1 0.0.0.0/0: shorter than /8" <<<"$(kith hub status)" && kt_ok "kith status lists the refusals" || kt_bad "kith status: $(kith hub status | tr '\n' ';')"
 # Connected networks are each node's own: home2 has no 198.18.9.0/24, so home1 keeps it there.
 kt_wait 20 "home2 routes 198.18.9.0/24" in_table home2 198.18.9.0/24 && kt_ok "home2 (no such LAN of its own) routes 198.18.9.0/24 to home1" || kt_bad "home2: $(kt_exec home2 ip route show table $TABLE | tr '\n' ';')"
 kt_check "home2 refuses 0.0.0.0/0 too" has_refusal home2 0.0.0.0/0 "shorter than /8"

@@ -163,7 +163,8 @@ export class NodeCore {
     const next = fit.body;
     this.trimmed = fit.trimmed;
     if (!force && sameBody(next, this.body)) return [];
-    next.seq = Math.max(this.body.seq + 1, nowMs);
+    // Integral: the wire carries whole ms, and a fraction kept here would make every digest look older than ours.
+    next.seq = Math.floor(Math.max(this.body.seq + 1, nowMs));
     this.body = next;
     const signed = this.signer.sign(next, this.chain);
     return signed instanceof Uint8Array ? [{ type: 'sign', unsigned: signed }] : this.publish(signed, nowMs);
@@ -332,8 +333,9 @@ export class NodeCore {
       case 'ping':
         return [reply({ type: 'pong', nonce: m.nonce, sentMs: m.sentMs })];
       case 'pong':
-        if (this.exits.pong(m.nonce, fromId, nowMs)) return [];
-        return this.rtts.pong(m.nonce, fromId, (id) => this.isDirect(id), nowMs) ? this.resign(nowMs) : [];
+        // A new RTT is published by the next tick's resign: one record for a whole ping round, not one per pong.
+        if (!this.exits.pong(m.nonce, fromId, nowMs)) this.rtts.pong(m.nonce, fromId, (id) => this.isDirect(id), nowMs);
+        return [];
       case 'punch':
         return this.fromPunch(this.punches.onPunch(this.punchView, fromId, { kind: 'public', host: m.host, port: m.port }, nowMs));
       case 'observed': {

@@ -15,7 +15,7 @@ import { RateLimiter } from './ratelimit.ts';
 import { decodeControl, safeDecodeControl, encodeControl, MAX_CONTROL_BYTES, type ControlMessage } from './gossip.ts';
 import { Revocations } from './revocations.ts';
 import type { Revocation } from './revoke.ts';
-import { answerDigest, answerWant, digestsOf } from './antientropy.ts';
+import { answerDigest, answerWant, digestsOf, gossipTargets } from './antientropy.ts';
 import { computeNetmap, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
 import type { SignedNetwork } from './network.ts';
@@ -66,6 +66,7 @@ export class NodeCore {
   private rtts = new LinkRtts();
   private wg = new Map<string, WgObservation>();
   private lastGossipMs = 0;
+  private gossipRound = 0;
   private lastPingMs = 0;
   private lastObserveReportMs = 0;
   private reportedEndpoint = new Map<string, string>();
@@ -400,9 +401,10 @@ export class NodeCore {
     const nbrs = this.neighbours(nowMs);
     if (nowMs - this.lastGossipMs >= GOSSIP_INTERVAL_MS) {
       this.lastGossipMs = nowMs;
+      const targets = gossipTargets(nbrs, this.gossipRound++);
       for (const d of [...digestsOf(this.store), this.revocations.summary()]) {
         const bytes = encodeControl(d);
-        for (const to of nbrs) out.push({ type: 'send', to, bytes });
+        for (const to of targets) out.push({ type: 'send', to, bytes });
       }
       if (this.revocations.sweep(nowMs)) out.push({ type: 'revocations' });
     }

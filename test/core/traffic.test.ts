@@ -6,11 +6,14 @@
 //    digest, and pushed its record to every neighbour every round).
 //  - The pongs of one ping round re-sign the record once, at the tick, not
 //    once per link measured (each re-sign is flooded through the mesh).
+//  - A gossip round sends the digest to GOSSIP_FANOUT neighbours in turn, not
+//    to every neighbour (neighbours × records × 16 bytes a round per node).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NodeCore, type Action } from '../../src/core/node.ts';
 import { decodeControl, encodeControl } from '../../src/core/gossip.ts';
 import { decodeRecord } from '../../src/core/record.ts';
+import { GOSSIP_FANOUT } from '../../src/core/antientropy.ts';
 import { formatIPv4 } from '../../src/core/ip.ts';
 import { toBase64 } from '../../src/core/bytes.ts';
 import { seededBytes } from '../support/rand.ts';
@@ -80,6 +83,22 @@ test('the pongs of a ping round re-sign the record once, at the next tick', () =
   assert.is(perPong, 0, 'a pong re-signed the record');
   // The first record with the links (observeWg), then one with all four RTTs.
   assert.ok(seqs.size <= 3, `${seqs.size - 1} re-signs`);
+});
+
+test('a gossip round sends the digest to GOSSIP_FANOUT neighbours, each of them in turn', () => {
+  let now = T0 + 10_000;
+  const { hub, others, ip } = setup(10, now);
+  hub.observeWg(others.map((m) => ({ publicKey: toBase64(m.identity.wgPub), endpoint: '198.51.100.7:51820', lastHandshakeMs: now - 1, rxBytes: 0, txBytes: 0 })), now);
+  const heard = new Set<string>();
+  const rounds = Math.ceil(others.length / GOSSIP_FANOUT);
+  for (let round = 0; round < rounds; round++) {
+    now += 2000;
+    const to = hub.tick(now).filter((a): a is Extract<Action, { type: 'send' }> => a.type === 'send' && decodeControl(a.bytes).type === 'digest').map((a) => a.to);
+    assert.is(to.length, GOSSIP_FANOUT, `round ${round}: digests to ${to.length} neighbours`);
+    for (const t of to) heard.add(t);
+  }
+  assert.is(heard.size, others.length, 'every neighbour got a digest within ceil(neighbours / fanout) rounds');
+  assert.ok(others.every((m) => heard.has(ip(m))));
 });
 
 test.run();

@@ -5,6 +5,21 @@
 import { MAX_DIGEST_ENTRIES, MAX_RECORDS_PER_MESSAGE, type ControlMessage } from './gossip.ts';
 import type { RecordStore } from './store.ts';
 
+/**
+ * Neighbours that get a node's digest (and revocation summary) in one round:
+ * GOSSIP_FANOUT of them, in turn, so each hears from it every
+ * ceil(neighbours / GOSSIP_FANOUT) rounds. A digest is answered both ways (want
+ * and push), so a few exchanges a round keep the stores equal; a digest to every
+ * neighbour every round cost each node neighbours × records × 16 bytes a round.
+ */
+export const GOSSIP_FANOUT = 3;
+
+export function gossipTargets(neighbours: readonly string[], round: number, fanout = GOSSIP_FANOUT): string[] {
+  if (neighbours.length <= fanout) return [...neighbours];
+  const start = (round * fanout) % neighbours.length;
+  return Array.from({ length: fanout }, (_, i) => neighbours[(start + i) % neighbours.length]!);
+}
+
 /** What the store holds, as digest messages. */
 export function digestsOf(store: RecordStore): ControlMessage[] {
   const entries = [...store.values()].map((r) => ({ id: r.id, seq: r.seq }));

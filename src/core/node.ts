@@ -15,7 +15,7 @@ import { RateLimiter } from './ratelimit.ts';
 import { decodeControl, safeDecodeControl, encodeControl, MAX_CONTROL_BYTES, type ControlMessage } from './gossip.ts';
 import { Revocations } from './revocations.ts';
 import type { Revocation } from './revoke.ts';
-import { answerDigest, answerWant, digestsOf } from './antientropy.ts';
+import { answerDigest, answerWant, digestsOf, gossipTargets } from './antientropy.ts';
 import { computeNetmap, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
 import type { SignedNetwork } from './network.ts';
@@ -66,6 +66,7 @@ export class NodeCore {
   private rtts = new LinkRtts();
   private wg = new Map<string, WgObservation>();
   private lastGossipMs = 0;
+  private gossipRound = 0;
   private lastPingMs = 0;
   private lastObserveReportMs = 0;
   private reportedEndpoint = new Map<string, string>();
@@ -163,7 +164,8 @@ export class NodeCore {
     const next = fit.body;
     this.trimmed = fit.trimmed;
     if (!force && sameBody(next, this.body)) return [];
-    next.seq = Math.max(this.body.seq + 1, nowMs);
+    // Integral: the wire carries whole ms, and a fraction kept here would make every digest look older than ours.
+    next.seq = Math.floor(Math.max(this.body.seq + 1, nowMs));
     this.body = next;
     const signed = this.signer.sign(next, this.chain);
     return signed instanceof Uint8Array ? [{ type: 'sign', unsigned: signed }] : this.publish(signed, nowMs);
@@ -332,8 +334,9 @@ export class NodeCore {
       case 'ping':
         return [reply({ type: 'pong', nonce: m.nonce, sentMs: m.sentMs })];
       case 'pong':
-        if (this.exits.pong(m.nonce, fromId, nowMs)) return [];
-        return this.rtts.pong(m.nonce, fromId, (id) => this.isDirect(id), nowMs) ? this.resign(nowMs) : [];
+        // A new RTT is published by the next tick's resign: one record for a whole ping round, not one per pong.
+        if (!this.exits.pong(m.nonce, fromId, nowMs)) this.rtts.pong(m.nonce, fromId, (id) => this.isDirect(id), nowMs);
+        return [];
       case 'punch':
         return this.fromPunch(this.punches.onPunch(this.punchView, fromId, { kind: 'public', host: m.host, port: m.port }, nowMs));
       case 'observed': {
@@ -398,9 +401,10 @@ export class NodeCore {
     const nbrs = this.neighbours(nowMs);
     if (nowMs - this.lastGossipMs >= GOSSIP_INTERVAL_MS) {
       this.lastGossipMs = nowMs;
+      const targets = gossipTargets(nbrs, this.gossipRound++);
       for (const d of [...digestsOf(this.store), this.revocations.summary()]) {
         const bytes = encodeControl(d);
-        for (const to of nbrs) out.push({ type: 'send', to, bytes });
+        for (const to of targets) out.push({ type: 'send', to, bytes });
       }
       if (this.revocations.sweep(nowMs)) out.push({ type: 'revocations' });
     }

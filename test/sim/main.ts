@@ -4,16 +4,22 @@
 // Exits 1 when an invariant broke (the line says the seed, the size and the
 // tick, and how to re-run it).
 //   KITH_SIM_SEED=<n> KITH_SIM_SIZES=10,100 npx tsx test/sim/main.ts
+// KITH_SIM_BREAKDOWN=1: instead, where the steady phase's bytes go (breakdown.ts).
 import { runScenario, runRevocation, type RevokeRow } from './run.ts';
 import { Violation } from './check.ts';
 import { timeVerify } from './crypto.ts';
 import { makeIdentity } from '../support/mesh.ts';
 import { seededBytes } from '../support/rand.ts';
 import type { Figures } from './scenario.ts';
+import { printBreakdown } from './breakdown.ts';
 
 const seed = Number(process.env.KITH_SIM_SEED ?? 1);
 const sizes = (process.env.KITH_SIM_SIZES ?? '10,100,1000').split(',').map(Number);
 const wallLimitS = Number(process.env.KITH_SIM_WALL_S ?? 900);
+if (process.env.KITH_SIM_BREAKDOWN === '1') {
+  printBreakdown(sizes, seed);
+  process.exit(0);
+}
 
 const id = makeIdentity(seededBytes(7));
 const cost = timeVerify(id.sign.secretKey, id.sign.publicKey);

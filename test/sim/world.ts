@@ -10,6 +10,7 @@ import { NodeCore, type Action } from '../../src/core/node.ts';
 import { signatureStats } from '../../src/core/crypto.ts';
 import { formatIPv4 } from '../../src/core/ip.ts';
 import { toBase64 } from '../../src/core/bytes.ts';
+import { safeDecodeControl } from '../../src/core/gossip.ts';
 import type { Endpoint } from '../../src/core/record.ts';
 import type { Member, Mesh } from '../support/mesh.ts';
 import { Internet, WgModel, WG_PORT, REKEY_TIMEOUT_MS, REKEY_AFTER_MS, KEEPALIVE_MS, type Site } from './net.ts';
@@ -102,6 +103,10 @@ export class World {
   readonly revoked = new Set<SimNode>();
   /** Sees every batch of actions a node's core returns, before the daemon's part acts on it (revoke.ts times 'revocations'). */
   onActions: ((n: SimNode, actions: Action[]) => void) | null = null;
+  /** Sees every control datagram a node sends, with what made it send it (breakdown.ts counts them). */
+  onSend: ((n: SimNode, bytes: Uint8Array, cause: string) => void) | null = null;
+  /** What the core is answering now: 'tick', 'wg' (observeWg), 'rx:<type>' (a datagram), 'other'. */
+  private cause = 'other';
 
   constructor(readonly mesh: Mesh, public nowMs: number, readonly rand: () => number) {}
 
@@ -210,6 +215,7 @@ export class World {
     if (!n.alive) return;
     n.bytesSent += bytes.length + WIRE_OVERHEAD_BYTES;
     n.datagramsSent++;
+    this.onSend?.(n, bytes, this.cause);
     const dst = this.byIPv4.get(to);
     const w = dst ? walk(this, n, dst, true) : null;
     if (!dst || !w || !w.ok) { this.counts.unroutable++; return; }
@@ -228,9 +234,11 @@ export class World {
       const local = this.local(to);
       // The daemon's signature queue: the checks the core lists, verified natively, then the datagram.
       prime(to.core.signatureChecks({ control: m.bytes, fromIPv4: m.from }, local));
+      if (this.onSend) this.cause = `rx:${safeDecodeControl(m.bytes)?.type ?? '?'}`;
       const actions = this.counted(to, () => to.core.handleControl(m.bytes, m.from, local));
       if (actions.some((a) => a.type === 'netmap')) this.noteIds(to);
       this.dispatch(to, actions);
+      this.cause = 'other';
     }
   }
 
@@ -281,7 +289,9 @@ export class World {
 
   /** One daemon tick on every live node: core.tick, WireGuard, then `wg show` into observeWg. */
   private tickAll(): void {
+    this.cause = 'tick';
     for (const n of this.nodes) if (n.alive) this.dispatch(n, n.core.tick(this.local(n)));
+    this.cause = 'other';
     for (const n of this.nodes) if (n.alive) this.wgStep(n);
     for (const n of this.nodes) {
       if (!n.alive) continue;
@@ -291,7 +301,9 @@ export class World {
         publicKey, endpoint: p.lastHandshakeMs > 0 ? p.endpoint : p.configured,
         lastHandshakeMs: p.lastHandshakeMs === 0 ? 0 : p.lastHandshakeMs + n.skewMs, rxBytes: p.rxBytes, txBytes: p.txBytes,
       }));
+      this.cause = 'wg';
       this.dispatch(n, n.core.observeWg(obs, local));
+      this.cause = 'other';
     }
   }
 

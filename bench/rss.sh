@@ -48,6 +48,21 @@ for members in ${KITH_BENCH_RSS_MEMBERS:-3 100}; do
     kt_stop_node solo
   done
 done
+# The runtime alone, running a script that only waits: the part of the RSS no
+# change to kithd can lower (this txiki.js build links libcurl, libwebsockets
+# and mimalloc; a router build trims them).
+bare_kb() {
+  case $1 in
+    txiki) printf 'await new Promise((r) => setTimeout(r, 500)); console.log(/VmRSS:\\s+(\\d+)/.exec(new TextDecoder().decode(await tjs.readFile("/proc/self/status")))[1]);\n' >"$KT_TMP/bare.js"
+      "$TJS" run "$KT_TMP/bare.js" ;;
+    node) node -e 'setTimeout(() => console.log(/VmRSS:\s+(\d+)/.exec(require("fs").readFileSync("/proc/self/status", "utf8"))[1]), 500)' ;;
+  esac
+}
+for rt in "${runtimes[@]}"; do
+  kb=$(bare_kb "$rt")
+  echo "result rss $rt bare-runtime-kib=$kb"
+  rows+=("$(awk -v rt="$rt" -v l="$kb" 'BEGIN { printf "%-6s %8s %6s %10.1f %10s", rt, "none", "-", l / 1024, "(runtime alone)" }')")
+done
 echo
 echo "kithd RSS (MiB), ${SECS} s after start, record cache preloaded"
 printf '%-6s %8s %6s %10s %10s\n' runtime members peers last max

@@ -11,7 +11,7 @@
 // answer fits 512 bytes or the EDNS size (capped at EDNS_UDP_SIZE), else the
 // additional section goes, then TC=1 with no records.
 import { T, CLASS_IN, CLASS_ANY, RCODE } from './records.ts';
-import type { DnsIndex } from './zone.ts';
+import { answerFor, type DnsIndex } from './zone.ts';
 
 export interface ResolveOptions {
   transport: 'udp' | 'tcp';
@@ -188,8 +188,8 @@ export function resolve(query: Uint8Array, index: DnsIndex, opts: ResolveOptions
   if (qtype === T.OPT) return { response: headerOnly(query, RCODE.FORMERR), malformed: true };
   const key = questionKey(query);
   const entry = index.byWire.get(key);
-  const apex = entry ? undefined : findApex(key, index);
-  if (!entry && !apex) {
+  const apex = entry !== undefined ? undefined : findApex(key, index);
+  if (entry === undefined && !apex) {
     if (opts.forward) return { response: null, forward: true };
     return { response: assemble(query, RCODE.REFUSED, false, false, 0, 0, 0, null, 0, null, 0) };
   }
@@ -198,7 +198,7 @@ export function resolve(query: Uint8Array, index: DnsIndex, opts: ResolveOptions
   if (qtype === T.MAILA || qtype === T.MAILB) return { response: assemble(query, RCODE.NOTIMP, false, false, 0, 0, 0, null, 0, null, 0) };
   const limit = sizeLimit(opts.transport);
   const optLen = edns ? OPT_RR_LENGTH : 0;
-  if (!entry) {
+  if (entry === undefined) {
     // NXDOMAIN: the SOA's owner is a pointer to the apex's place in the question.
     const soa = apex!;
     const ptrAt = 12 + soa.offset;
@@ -207,13 +207,14 @@ export function resolve(query: Uint8Array, index: DnsIndex, opts: ResolveOptions
     if (qEnd + rr.length + optLen > limit) return { response: assemble(query, RCODE.NXDOMAIN, true, true, 0, 0, 0, null, 0, null, 0) };
     return { response: assemble(query, RCODE.NXDOMAIN, true, false, 0, 1, 0, rr, rr.length, null, 0) };
   }
-  const p = qtype === T.ANY ? entry.any : (entry.byType.get(qtype) ?? entry.nodata);
-  let an = p.an, ns = p.ns, ar = p.ar, bodyLen = p.body.length;
+  const a = answerFor(index, entry, qtype), p = index.prep;
+  const rcode = p[a]!, start = p[a + 4]!;
+  let an = p[a + 1]!, ns = p[a + 2]!, ar = p[a + 3]!, bodyLen = p[a + 5]! - start;
   const cap = opts.maxAnswers > 0 ? opts.maxAnswers : 1;
-  if (an > cap) { an = cap; ns = 0; ar = 0; bodyLen = p.answerEnds[cap - 1]!; }
-  if (qEnd + bodyLen + optLen > limit && ar) { ar = 0; bodyLen = Math.min(bodyLen, p.noAdditional); }
-  if (qEnd + bodyLen + optLen > limit) return { response: assemble(query, p.rcode, true, true, 0, 0, 0, null, 0, null, 0) };
-  return { response: assemble(query, p.rcode, true, false, an, ns, ar, p.body, bodyLen, null, 0) };
+  if (an > cap) { an = cap; ns = 0; ar = 0; bodyLen = index.ends[p[a + 7]! + cap - 1]!; }
+  if (qEnd + bodyLen + optLen > limit && ar) { ar = 0; bodyLen = Math.min(bodyLen, p[a + 6]!); }
+  if (qEnd + bodyLen + optLen > limit) return { response: assemble(query, rcode, true, true, 0, 0, 0, null, 0, null, 0) };
+  return { response: assemble(query, rcode, true, false, an, ns, ar, index.wire.subarray(start, start + bodyLen), bodyLen, null, 0) };
 }
 
 /** A TC=1 reply with no records (rate-limit "slip": a real client retries over TCP), or null. */

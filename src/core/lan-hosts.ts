@@ -4,8 +4,8 @@
 // that clashes with another member's is reached through its mapped block
 // (mapped.ts), so its hosts are answered there, the same on every member;
 // the member itself answers with the host's own address.
-import { formatIPv4, parseIPv4, parsePrefix4, prefix4Contains } from './ip.ts';
-import type { MappedSubnet } from './prefixes.ts';
+import { formatIPv4, parseIPv4, parsePrefix4 } from './ip.ts';
+import { lanOf, type MappedSubnet } from './prefixes.ts';
 
 export type LanHostAddress = { address: string } | { refused: string };
 
@@ -17,7 +17,7 @@ export type LanHostAddress = { address: string } | { refused: string };
 export function lanHostAddress(host: string, own: boolean, subnets: readonly string[], accepted: readonly string[], mapped: readonly MappedSubnet[]): LanHostAddress {
   const a = parseIPv4(host);
   if (a === null) return { refused: `host ${host} is not an IPv4 address` };
-  const lan = subnets.find((s) => { const p = parsePrefix4(s); return p !== null && prefix4Contains(p, a); });
+  const lan = lanOf(host, subnets);
   if (lan === undefined) return { refused: `host ${host} is on no LAN its node advertises` };
   if (own) return { address: host };
   const m = mapped.find((x) => x.prefix === lan);

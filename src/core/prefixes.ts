@@ -72,6 +72,16 @@ export function isCanonical(p: Prefix): boolean {
   return m.addr.every((b, i) => b === p.addr[i]);
 }
 
+/**
+ * The first of `subnets` (prefix strings) that holds the IPv4 address `host`,
+ * or undefined: the one test of "is this host on one of a node's LANs".
+ */
+export function lanOf(host: string, subnets: readonly string[]): string | undefined {
+  const h = parsePrefix(`${host}/32`);
+  if (h === null || h.family !== 4) return undefined;
+  return subnets.find((s) => { const p = parsePrefix(s); return p !== null && overlaps(p, h); });
+}
+
 /** Whether two prefixes share an address: same family, and the shorter contains the longer's base. */
 export function overlaps(a: Prefix, b: Prefix): boolean {
   if (a.family !== b.family) return false;

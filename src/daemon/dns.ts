@@ -32,6 +32,8 @@ export class MeshDns {
   private index: DnsIndex | null;
   private server: DnsServer | null = null;
   private serial = 0;
+  /** Names the last build left out of the zone (bad or foreign services, duplicate nodes), with the reason of each. */
+  leftOut: { name: string; reason: string }[] = [];
 
   constructor(private readonly p: Platform, private readonly log: Logger, private readonly net: NetworkParams, nm: Netmap) {
     this.index = this.build(nm);
@@ -41,6 +43,7 @@ export class MeshDns {
     // SOA serials are 32-bit; seconds since the epoch keep them increasing across restarts.
     this.serial = Math.max(this.serial + 1, Math.floor(this.p.clock.nowMs() / 1000)) >>> 0;
     const { index, rejected } = buildIndex(zoneInput(nm, this.net, this.serial));
+    this.leftOut = rejected.slice(0, 32).map((r) => ({ name: r.name, reason: r.reason }));
     for (const r of rejected) this.log.limited(`dns-reject-${r.name}`, 'warn', `dns: left ${r.kind} "${r.name}" out of the zone: ${r.reason}`);
     return index;
   }

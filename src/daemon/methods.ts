@@ -6,7 +6,8 @@ import { configFitError, MAX_SERVICES, type Service } from '../core/record.ts';
 import { fromBase64, toBase64, utf8Decode } from '../core/bytes.ts';
 import { signKeysFromSeed, x25519Public } from '../core/crypto.ts';
 import { foundNetwork, UsageError } from '../core/found.ts';
-import { parseHostPort, parseIPv4, parsePrefix4, prefix4Contains, formatPrefix4, isValidIPv4Or6 } from '../core/ip.ts';
+import { parseHostPort, parseIPv4, parsePrefix4, formatPrefix4, isValidIPv4Or6 } from '../core/ip.ts';
+import { lanOf } from '../core/prefixes.ts';
 import { isDnsLabel, ula48Text } from '../core/network.ts';
 import { ApiError } from '../api/protocol.ts';
 import { parseDuration } from '../api/duration.ts';
@@ -243,10 +244,9 @@ async function serviceAdd(d: Kithd, params: Record<string, unknown>): Promise<un
   if (type && !isDnsLabel(type)) throw usage(`invalid --type "${type}": letters, digits and hyphens`);
   const host = str(params, 'host');
   if (host !== null) {
-    const a = parseIPv4(host);
-    if (a === null) throw usage(`invalid --host "${host}": an IPv4 address on this node's LAN`);
-    const lans = d.settings.subnets.map((x) => parsePrefix4(x.prefix)).filter((p) => p !== null);
-    if (!lans.some((p) => prefix4Contains(p, a))) throw failed(`--host ${host} is on none of the subnets this node advertises (${lans.length ? lans.map(formatPrefix4).join(', ') : 'none: add a config subnet'})`);
+    if (parseIPv4(host) === null) throw usage(`invalid --host "${host}": an IPv4 address on this node's LAN`);
+    const lans = d.settings.subnets.map((x) => x.prefix).filter((p) => p.includes('.'));
+    if (lanOf(host, lans) === undefined) throw failed(`--host ${host} is on none of the subnets this node advertises (${lans.length ? lans.join(', ') : 'none: add a config subnet'})`);
   }
   if (d.settings.services.some((x) => x.name === name)) throw failed(`service "${name}" is defined in ${d.config.file}; change it there`);
   await d.store!.update((cur) => {

@@ -14,7 +14,7 @@ export function statusOf(d: Kithd) {
   const base = {
     runtime: p.runtime, rssBytes: p.rssBytes(), uptimeSec: Math.round((p.clock.nowMs() - d.startedMs) / 1000),
     config: { file: d.config.file, listenPort: cfg.listenPort, ifname: cfg.ifname, stateDir: d.stateDir, logLevel: cfg.logLevel },
-    dns: { enabled: cfg.dns.enabled, listen: d.dns?.listen ?? [], stats: d.dns?.stats ?? null },
+    dns: { enabled: cfg.dns.enabled, listen: d.dns?.listen ?? [], stats: d.dns?.stats ?? null, leftOut: d.dns?.leftOut ?? [] },
     services: d.services(),
   };
   const mesh = d.mesh;

@@ -4,7 +4,7 @@ import type { LogLevel } from '../platform/types.ts';
 import type { UciPackage } from './model.ts';
 import { Collector, SectionReader, type Problem } from './section-reader.ts';
 import { parseUciLenient } from './parse.ts';
-import { overlaps, parsePrefix, prefixRefusal, type OverlaySpace } from '../core/prefixes.ts';
+import { lanOf, overlaps, parsePrefix, prefixRefusal, type OverlaySpace } from '../core/prefixes.ts';
 import {
   ABS_PATH, BOOL, CIDR, DNS_LABEL, DNS_SERVER, HOST_PORT, IFNAME, intRange, IPV4_ADDRESS, LISTEN_ADDRESS, oneOf, OVERLAY, PORT,
   type DnsServer, type HostPort, type ValueType,
@@ -201,8 +201,7 @@ export function validateKithSettings(pkg: UciPackage, opts: ValidateOptions = {}
     } else r.warn(undefined, `unknown section type "${s.type}", ignored`);
   }
   for (const [r, host] of hosts) {
-    const on = subnets.some((p) => overlaps(parsePrefix(p.prefix)!, parsePrefix(`${host}/32`)!));
-    if (!on) r.error('host', `${host} is on none of the subnets this node advertises (config subnet)`);
+    if (lanOf(host, subnets.map((p) => p.prefix)) === undefined) r.error('host', `${host} is on none of the subnets this node advertises (config subnet)`);
   }
   const settings: KithSettings = { ...readMain(single['kith'] ?? null), dns: readDns(single['dns'] ?? null, dnsPort), subnets, services, exit: readExit(single['exit'] ?? null) };
   const byLine = (a: Problem, b: Problem) => a.line - b.line;

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NodeCore } from '../../src/core/node.ts';
 import { decodeRecord, encodeRecord, type RecordBody } from '../../src/core/record.ts';
-import { prefixRefusal, decidePrefixes, parsePrefix, overlaps, connectedNetworks, formatPrefix, masked } from '../../src/core/prefixes.ts';
+import { prefixRefusal, decidePrefixes, parsePrefix, overlaps, connectedNetworks, formatPrefix, masked, lanOf } from '../../src/core/prefixes.ts';
 import { mappedRegion, MAX_MAPPED_PER_MEMBER } from '../../src/core/mapped.ts';
 import { formatPrefix4, prefix4Contains } from '../../src/core/ip.ts';
 import { ula48Text } from '../../src/core/network.ts';
@@ -45,6 +45,15 @@ test('prefixRefusal: /0 to /7 and IPv6 /0 to /15 are too wide; host bits, reserv
   for (const p of ['192.168.1.0/24', '10.0.0.0/8', '198.18.0.0/15', '100.128.0.0/10', '2001:db8::/32', 'fd00:1234::/32']) assert.is(kind(p), 'ok', p);
   assert.is(kind('banana'), 'invalid');
   assert.is(kind('10.0.0.0/33'), 'invalid');
+});
+
+test('lanOf: the first subnet holding an IPv4 host, none for IPv6 subnets, bad or outside hosts', () => {
+  const subnets = ['fd00:1::/64', '198.18.0.0/24', '198.18.0.0/16'];
+  assert.is(lanOf('198.18.0.9', subnets), '198.18.0.0/24');
+  assert.is(lanOf('198.18.5.9', subnets), '198.18.0.0/16');
+  assert.is(lanOf('198.19.0.1', subnets), undefined);
+  assert.is(lanOf('fd00:1::5', subnets), undefined);
+  assert.is(lanOf('198.18.0.300', subnets), undefined);
 });
 
 test('parsePrefix / overlaps / connectedNetworks: containment both ways, families apart, host bits cleared', () => {

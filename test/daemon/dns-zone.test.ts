@@ -2,7 +2,9 @@
 // services, and the first-admitted node keeping a name admitted twice.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { zoneInput } from '../../src/daemon/dns.ts';
+import { MeshDns, zoneInput } from '../../src/daemon/dns.ts';
+import type { Platform } from '../../src/platform/types.ts';
+import type { Logger } from '../../src/daemon/log.ts';
 import { buildIndex } from '../../src/dns/zone.ts';
 import { resolve } from '../../src/dns/resolver.ts';
 import * as packet from 'dns-packet';
@@ -38,6 +40,19 @@ test('nodes and their services become zone entries; a duplicate name goes to the
   const query = packet.encode({ type: 'query', id: 1, flags: packet.RECURSION_DESIRED, questions: [{ type: 'A', name: 'home.demo.internal' }] });
   const answer = packet.decode(Buffer.from(resolve(new Uint8Array(query), index, { transport: 'udp', maxAnswers: 8 }).response!));
   assert.equal(answer.answers!.map((a) => ('data' in a ? a.data : null)), ['100.64.0.2'], 'the node admitted first answers for the name');
+});
+
+test('a name a member may not give (a host off its routed LANs) is left out, and status lists it with the reason', () => {
+  const self = node('aa', 'hub', 1, 1);
+  const foreign = { name: 'nas', port: 445, proto: 'tcp' as const, type: '', host: '198.18.9.9', at: { refused: 'host 198.18.9.9 is on no LAN its node advertises' } };
+  const nm: Netmap = { self, peers: [], e2ePeers: [], relayedHosts: [], routes: [], refused: [], nodes: [self, node('bb', 'home', 2, 2, [foreign])] };
+  const logged: string[] = [];
+  const log = { limited: (_k: string, _l: string, m: string) => logged.push(m) } as unknown as Logger;
+  const dns = new MeshDns({ clock: { nowMs: () => 0 } } as unknown as Platform, log, net, nm);
+  assert.equal(dns.leftOut, [{ name: 'nas@home', reason: 'host 198.18.9.9 is on no LAN its node advertises' }]);
+  assert.ok(logged.some((m) => m.includes('nas@home')), 'and logged');
+  dns.update({ ...nm, nodes: [self] });
+  assert.equal(dns.leftOut, [], 'a later netmap without it clears the list');
 });
 
 test.run();

@@ -97,6 +97,12 @@ export function prefix4Size(p: Prefix4): number {
   return 2 ** (32 - p.len);
 }
 
+/** A global unicast IPv6 address (2000::/3): reached as it is, with no NAT on the way. */
+export function isGlobalIPv6(s: string): boolean {
+  const b = parseIPv6(s);
+  return b !== null && (b[0]! & 0xe0) === 0x20;
+}
+
 export function isValidIPv4Or6(s: string): boolean {
   return parseIPv4(s) !== null || parseIPv6(s) !== null;
 }

@@ -17,6 +17,7 @@ import type { Endpoint, NodeRecord, Service } from './record.ts';
 import { decidePrefixes, type MappedSubnet, type RefusedPrefix } from './prefixes.ts';
 import { ownClients } from './clients.ts';
 import { lanHostAddress, type LanHostAddress } from './lan-hosts.ts';
+import { globalV6 } from './punch.ts';
 
 export const PERSISTENT_KEEPALIVE_SEC = 25;
 
@@ -87,23 +88,30 @@ function publicHost(r: NodeRecord): string | null {
   return r.endpoints.find((e) => e.kind === 'public')?.host ?? null;
 }
 
+/** Its first IPv4 address on an interface (behind NAT: an address of its home's LAN). */
+const lan4 = (r: NodeRecord) => r.endpoints.find((e) => e.kind === 'lan' && parseIPv4(e.host) !== null);
+
 /** Whether both advertise the same public address with a LAN endpoint each: two nodes behind one router (a port it maps counts). */
 function behindOneRouter(me: NodeRecord, them: NodeRecord): boolean {
   const outside = (r: NodeRecord) => r.endpoints.filter((e) => e.kind !== 'lan').map((e) => e.host);
   const mine = outside(me);
-  return me.endpoints.some((e) => e.kind === 'lan') && outside(them).some((h) => mine.includes(h));
+  return lan4(me) !== undefined && outside(them).some((h) => mine.includes(h));
 }
 
 /**
  * The endpoint to dial for `them`, or null when they must dial us (or punch).
  * Behind the same router its LAN endpoint comes first, even before a
  * configured one: a router need not loop its own public address back.
+ * Then a configured endpoint; then, when both have global IPv6 addresses,
+ * its own (both sides dial: no punch).
  */
 export function dialEndpoint(me: NodeRecord, them: NodeRecord): Endpoint | null {
-  const lan = them.endpoints.find((e) => e.kind === 'lan');
+  const lan = lan4(them);
   if (lan && behindOneRouter(me, them)) return lan;
   const configured = them.endpoints.find((e) => e.kind === 'configured');
   if (configured) return configured;
+  const v6 = globalV6(them);
+  if (v6 && globalV6(me)) return v6;
   const mine = publicHost(me);
   if (mine !== null && mine === publicHost(them)) return lan ?? null;
   return null;

@@ -340,7 +340,8 @@ export class NodeCore {
       case 'punch':
         return this.fromPunch(this.punches.onPunch(this.punchView, fromId, { kind: 'public', host: m.host, port: m.port }, nowMs));
       case 'observed': {
-        // A member on our own LAN sees our LAN (or configured) address: a local view, not a public mapping.
+        // Over IPv6 a member sees an address of our own (no NAT); on our LAN, our LAN or configured address: a local view.
+        if (m.host.includes(':')) return [];
         const isLocal = this.lanEndpoints.some((e) => e.host === m.host) || this.configured.some((e) => e.host === m.host);
         const changed = this.observed.report(fromId, isLocal ? null : { kind: 'public', host: m.host, port: m.port }, nowMs);
         return changed ? this.resign(nowMs) : [];

@@ -28,7 +28,7 @@
 // TTL rule and tells the core when the opening is done.
 import type { NodeRecord, Endpoint } from './record.ts';
 import { encodeControl } from './gossip.ts';
-import { formatIPv4 } from './ip.ts';
+import { formatIPv4, isGlobalIPv6 } from './ip.ts';
 
 /** Give a punch this long to produce a live session before returning to the relay. */
 export const PUNCH_TIMEOUT_MS = 20_000;
@@ -81,6 +81,15 @@ export function publicEndpoint(r: NodeRecord): Endpoint | null {
   return r.endpoints.find((e) => e.kind === 'public') ?? null;
 }
 
+/**
+ * The member's first global IPv6 address on an interface. Two members that
+ * both have one dial each other there: no NAT in between, and each side's
+ * own initiation opens its stateful firewall for the other's.
+ */
+export function globalV6(r: NodeRecord): Endpoint | null {
+  return r.endpoints.find((e) => e.kind === 'lan' && isGlobalIPv6(e.host)) ?? null;
+}
+
 /** Whether the member has a configured endpoint: others dial it, no punch needed. */
 export const configured = (r: NodeRecord) => r.endpoints.some((e) => e.kind === 'configured');
 
@@ -91,7 +100,7 @@ export const configured = (r: NodeRecord) => r.endpoints.some((e) => e.kind === 
 export function needsPunch(me: NodeRecord, them: NodeRecord): boolean {
   const a = publicEndpoint(me);
   const b = publicEndpoint(them);
-  if (!a || !b || a.host === b.host) return false;
+  if (!a || !b || a.host === b.host || (globalV6(me) && globalV6(them))) return false;
   return !configured(me) && !configured(them);
 }
 

@@ -2,7 +2,7 @@
 // map, from what this node knows (both records' endpoints, the punch state
 // toward it, whether WireGuard ever completed a handshake with it). A best
 // reading of the evidence, said as such; no probe of its own.
-import { PUNCH_BACKOFF_MS, configured, isOpener, publicEndpoint, needsPunch, type PunchState } from './punch.ts';
+import { PUNCH_BACKOFF_MS, configured, globalV6, isOpener, publicEndpoint, needsPunch, type PunchState } from './punch.ts';
 import type { NodeRecord } from './record.ts';
 
 export interface WhyInput {
@@ -19,6 +19,11 @@ export function whyNotDirect(w: WhyInput): string | null {
   if (w.path === 'direct') return null;
   const { me, them } = w;
   if (!them.endpoints.length) return 'no endpoint known for it (its record has none)';
+  if (globalV6(me) && globalV6(them) && !configured(me) && !configured(them)) {
+    return w.handshakeAgoMs === null
+      ? 'both have global IPv6 addresses, but no WireGuard handshake came through over IPv6 (a firewall on the way drops it?)'
+      : 'a direct session over IPv6 exists, but measured slower than the relay (it is re-measured)';
+  }
   if (configured(them) || configured(me)) {
     return w.handshakeAgoMs === null
       ? 'one side has a configured endpoint, but no WireGuard handshake came through (UDP blocked on the way?)'

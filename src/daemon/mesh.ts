@@ -16,7 +16,7 @@ import type { Endpoint, Service } from '../core/record.ts';
 import type { Netmap, WgPeer } from '../core/netmap.ts';
 import { WgApplier, e2eIfname, E2E_MTU, type InterfaceSpec } from '../wg/apply.ts';
 import { MeshRoutes } from './routes.ts';
-import { configuredEndpoints } from './endpoints.ts';
+import { configuredEndpoints, lanEndpoints } from './endpoints.ts';
 import { E2eNudger } from './e2e-nudge.ts';
 import { loadRecords, saveRecords, type Membership } from './state.ts';
 import type { StateStore } from './store.ts';
@@ -200,17 +200,12 @@ export class Mesh {
   /** Re-reads our addresses now (the WAN changed). */
   refreshEndpoints(): Promise<void> { return this.scanLan(); }
 
-  /** Our global IPv4 addresses (not the overlay) as LAN endpoints; all our addresses as the connected networks no member may take. */
+  /** Our addresses (not the overlay) as LAN endpoints (endpoints.ts); all of them as the connected networks no member may take. */
   private async scanLan(): Promise<void> {
     const r = await this.p.proc.run(['ip', '-o', 'addr', 'show']);
     if (r.code !== 0) { this.log.limited('addr-show', 'warn', `cannot list addresses: ${r.stderr.trim()}`); return; }
-    const eps: Endpoint[] = [];
-    for (const line of r.stdout.split('\n')) {
-      const m = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\/.* scope global/.exec(line);
-      if (m && m[1] !== this.spec.ifname && m[1] !== this.e2eSpec.ifname && !m[1]!.startsWith('kith')) eps.push({ kind: 'lan', host: m[2]!, port: this.opts.listenPort });
-    }
-    const now = this.p.clock.nowMs();
-    this.dispatch([...this.core.setConnected(this.routes.hostAddresses(r.stdout)), ...this.core.setLocalEndpoints(eps.slice(0, 4), now)]);
+    const eps = lanEndpoints(r.stdout, this.opts.listenPort, (i) => i === this.spec.ifname || i === this.e2eSpec.ifname || i.startsWith('kith'));
+    this.dispatch([...this.core.setConnected(this.routes.hostAddresses(r.stdout)), ...this.core.setLocalEndpoints(eps, this.p.clock.nowMs())]);
   }
 
   private async tick(): Promise<void> {

@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { edgeWeight, mutualEdges, shortestPaths, type GraphNode, type Route } from '../../src/core/paths.ts';
 import { computeNetmap, dialEndpoint, type Netmap } from '../../src/core/netmap.ts';
+import { needsPunch } from '../../src/core/punch.ts';
 import { encodeRecord, type Endpoint, type NodeRecord } from '../../src/core/record.ts';
 import { formatIPv4 } from '../../src/core/ip.ts';
 import { e2ePort, ipv6ForIPv4, transportForIPv4 } from '../../src/core/network.ts';
@@ -488,6 +489,26 @@ test('dialling: behind one router the LAN endpoint comes first, even before a co
   // A public node (its LAN endpoint is its public address) is dialled at its configured endpoint.
   const hub = rec(ep('configured', '192.0.2.1'), ep('lan', '192.0.2.1'));
   assert.equal(dialEndpoint(a, hub), ep('configured', '192.0.2.1'));
+});
+
+test('dialling: two members with global IPv6 addresses dial each other there, with no punch; an IPv6 LAN address is no IPv4 LAN address', () => {
+  const rec = (...endpoints: Endpoint[]) => ({ endpoints }) as unknown as NodeRecord;
+  const ep = (kind: Endpoint['kind'], host: string, port = 51820): Endpoint => ({ kind, host, port });
+  const a = rec(ep('public', '198.51.100.1', 3333), ep('lan', '198.18.1.2'), ep('lan', '2001:db8:1::2'));
+  const b = rec(ep('public', '203.0.113.1', 4444), ep('lan', '198.18.2.2'), ep('lan', '2001:db8:2::2'));
+  assert.equal(dialEndpoint(a, b), ep('lan', '2001:db8:2::2'));
+  assert.equal(dialEndpoint(b, a), ep('lan', '2001:db8:1::2'));
+  assert.not.ok(needsPunch(a, b) || needsPunch(b, a), 'no punch between them');
+  // One side without IPv6 (or with only a ULA, which is not global): the IPv4 punch as before.
+  const v4only = rec(ep('public', '203.0.113.1', 4444), ep('lan', '198.18.2.2'), ep('lan', 'fd00:2::2'));
+  assert.is(dialEndpoint(a, v4only), null);
+  assert.is(dialEndpoint(v4only, a), null);
+  assert.ok(needsPunch(a, v4only));
+  // A configured endpoint still comes first; behind one router the IPv4 LAN address, never the IPv6 one in its place.
+  const hub = rec(ep('configured', '192.0.2.1'), ep('lan', '2001:db8:9::1'));
+  assert.equal(dialEndpoint(a, hub), ep('configured', '192.0.2.1'));
+  const sameRouter = rec(ep('public', '198.51.100.1', 5555), ep('lan', '2001:db8:1::3'), ep('lan', '198.18.1.3'));
+  assert.equal(dialEndpoint(a, sameRouter), ep('lan', '198.18.1.3'));
 });
 
 test.run();

@@ -30,6 +30,8 @@ test('direct: no reason; each situation its own line', () => {
   const st = { phase: 'idle' as const, opener: true, endpoint: pub('203.0.113.1'), startedMs: T0, sinceMs: T0, failures: 2, lastAttemptMs: T0 + 5000, signalledMs: 0, ruleUp: false };
   assert.match(whyNotDirect(base({ punch: st }))!, /2 hole punches failed .*next try in \d+ s/);
   assert.match(whyNotDirect(base({ punch: { ...st, phase: 'open' } }))!, /hole punch in progress \(attempt 3\)/);
+  const v6 = (m: typeof a, host: string, v4: string) => rec(m, [pub(v4), { kind: 'lan', host, port: 51820 }]);
+  assert.match(whyNotDirect(base({ me: v6(a, '2001:db8:1::2', '198.51.100.1'), them: v6(b, '2001:db8:2::2', '203.0.113.1') }))!, /global IPv6 addresses, but no WireGuard handshake/);
   const none = whyNotDirect(base({}))!;
   assert.match(none, a.id < b.id ? /has not started yet/ : /waiting for it to start/);
   for (const line of [none]) assert.not.ok(line.includes('\n'));

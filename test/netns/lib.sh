@@ -108,6 +108,33 @@ kt_topology() {
   for l in e-hub e-nat1 e-nat2; do kt_exec inet tc qdisc add dev $l root netem delay "${KT_DELAY_MS}ms" 2>/dev/null || true; done
 }
 
+# IPv6 on the simulated internet of kt_topology (2001:db8::/32, the
+# documentation prefix): each router a /64 towards the core and a /64 for its
+# home (home1 2001:db8:1::2, home2 2001:db8:2::2), behind a stateful firewall
+# as home routers ship (established and related in, nothing new from outside).
+kt_dual_stack() {
+  kt_exec inet sysctl -qw net.ipv6.conf.all.forwarding=1
+  for i in 1 2; do
+    kt_exec inet ip -6 addr add "2001:db8:10$i::fe/64" dev "e-nat$i" nodad
+    kt_exec nat$i ip -6 addr add "2001:db8:10$i::1/64" dev wan nodad
+    kt_exec inet ip -6 route add "2001:db8:$i::/64" via "2001:db8:10$i::1"
+    kt_exec nat$i sysctl -qw net.ipv6.conf.all.forwarding=1
+    kt_exec nat$i ip -6 addr add "2001:db8:$i::1/64" dev br0 nodad
+    kt_exec nat$i ip -6 route add default via "2001:db8:10$i::fe"
+    kt_exec home$i ip -6 addr add "2001:db8:$i::2/64" dev lan nodad
+    kt_exec home$i ip -6 route add default via "2001:db8:$i::1"
+    kt_exec nat$i nft -f - <<NFT
+table ip6 homefw {
+  chain forward { type filter hook forward priority filter; policy accept;
+    ct state established,related accept
+    iifname "wan" icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem } accept
+    iifname "wan" drop
+  }
+}
+NFT
+  done
+}
+
 kt_start_node() { # kt_start_node <name> [extra kithd args]
   local n=$1; shift
   mkdir -p "$KT_TMP/$n"

@@ -19,7 +19,7 @@ APT_LUCI := chromium
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench deps-luci demo test test-luci pot test-repeat unit netns qjs sizes sim bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss bench-exit typecheck ipk image deb package-test clean
+.PHONY: all build deps deps-bench deps-luci demo test test-luci pot test-repeat unit netns qjs sizes sim bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss bench-exit bench-relay-failover typecheck ipk image deb package-test clean
 
 all: build
 
@@ -88,7 +88,7 @@ test-luci: deps-luci build
 test: deps deps-luci build typecheck unit netns test-luci sizes
 	@echo "make test: txiki.js $(if $(TJS),$(TJS),SKIPPED (no tjs: set TJS or put ../shared/router beside the project)); ubusd $(if $(UBUSD),$(UBUSD),SKIPPED (no ubusd: set UBUSD)); firewall4 $(if $(FW4_NETNS_CHECK),$(FW4_NETNS_CHECK),SKIPPED (no fw4-netns-check: set FW4_NETNS_CHECK))"
 
-bench: bench-mesh bench-punch bench-dns bench-tinc bench-relay bench-attack bench-crypto bench-rss
+bench: bench-mesh bench-punch bench-dns bench-tinc bench-relay bench-relay-failover bench-attack bench-crypto bench-rss
 
 bench-mesh: deps build
 	bash bench/mesh.sh
@@ -113,6 +113,10 @@ bench-crypto: deps
 # kithd's resident memory with 3 and 100 member records, where it goes, and the router bundle's size.
 bench-rss: deps build
 	bash bench/rss.sh
+
+# Relay failover: the relay carrying a relayed pair loses its link; the outage until both ends are on the other (median of 5).
+bench-relay-failover: deps build
+	bash bench/relay-failover.sh
 
 # Exit failover: a user's donor dies; time until its LAN client is through the other donor (median of 10).
 bench-exit: deps build

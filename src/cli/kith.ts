@@ -89,6 +89,7 @@ const COMMANDS: Record<string, Command> = {
       const dropped = Object.entries(s.dropped ?? {}).filter(([, v]) => v > 0);
       if (dropped.length) c.out(`dropped  ${dropped.map(([k, v]) => `${k} ${v}`).join(', ')}`);
       for (const r of s.routes?.refused ?? []) c.out(`refused  ${r.node} ${r.prefix}: ${r.reason}`);
+      if (s.deadRelays?.length) c.out(`relays   not answering: ${s.deadRelays.join(', ')} (paths go around them)`);
       for (const n of s.dns?.leftOut ?? []) c.out(`dns      left out ${n.name}: ${n.reason}`);
       for (const f of s.routes?.failed ?? []) c.out(`failed   route ${f.prefix}: ${f.error}`);
       for (const e of s.routes?.ruleErrors ?? []) c.out(`rules    ${e}`);
@@ -233,6 +234,7 @@ interface Status {
   node: { name: string; ipv4: string; ipv6: string; admin: boolean; ifname: string; backend: string } | null;
   network: { name: string; zone: string; ipv4Pool: string; ula48: string } | null;
   dns?: { leftOut?: { name: string; reason: string }[] };
+  deadRelays?: string[];
   portmap?: { state: string; protocol?: string | null; external?: string | null; expiresInSec?: number | null; reason: string | null };
 }
 

@@ -46,6 +46,8 @@ export interface NetNode {
   path: 'self' | 'direct' | 'relayed' | 'unreachable';
   /** Next hop's name when relayed. */
   via: string | null;
+  /** Next hop's id when relayed (relay-health.ts watches it). */
+  viaId?: string;
 }
 
 export interface WgPeer {
@@ -205,7 +207,7 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
       const dev = path === 'direct' ? 'kith' as const : 'e2e' as const;
       subnetRoutes.push(...subnets.map((prefix) => ({ prefix, node: r.id, dev })));
     }
-    nodes.push({ ...n, path, via: path === 'relayed' && hop ? hop.chain[0]!.name : null });
+    nodes.push({ ...n, path, via: path === 'relayed' && hop ? hop.chain[0]!.name : null, ...(path === 'relayed' && hop ? { viaId: hop.id } : {}) });
   }
   const byKey = (a: WgPeer, b: WgPeer) => (a.publicKey < b.publicKey ? -1 : 1);
   const peers = [...peerOf.values()].sort(byKey);

@@ -5,6 +5,16 @@ import type { Cert } from './cert.ts';
 import type { Endpoint, Service } from './record.ts';
 import type { SignedNetwork } from './network.ts';
 
+export const GOSSIP_INTERVAL_MS = 2000;
+/** Control datagrams per member: a gossip round with a full mesh stays far below it. */
+export const CONTROL_RATE_LIMIT = { ratePerSec: 100, burst: 300, maxEntries: 1024, slip: 0 };
+export const PING_INTERVAL_MS = 5000;
+export const OBSERVE_REPORT_INTERVAL_MS = 30000;
+/** A public mapping no member has confirmed for this long gives way to a LAN member's local view. */
+export const OBSERVED_STALE_MS = 4 * OBSERVE_REPORT_INTERVAL_MS;
+/** A WireGuard session counts as a live link while its last handshake is this recent. */
+export const LINK_ALIVE_MS = 180_000;
+
 export type Action =
   | { type: 'send'; to: string; bytes: Uint8Array }
   /** Open our NAT toward a member behind NAT: install the TTL rule for initiations to host:port, then call punchOpened. */

@@ -21,6 +21,7 @@ import { formatIPv4 } from './ip.ts';
 import type { SignedNetwork } from './network.ts';
 import { publishedRtt } from './paths.ts';
 import { ObservedVotes } from './observed.ts';
+import { RelayHealth } from './relay-health.ts';
 import { Punches, type PunchAction, type PunchState, type PunchView } from './punch.ts';
 import { RecordStore, RESIGN_INTERVAL_MS } from './store.ts';
 import { Renewals } from './renew.ts';
@@ -33,15 +34,8 @@ import { Exits, withExit, type ExitOfferView } from './exits.ts';
 export type { DropCounters } from './verify.ts';
 export { MAX_RECORDS } from './store.ts';
 
-export const GOSSIP_INTERVAL_MS = 2000;
-/** Control datagrams per member: a gossip round with a full mesh stays far below it. */
-export const CONTROL_RATE_LIMIT = { ratePerSec: 100, burst: 300, maxEntries: 1024, slip: 0 };
-export const PING_INTERVAL_MS = 5000;
-export const OBSERVE_REPORT_INTERVAL_MS = 30000;
-/** A public mapping no member has confirmed for this long gives way to a LAN member's local view. */
-export const OBSERVED_STALE_MS = 4 * OBSERVE_REPORT_INTERVAL_MS;
-/** A WireGuard session counts as a live link while its last handshake is this recent. */
-export const LINK_ALIVE_MS = 180_000;
+import { GOSSIP_INTERVAL_MS, CONTROL_RATE_LIMIT, PING_INTERVAL_MS, OBSERVE_REPORT_INTERVAL_MS, OBSERVED_STALE_MS, LINK_ALIVE_MS } from './node-types.ts';
+export { GOSSIP_INTERVAL_MS, CONTROL_RATE_LIMIT, PING_INTERVAL_MS, OBSERVE_REPORT_INTERVAL_MS, OBSERVED_STALE_MS, LINK_ALIVE_MS } from './node-types.ts';
 
 export type { Action, WgObservation, NodeCoreOptions } from './node-types.ts';
 
@@ -83,6 +77,7 @@ export class NodeCore {
   get dropped(): DropCounters { return this.verifier.dropped; }
   /** This node's exit: its choice and the donors' health (exits.ts). */
   readonly exits: Exits;
+  readonly relayHealth = new RelayHealth();
 
   constructor(o: NodeCoreOptions) {
     this.network = o.network;
@@ -155,7 +150,7 @@ export class NodeCore {
     const links: { peer: string; rttMs: number }[] = [];
     for (const obs of this.wg.values()) {
       const id = this.store.idByWgPub(obs.publicKey);
-      if (!id || id === this.selfId || obs.lastHandshakeMs === 0 || nowMs - obs.lastHandshakeMs > LINK_ALIVE_MS) continue;
+      if (!id || id === this.selfId || obs.lastHandshakeMs === 0 || nowMs - obs.lastHandshakeMs > LINK_ALIVE_MS || this.relayHealth.dead(id)) continue;
       // Until a ping has measured it, a new link counts as fast: a fresh direct path beats a relay.
       const rtt = this.rtts.get(id) ?? 0;
       links.push({ peer: id, rttMs: publishedRtt(this.body.links.find((l) => l.peer === id)?.rttMs, rtt) });
@@ -212,12 +207,15 @@ export class NodeCore {
 
   exitOffers(nowMs: number): ExitOfferView[] { return this.exits.offers(this.store.values(), this.netmap(), nowMs); }
 
-  /** Exit health pings and choice (the daemon calls it more often than tick: failover within seconds). */
-  exitTick(nowMs: number): Action[] {
-    const r = this.exits.tick(this.exitOffers(nowMs), (id) => { const c = this.store.get(id)?.chain[0]; return c && formatIPv4(c.ipv4); }, nowMs);
-    const out: Action[] = r.pings.map((p) => ({ type: 'send', to: p.to, bytes: encodeControl({ type: 'ping', nonce: p.nonce, sentMs: nowMs }) }));
+  /** Health pings, more often than tick (failover in seconds): exit donors (exits.ts) and our relays (relay-health.ts). */
+  healthTick(nowMs: number): Action[] {
+    const ipv4 = (id: string) => { const c = this.store.get(id)?.chain[0]; return c && formatIPv4(c.ipv4); };
+    const r = this.exits.tick(this.exitOffers(nowMs), ipv4, nowMs);
+    const h = this.relayHealth.tick(this.netmap().nodes.flatMap((n) => (n.viaId ? [n.viaId] : [])), nowMs);
+    const out: Action[] = [...r.pings, ...h.pings.map((p) => ({ to: ipv4(p.id), nonce: p.nonce }))]
+      .flatMap((p) => (p.to ? [{ type: 'send' as const, to: p.to, bytes: encodeControl({ type: 'ping', nonce: p.nonce, sentMs: nowMs }) }] : []));
     if (r.changed) { this.cachedNetmap = null; out.push({ type: 'netmap' }); }
-    return out;
+    return h.changed ? [...out, ...this.resign(nowMs)] : out;
   }
 
   // ---- records ----
@@ -335,7 +333,7 @@ export class NodeCore {
         return [reply({ type: 'pong', nonce: m.nonce, sentMs: m.sentMs })];
       case 'pong':
         // A new RTT is published by the next tick's resign: one record for a whole ping round, not one per pong.
-        if (!this.exits.pong(m.nonce, fromId, nowMs)) this.rtts.pong(m.nonce, fromId, (id) => this.isDirect(id), nowMs);
+        if (!this.exits.pong(m.nonce, fromId, nowMs) && !this.relayHealth.pong(m.nonce, fromId, nowMs)) this.rtts.pong(m.nonce, fromId, (id) => this.isDirect(id), nowMs);
         return [];
       case 'punch':
         return this.fromPunch(this.punches.onPunch(this.punchView, fromId, { kind: 'public', host: m.host, port: m.port }, nowMs));

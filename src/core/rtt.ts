@@ -48,7 +48,9 @@ export class LinkRtts {
 
   /** Records a ping to member `id` sent now; returns its nonce. */
   ping(id: string, direct: boolean, nowMs: number): number {
-    const nonce = this.nonce++ >>> 0;
+    // Below the relay and exit bits (relay-health.ts, exits.ts), so each pong finds its tracker.
+    const nonce = this.nonce;
+    this.nonce = this.nonce >= 0x3fffffff ? 1 : this.nonce + 1;
     this.pings.set(nonce, { id, sentMs: nowMs, direct });
     return nonce;
   }

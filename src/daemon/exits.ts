@@ -63,12 +63,21 @@ export class ExitRuntime {
     const now = this.p.clock.nowMs();
     this.cfg = c;
     this.host.core.exits.use = coreUse(c.use);
-    this.host.dispatch([...this.host.core.setExitOffer(c.offerMbit, now), ...this.host.core.exitTick(now), { type: 'netmap' }]);
+    this.host.dispatch([...this.host.core.setExitOffer(c.offerMbit, now), ...this.host.core.healthTick(now), { type: 'netmap' }]);
   }
 
+  /** The core's health tick (exit donors and relay hops), every EXIT_TICK_MS; a relay found dead or back is logged. */
   start(): void {
+    let dead = new Set<string>();
+    const name = (id: string) => this.host.core.nodeById(id)?.chain[0]?.name ?? id;
     this.timer = this.p.clock.every(EXIT_TICK_MS, () => {
-      try { this.host.dispatch(this.host.core.exitTick(this.p.clock.nowMs())); } catch (e) { this.log.limited('exit-tick', 'error', `exit tick: ${(e as Error).message}`); }
+      try {
+        this.host.dispatch(this.host.core.healthTick(this.p.clock.nowMs()));
+        const now = new Set(this.host.core.relayHealth.deadHops);
+        for (const id of now) if (!dead.has(id)) this.log.warn(`path: relay ${name(id)} is not answering: paths move around it`);
+        for (const id of dead) if (!now.has(id)) this.log.info(`path: relay ${name(id)} answers again`);
+        dead = now;
+      } catch (e) { this.log.limited('health-tick', 'error', `health tick: ${(e as Error).message}`); }
     });
   }
 

@@ -37,6 +37,8 @@ export function statusOf(d: Kithd) {
     revocations: mesh.core.revocations.size,
     revoked: mesh.core.revocations.covers(mesh.core.certChain),
     reachable: nm.nodes.filter((n) => n.path === 'direct' || n.path === 'relayed').length,
+    /** Relays our relayed paths went through that stopped answering (core/relay-health.ts): their links are out of our record. */
+    deadRelays: mesh.core.relayHealth.deadHops.map((id) => mesh.core.nodeById(id)?.chain[0]?.name ?? id),
     dropped: { ...mesh.core.dropped, oversize: mesh.core.dropped.oversize + mesh.ctrlOversize, rateLimited: mesh.core.dropped.rateLimited + mesh.ctrlQueue.dropped },
     routes: mesh.routes.view(nm),
     exit: mesh.exits.view(nm),

@@ -135,6 +135,30 @@ NFT
   done
 }
 
+# A second public node "hub2" at 192.0.2.2 beside the hub on the simulated
+# internet of kt_topology (inet answers ARP for the /32 it routes to it), for
+# tests that need two relays. kithd on it gets its configured endpoint from
+# $KT_TMP/hub2.uci: kt_start_node hub2 --config "$KT_TMP/hub2.uci".
+kt_second_relay() {
+  kt_addns hub2
+  kt_link inet e-hub2 "" hub2 wan 192.0.2.2/24
+  kt_exec inet ip route add 192.0.2.2/32 dev e-hub2
+  local l; for l in e-hub e-hub2; do kt_exec inet sysctl -qw net.ipv4.conf.$l.proxy_arp=1; done
+  kt_exec hub2 ip route add default via 192.0.2.254
+  kt_exec inet tc qdisc add dev e-hub2 root netem delay "${KT_DELAY_MS}ms" 2>/dev/null || true
+  printf "config kith 'main'\n\tlist endpoint '192.0.2.2:51820'\n" >"$KT_TMP/hub2.uci"
+}
+
+# The longest run of lost replies in a `ping -i <interval>` output of <count>
+# pings, in ms: the outage a failover caused.
+kt_longest_gap_ms() { # kt_longest_gap_ms <file> <count> <interval-ms>
+  local s run=0 worst=0
+  for s in $(seq 1 "$2"); do
+    if grep -q "icmp_seq=$s " "$1"; then run=0; else run=$((run + 1)); [ "$run" -gt "$worst" ] && worst=$run; fi
+  done
+  echo $((worst * $3))
+}
+
 kt_start_node() { # kt_start_node <name> [extra kithd args]
   local n=$1; shift
   mkdir -p "$KT_TMP/$n"

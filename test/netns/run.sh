@@ -16,7 +16,7 @@ for rt in ${KT_RUNTIMES:-node txiki}; do
   if [ "$rt" = txiki ] && [ -z "$TJS" ]; then SKIPPED="txiki.js run skipped: no tjs binary (set TJS=/path/to/tjs)"; continue; fi
   runtimes+=("$rt")
 done
-if [ $# -gt 0 ]; then tests=("$@"); else tests=(mesh lan-dns symmetric cgnat portmap ipv6 routes revoke clients exits mapped deb); fi
+if [ $# -gt 0 ]; then tests=("$@"); else tests=(mesh lan-dns symmetric cgnat portmap ipv6 relay-failover routes revoke clients exits mapped deb); fi
 for t in "${tests[@]}"; do [ -f "$here/$t.sh" ] || { echo "netns: no test $t.sh"; exit 2; }; done
 base=$(( ($$ % 900) * 10 ))
 export KT_TMP_PREFIX=/tmp/kith-netns-run$$  # this run's temporary directories, to check that none is left

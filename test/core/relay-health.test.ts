@@ -1,0 +1,120 @@
+// Relay failover (src/core/relay-health.ts): a relay that dies is found by
+// its missing pongs within RELAY_DEAD_MS, its links leave the records of the
+// members that relayed through it, and both ends of every relayed pair move
+// to the same other relay: in the simulator, with the relay's WireGuard
+// sessions still looking fresh (as they do for minutes after a far end dies).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RelayHealth, RELAY_DEAD_MS, RELAY_NONCE_BIT, RELAY_PING_INTERVAL_MS, MAX_RELAY_HOPS, RELAY_FORGET_MS } from '../../src/core/relay-health.ts';
+import { EXIT_NONCE_BIT } from '../../src/core/exits.ts';
+import { MeshSim, SIM_TICK_MS, type SimNode } from '../support/sim.ts';
+import { seededBytes } from '../support/rand.ts';
+import { foundMesh } from '../support/mesh.ts';
+
+const T0 = 1_700_000_000_000;
+
+test('RelayHealth: pings its relays, calls one dead after RELAY_DEAD_MS without a pong, and alive again at its next pong', () => {
+  const h = new RelayHealth();
+  let t = T0;
+  const first = h.tick(['r1'], t);
+  assert.is(first.pings.length, 1);
+  assert.ok((first.pings[0]!.nonce & RELAY_NONCE_BIT) !== 0 && (first.pings[0]!.nonce & EXIT_NONCE_BIT) === 0);
+  assert.not.ok(first.changed);
+  // Answered pings keep it alive.
+  for (let i = 0; i < 20; i++) {
+    t += RELAY_PING_INTERVAL_MS;
+    const r = h.tick(['r1'], t);
+    for (const p of r.pings) assert.ok(h.pong(p.nonce, 'r1', t + 5));
+    assert.not.ok(r.changed);
+  }
+  assert.not.ok(h.dead('r1'));
+  // Silence: dead once RELAY_DEAD_MS has passed, not before.
+  const lastPong = t + 5;
+  let diedAt = 0;
+  for (let i = 0; i < 20 && !diedAt; i++) {
+    t += RELAY_PING_INTERVAL_MS;
+    if (h.tick(['r1'], t).changed) diedAt = t;
+  }
+  assert.ok(diedAt - lastPong > RELAY_DEAD_MS && diedAt - lastPong <= RELAY_DEAD_MS + RELAY_PING_INTERVAL_MS, `died ${diedAt - lastPong} ms after its last pong`);
+  assert.ok(h.dead('r1'));
+  assert.equal(h.deadHops, ['r1']);
+  // No longer a relay of ours (paths moved away), it is still pinged, and its answer brings it back.
+  t += RELAY_PING_INTERVAL_MS;
+  const still = h.tick([], t);
+  assert.is(still.pings.length, 1, 'a dead hop is pinged on');
+  assert.ok(h.pong(still.pings[0]!.nonce, 'r1', t + 5));
+  assert.not.ok(h.dead('r1'));
+  assert.ok(h.tick([], t + RELAY_PING_INTERVAL_MS).changed, 'coming back is a change');
+  // Alive, answered lately and not a relay of ours: forgotten.
+  assert.is(h.tick([], t + 2 * RELAY_PING_INTERVAL_MS).pings.length, 0);
+  // A relay that stops being one while its pongs are late is watched until that is decided.
+  const g = new RelayHealth();
+  g.tick(['r2'], T0);
+  assert.is(g.tick([], T0 + 3 * RELAY_PING_INTERVAL_MS).pings.length, 1, 'unanswered: still pinged');
+  assert.ok(g.tick([], T0 + RELAY_DEAD_MS + RELAY_PING_INTERVAL_MS).changed && g.dead('r2'), 'and found dead');
+});
+
+test('RelayHealth: other pings\' pongs, pongs from the wrong member and unknown nonces change nothing; hops are bounded and dead ones forgotten', () => {
+  const h = new RelayHealth();
+  const r = h.tick(['r1'], T0);
+  assert.not.ok(h.pong(5, 'r1', T0), 'an RTT nonce is not ours');
+  assert.not.ok(h.pong((EXIT_NONCE_BIT | 5) >>> 0, 'r1', T0), 'an exit nonce is not ours');
+  assert.ok(h.pong(r.pings[0]!.nonce, 'mallory', T0 + 1), 'consumed, but from the wrong member');
+  assert.ok(h.pong((RELAY_NONCE_BIT | 12345) >>> 0, 'r1', T0 + 1), 'consumed: never sent');
+  assert.ok(h.tick(['r1'], T0 + RELAY_DEAD_MS + 1).changed && h.dead('r1'), 'neither counted as an answer');
+  const many = Array.from({ length: 40 }, (_, i) => `r${i}`);
+  assert.is(h.tick(many, T0 + RELAY_DEAD_MS + RELAY_PING_INTERVAL_MS + 1).pings.length, MAX_RELAY_HOPS);
+  const later = T0 + RELAY_DEAD_MS + RELAY_FORGET_MS + 10_000;
+  h.tick([], later);
+  assert.not.ok(h.dead('r1'), 'a dead hop is forgotten after RELAY_FORGET_MS');
+});
+
+/** Two relays (r1 founds), homes a and b linked to both and not to each other. */
+function twoRelays(): { sim: MeshSim; r1: SimNode; r2: SimNode; a: SimNode; b: SimNode } {
+  const rnd = seededBytes(41);
+  const sim = new MeshSim(foundMesh(rnd, { name: 'relays', nowMs: T0 }), rnd, T0);
+  const r1 = sim.addFounder();
+  const r2 = sim.join(r1, 'r2', { linkAdmitter: true });
+  const a = sim.join(r1, 'a', { relay: false, linkAdmitter: true });
+  const b = sim.join(r1, 'b', { relay: false, linkAdmitter: true });
+  for (const h of [a, b]) sim.link(h, r2);
+  return { sim, r1, r2, a, b };
+}
+
+const viaOf = (from: SimNode, to: SimNode) => from.core.netmap().nodes.find((n) => n.id === to.member.id)?.viaId;
+
+/** Advances in the daemon's health-tick steps (EXIT_TICK_MS, 250 ms), ticking health on every node. */
+function stepHealth(sim: MeshSim, ms: number): void {
+  for (let t = 0; t < ms; t += RELAY_PING_INTERVAL_MS) {
+    sim.step(RELAY_PING_INTERVAL_MS);
+    for (const n of sim.nodes.values()) sim.dispatch(n, n.core.healthTick(sim.nowMs));
+  }
+}
+
+test('a relay dies: both ends of the relayed pair move to the other relay, within RELAY_DEAD_MS and a few ticks', () => {
+  const { sim, r1, r2, a, b } = twoRelays();
+  assert.ok(sim.runUntilConverged(60_000) !== null, 'converged');
+  stepHealth(sim, 10 * SIM_TICK_MS);
+  const relay = viaOf(a, b);
+  assert.ok(relay === r1.member.id || relay === r2.member.id, `a reaches b through a relay (${relay})`);
+  assert.is(viaOf(b, a), relay, 'both ends agree');
+  const [dead, other] = relay === r1.member.id ? [r1, r2] : [r2, r1];
+  // The relay stops: nothing it sends or is sent arrives. Its WireGuard sessions still look fresh.
+  sim.dropIf = (from, to) => from === dead.ipv4 || to === dead.ipv4;
+  const diedMs = sim.nowMs;
+  let movedMs: number | null = null;
+  for (let i = 0; i < 60 && movedMs === null; i++) {
+    stepHealth(sim, RELAY_PING_INTERVAL_MS);
+    if (viaOf(a, b) === other.member.id && viaOf(b, a) === other.member.id) movedMs = sim.nowMs - diedMs;
+  }
+  assert.ok(movedMs !== null, `a→b via ${viaOf(a, b)}, b→a via ${viaOf(b, a)} 15 s after the relay died`);
+  assert.ok(movedMs! <= RELAY_DEAD_MS + 2 * SIM_TICK_MS, `moved after ${movedMs} ms`);
+  for (const h of [a, b]) assert.not.ok(h.core.selfRecord.links.some((l) => l.peer === dead.member.id), `${h.member.name}'s record leaves the dead relay out`);
+  // It comes back: its links return to the records (paths may move back; both ends still agree).
+  sim.dropIf = null;
+  stepHealth(sim, 5 * SIM_TICK_MS);
+  for (const h of [a, b]) assert.ok(h.core.selfRecord.links.some((l) => l.peer === dead.member.id), `${h.member.name}'s record has the relay again`);
+  assert.is(viaOf(a, b), viaOf(b, a), 'both ends agree after it came back');
+});
+
+test.run();

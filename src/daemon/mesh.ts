@@ -4,6 +4,7 @@
 // changed through the StateStore; the mesh keeps no copy of it.
 import type { Platform, UdpSocket, Timer } from '../platform/types.ts';
 import { NodeCore, type Action } from '../core/node.ts';
+import { encodeControl } from '../core/gossip.ts';
 import { signKeysFromSeed, x25519Public, type SignKeys } from '../core/crypto.ts';
 import { fromBase64, toBase64 } from '../core/bytes.ts';
 import { decodeCert, type Cert } from '../core/cert.ts';
@@ -29,10 +30,18 @@ import { NativeSelfSigner } from './selfsign.ts';
 import { saveRenewedChain } from './renewal.ts';
 import { ExitRuntime, type ExitConfig } from './exits.ts';
 import { PunchRules } from './punch-rules.ts';
+import { PathLog } from './path-log.ts';
 
 export const TICK_MS = 1000;
 export const LAN_SCAN_MS = 30_000;
 export const RECORD_SAVE_DELAY_MS = 2000;
+/**
+ * After peers change, WireGuard is read this often for this long instead of
+ * once a tick: a new session becomes a link in our record (a punched pair
+ * direct, a newcomer's endpoint observed) without waiting for ticks.
+ */
+export const QUICK_OBSERVE_EVERY_MS = 200;
+export const QUICK_OBSERVE_MS = 4000;
 export const DEFAULT_INVITE_TTL_MS = 24 * 3600_000;
 /** How long a punch opener waits for its first initiation to leave before telling the other side anyway. */
 export const PUNCH_SENT_WAIT_MS = 2000;
@@ -76,7 +85,10 @@ export class Mesh {
   private applying = false;
   private applyRun: Promise<void> = Promise.resolve();
   /** The path to each member as last applied ("direct", "relayed via X"), for logging changes. */
-  private paths = new Map<string, string>();
+  private readonly pathLog: PathLog;
+  /** Until when WireGuard is read every QUICK_OBSERVE_EVERY_MS (after peers changed), and whether such a read runs. */
+  private quickUntilMs = 0;
+  private quickRunning = false;
   private saveTimer: Timer | null = null;
   private stopped = false;
   private ready = false;
@@ -94,6 +106,7 @@ export class Mesh {
     private readonly p: Platform, private readonly log: Logger, private readonly store: StateStore,
     private readonly opts: MeshOptions, network: SignedNetwork, chain: Cert[],
   ) {
+    this.pathLog = new PathLog(log);
     this.ctrlQueue = new SignatureQueue(p.crypto, (q) => this.core.signatureChecks({ control: q.data, fromIPv4: q.from }, p.clock.nowMs()), (q) => {
       try {
         this.dispatch(this.core.handleControl(q.data, q.from, p.clock.nowMs()));
@@ -177,7 +190,13 @@ export class Mesh {
           store: this.store, core: this.core, signKeys: this.signKeys, certLifetimeMs: DEFAULT_CERT_LIFETIME_MS,
           nowMs: () => this.p.clock.nowMs(), random: (n) => this.p.random(n),
         }, frame),
-        record: (rec) => { if (this.core.acceptRecord(rec, this.p.clock.nowMs())) this.dispatch([{ type: 'netmap' }, { type: 'persist' }]); },
+        // The newcomer's first record goes to our neighbours at once: the others need not wait for a digest round to reach it.
+        record: (rec) => {
+          const now = this.p.clock.nowMs();
+          if (!this.core.acceptRecord(rec, now)) return;
+          const bytes = encodeControl({ type: 'records', records: [rec] });
+          this.dispatch([{ type: 'netmap' }, { type: 'persist' }, ...this.core.neighbours(now).map((to): Action => ({ type: 'send', to, bytes }))]);
+        },
       });
       await jl.listen('0.0.0.0', this.opts.listenPort);
       this.joinListener = jl;
@@ -193,6 +212,11 @@ export class Mesh {
     this.exits.configure(this.opts.exit ?? { offerMbit: 0, use: null });
     this.exits.start();
     this.timers.push(this.p.clock.every(TICK_MS, () => this.tick().catch((e: Error) => this.log.limited('tick', 'error', `tick failed: ${e.message}`))));
+    this.timers.push(this.p.clock.every(QUICK_OBSERVE_EVERY_MS, () => {
+      if (this.quickRunning || this.stopped || this.p.clock.nowMs() >= this.quickUntilMs) return;
+      this.quickRunning = true;
+      this.observe().then(() => this.apply()).catch((e: Error) => this.log.limited('quick', 'error', `reading WireGuard failed: ${e.message}`)).finally(() => { this.quickRunning = false; });
+    }));
     this.timers.push(this.p.clock.every(LAN_SCAN_MS, () => this.scanLan().catch((e: Error) => this.log.limited('lan-scan', 'warn', `cannot read our addresses: ${e.message}`))));
     await this.tick();
   }
@@ -309,7 +333,8 @@ export class Mesh {
         await this.routes.apply(nm);
         await this.exits.apply(nm);
         if (peers === 1 || e2e === 1) this.log.debug(`applied WireGuard peers (${nm.peers.length} direct, ${nm.e2ePeers.length} end to end)`);
-        this.logPathChanges(nm);
+        if (peers === 1 || e2e === 1) this.quickUntilMs = this.p.clock.nowMs() + QUICK_OBSERVE_MS;
+        this.pathLog.note(nm);
         this.opts.onNetmap?.(nm);
         for (const r of [peers, e2e, hosts]) if (r instanceof Error) throw r;
       }
@@ -324,21 +349,6 @@ export class Mesh {
   }
 
   netmap(): Netmap { return this.core.netmap(); }
-
-  private logPathChanges(nm: Netmap): void {
-    const seen = new Set<string>();
-    for (const n of nm.nodes) {
-      if (n.path === 'self') continue;
-      seen.add(n.id);
-      const now = n.path === 'relayed' ? `relayed via ${n.via}` : n.path;
-      const before = this.paths.get(n.id);
-      if (before !== now) {
-        if (before !== undefined || n.path !== 'unreachable') this.log.info(`path to ${n.name}: ${before ?? 'new'} → ${now}`);
-        this.paths.set(n.id, now);
-      }
-    }
-    for (const id of this.paths.keys()) if (!seen.has(id)) this.paths.delete(id);
-  }
 
   /**
    * The opener's side of a punch (core/punch.ts): the TTL rule (punch-rules.ts),

@@ -2,12 +2,18 @@
 // owns the UDP socket and the timer that drive core/portmap-client.ts, hands
 // the mapped endpoint to the mesh (advertised as configured: members dial it
 // unsolicited), logs each change once, and deletes the mapping on stop.
+// Where the gateway answers neither NAT-PMP nor PCP, UPnP-IGD (upnp.ts) is
+// asked instead, and renewed at half its lease.
 import type { Platform, Timer, UdpSocket } from '../platform/types.ts';
 import { PortmapClient, type PortmapEvent } from '../core/portmap-client.ts';
 import { PCP_NONCE_BYTES, PORTMAP_SERVER_PORT } from '../core/portmap.ts';
 import type { Endpoint } from '../core/record.ts';
 import type { Logger } from './log.ts';
+import { UpnpClient, type UpnpMapping } from './upnp.ts';
 
+/** The UPnP lease asked for; a router that grants only permanent mappings is asked again every UPNP_RECHECK_MS. */
+export const UPNP_LEASE_SEC = 7200;
+export const UPNP_RECHECK_MS = 30 * 60_000;
 /** How long to wait before looking for a gateway again when there is no default route. */
 export const PORTMAP_NO_GATEWAY_RETRY_MS = 600_000;
 const IP_TIMEOUT_MS = 5000;
@@ -45,6 +51,11 @@ export class PortMapper {
   /** The last reason logged at info, so a gateway that never answers is logged once. */
   private logged: string | null = null;
   endpoint: Endpoint | null = null;
+  private clientAddr: string | null = null;
+  private upnp: UpnpClient | null = null;
+  private upnpMapping: (UpnpMapping & { expiresAtMs: number }) | null = null;
+  private upnpBusy = false;
+  private upnpTimer: Timer | null = null;
 
   constructor(private readonly p: Platform, private readonly log: Logger, readonly port: number, private readonly onEndpoint: (e: Endpoint | null) => void) {}
 
@@ -69,7 +80,9 @@ export class PortMapper {
     }
     if (this.client && this.gateway === gw.gateway) { this.handle(this.client.poll(this.p.clock.nowMs())); return; }
     this.closeSocket();
+    void this.dropUpnp();
     this.gateway = gw.gateway;
+    this.clientAddr = gw.client;
     this.sock = await this.p.udp.bind(gw.client, 0);
     if (this.stopped) { this.closeSocket(); return; }
     this.sock.onMessage((data, from) => {
@@ -95,7 +108,7 @@ export class PortMapper {
         this.log.warn(`portmap: mapping lost: ${ev.reason}`);
         this.setEndpoint(null);
       } else {
-        this.unavailable(ev.reason);
+        void this.tryUpnp(ev.reason);
       }
     }
     const next = this.client?.nextDeadlineMs();
@@ -109,6 +122,41 @@ export class PortMapper {
     } catch (e) {
       this.log.limited('portmap', 'error', `portmap: ${(e as Error).message}`);
     }
+  }
+
+  /** NAT-PMP and PCP got nowhere: a UPnP-IGD mapping, or a renewal of the one held; `why`: what NAT-PMP and PCP said. */
+  private async tryUpnp(why: string): Promise<void> {
+    if (this.upnpBusy || this.stopped || !this.gateway || !this.clientAddr) return;
+    this.upnpBusy = true;
+    this.upnpTimer?.cancel();
+    try {
+      this.upnp ??= new UpnpClient(this.p, this.gateway, this.clientAddr, this.port);
+      const m = await this.upnp.map(UPNP_LEASE_SEC);
+      if (this.stopped) return;
+      const fresh = !this.upnpMapping || this.upnpMapping.external !== m.external || this.upnpMapping.externalPort !== m.externalPort;
+      this.upnpMapping = { ...m, expiresAtMs: m.lifetimeSec ? this.p.clock.nowMs() + m.lifetimeSec * 1000 : Infinity };
+      this.reason = null;
+      this.logged = null;
+      if (fresh) this.log.info(`portmap: ${this.gateway} maps ${m.external}:${m.externalPort} to our port ${this.port} (UPnP-IGD, ${m.lifetimeSec ? `${m.lifetimeSec} s` : 'permanent'}); advertised to members`);
+      this.setEndpoint({ kind: 'configured', host: m.external, port: m.externalPort });
+      const again = m.lifetimeSec ? Math.max(60_000, (m.lifetimeSec * 1000) / 2) : UPNP_RECHECK_MS;
+      this.upnpTimer = this.p.clock.after(again, () => { this.upnpTimer = null; void this.tryUpnp(why); });
+    } catch (e) {
+      if (this.upnpMapping) this.log.warn(`portmap: UPnP mapping lost: ${(e as Error).message}`);
+      this.upnpMapping = null;
+      this.unavailable(`${why}; ${(e as Error).message}`);
+    } finally {
+      this.upnpBusy = false;
+    }
+  }
+
+  /** Deletes a UPnP mapping held (best effort); true when the router confirmed it. */
+  private async dropUpnp(): Promise<boolean> {
+    this.upnpTimer?.cancel();
+    const u = this.upnp;
+    this.upnp = null;
+    this.upnpMapping = null;
+    return (await u?.remove().catch(() => false)) ?? false;
   }
 
   private unavailable(reason: string): void {
@@ -137,12 +185,17 @@ export class PortMapper {
   }
 
   view(): PortmapView {
-    const m = this.client?.mapping;
     const now = this.p.clock.nowMs();
+    const u = this.upnpMapping;
+    if (u && !this.client?.mapping) {
+      return { state: 'mapped', gateway: this.gateway, protocol: 'upnp', external: `${u.external}:${u.externalPort}`,
+        expiresInSec: u.expiresAtMs === Infinity ? null : Math.max(0, Math.round((u.expiresAtMs - now) / 1000)), reason: null, ignored: this.client?.ignored ?? 0 };
+    }
+    const m = this.client?.mapping;
     return {
       state: m ? 'mapped' : this.reason === null || this.client?.idle === false ? 'searching' : 'unavailable',
       gateway: this.gateway, protocol: m?.protocol ?? null, external: m ? `${m.external}:${m.externalPort}` : null,
-      expiresInSec: m ? Math.max(0, Math.round((m.expiresAtMs - now) / 1000)) : null, reason: m ? null : this.client?.reason ?? this.reason, ignored: this.client?.ignored ?? 0,
+      expiresInSec: m ? Math.max(0, Math.round((m.expiresAtMs - now) / 1000)) : null, reason: m ? null : this.reason ?? this.client?.reason ?? null, ignored: this.client?.ignored ?? 0,
     };
   }
 
@@ -153,6 +206,7 @@ export class PortMapper {
     const dels = this.client?.release() ?? [];
     for (const bytes of dels) await this.sock?.send(bytes, { address: this.gateway!, port: PORTMAP_SERVER_PORT }).catch(() => undefined);
     if (dels.length) this.log.info(`portmap: mapping deleted on ${this.gateway}`);
+    if (await this.dropUpnp()) this.log.info(`portmap: UPnP mapping deleted on ${this.gateway}`);
     this.closeSocket();
   }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Homes behind symmetric NATs whose routers run miniupnpd (NAT-PMP/PCP): each
+# Homes behind symmetric NATs whose routers run miniupnpd (nat1 UPnP-IGD only,
+# nat2 NAT-PMP and PCP only): each
 # kithd maps its WireGuard port on its router and advertises the mapping, so
 # the homes connect directly where without it they stay relayed
 # (symmetric.sh); the mapping is deleted when kithd stops. miniupnpd maps
@@ -33,8 +34,9 @@ NFT
   cat >"$KT_TMP/miniupnpd-nat$i.conf" <<CONF
 ext_ifname=wan
 listening_ip=br0
-enable_natpmp=yes
-enable_upnp=no
+enable_natpmp=$([ $i = 2 ] && echo yes || echo no)
+enable_upnp=$([ $i = 1 ] && echo yes || echo no)
+port=0
 ext_perform_stun=yes
 ext_stun_host=192.0.2.254
 ext_stun_port=3478
@@ -67,6 +69,9 @@ for i in 1 2; do
   ep=$(portmap_of home$i | cut -d' ' -f2)
   kt_check "home$i advertises $ep in its record (kind configured: members dial it)" kt_wait 10 "home$i record" bash -c "kith() { KITH_STATE_DIR=$KT_TMP/home$i ip netns exec $(kt_ns home$i) $(kt_kith_cmd) \"\$@\"; }; kith status --json | grep -q '\"configured $ep\"'"
 done
+proto_of() { kith "$1" status --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).portmap.protocol)'; }
+[ "$(proto_of home1)" = upnp ] && kt_ok "home1's router speaks only UPnP-IGD, and home1 mapped through it" || kt_bad "home1's mapping protocol: $(proto_of home1)"
+[[ "$(proto_of home2)" =~ ^(nat-pmp|pcp)$ ]] && kt_ok "home2's router speaks NAT-PMP and PCP: $(proto_of home2)" || kt_bad "home2's mapping protocol: $(proto_of home2)"
 hub_unavailable() { [[ "$(portmap_of hub)" == "unavailable "* ]]; }
 # Its client asks NAT-PMP, then PCP, four times each (0.25 s doubling) before it says so.
 if kt_wait 20 "the hub's port mapping to give up" hub_unavailable; then kt_ok "the hub, whose gateway answers no port mapping, says so: $(portmap_of hub)"; else kt_bad "hub portmap: $(portmap_of hub)"; fi
@@ -96,7 +101,7 @@ ports=$(kt_exec nat1 conntrack -L -p udp --orig-src 198.18.1.3 --orig-port-src 4
 [ "$ports" = 2 ] && kt_ok "nat1 still maps an unmapped LAN port to a new port per destination (symmetric)" || kt_bad "lan1's two flows got $ports distinct external ports"
 
 kt_stop_node home1 TERM
-kt_check "home1's kithd deleted its mapping when it stopped" grep -q "portmap: mapping deleted" "$KT_TMP/home1.log"
+kt_check "home1's kithd deleted its UPnP mapping when it stopped" grep -q "portmap: UPnP mapping deleted" "$KT_TMP/home1.log"
 if kt_wait 10 "nat1's DNAT gone" bash -c "! ip netns exec $(kt_ns nat1) nft list chain inet filter prerouting_miniupnpd | grep -q 'dnat ip to 198.18.1.2:51820'"; then
   kt_ok "nat1's forwarding of the mapped port is gone after kithd stopped"
 else kt_bad "nat1 still forwards: $(kt_exec nat1 nft list chain inet filter prerouting_miniupnpd | grep dnat)"; fi

@@ -39,6 +39,7 @@ test('config.js: sections, datatypes and list options as the brief asks', () => 
   assert.equal(get('main', 'log_level').values.map((v) => v[0]), ['debug', 'info', 'warn', 'error']);
   assert.equal(get('service', 'proto').values.map((v) => v[0]), ['tcp', 'udp']);
   assert.is(get('main', 'enabled').kind, 'Flag');
+  assert.is(get('main', 'portmap').kind, 'Flag', 'port mapping (option portmap, on by default) can be switched off');
   assert.is(get('dns', 'forward').kind, 'Flag');
   assert.ok(h.translated.has(h.map!.title) && h.translated.has(h.map!.description));
 });

@@ -97,6 +97,11 @@ return view.extend({
 		o.datatype = 'port';
 		o.placeholder = '51820';
 
+		o = s.option(form.Flag, 'portmap', _('Port mapping'),
+			_('Ask the router in front of this one (UPnP-IGD, NAT-PMP or PCP) to forward the listen port, and tell neighbours the forwarded address: behind a strict NAT that makes direct paths possible.'));
+		o.default = o.enabled;
+		o.rmempty = false;
+
 		o = s.option(form.Value, 'ifname', _('Interface'),
 			_('The WireGuard interface kithd creates (also the device of the firewall zone).'));
 		o.datatype = 'netdevname';

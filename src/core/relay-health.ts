@@ -13,8 +13,8 @@
 // moved) is watched until it answers or is found dead here too.
 
 /** How often a relay hop is pinged. */
-export const RELAY_PING_INTERVAL_MS = 250;
-/** A relay hop with no pong for this long is dead (eight pings in a row lost). */
+export const RELAY_PING_INTERVAL_MS = 500;
+/** A relay hop with no pong for this long is dead (four pings in a row lost). */
 export const RELAY_DEAD_MS = 2000;
 /** A dead hop that has not answered for this long is pinged no more (its link stays out until a handshake is new again). */
 export const RELAY_FORGET_MS = 10 * 60_000;

@@ -170,9 +170,12 @@ export class NodeCore {
   private publish(rec: NodeRecord, nowMs: number): Action[] {
     this.store.put(rec);
     this.cachedNetmap = null;
-    const out: Action[] = [{ type: 'persist' }, { type: 'netmap' }];
-    for (const to of this.neighbours(nowMs)) out.push({ type: 'send', to, bytes: encodeControl({ type: 'records', records: [rec.bytes] }) });
-    return out;
+    return this.spread(encodeControl({ type: 'records', records: [rec.bytes] }), nowMs);
+  }
+
+  /** New records (a 'records' control message) to our neighbours but `except`, with the persist and netmap they bring. */
+  spread(msg: Uint8Array, nowMs: number, except?: string): Action[] {
+    return [{ type: 'persist' }, { type: 'netmap' }, ...this.neighbours(nowMs).filter((to) => to !== except).map((to): Action => ({ type: 'send', to, bytes: msg }))];
   }
 
   /** A 'sign' action's signature: published if its bytes are still pending and it verifies (selfsign.ts); else nothing changes. */
@@ -325,9 +328,7 @@ export class NodeCore {
         for (const b of m.records) changed = this.acceptRecord(b, nowMs, fromId) || changed;
         if (!changed) return [];
         // Push what is new onward (rumour mongering), then the netmap follows.
-        const out: Action[] = [{ type: 'netmap' }, { type: 'persist' }];
-        for (const to of this.neighbours(nowMs)) if (to !== fromIPv4) out.push({ type: 'send', to, bytes: bytes });
-        return out;
+        return this.spread(bytes, nowMs, fromIPv4);
       }
       case 'ping':
         return [reply({ type: 'pong', nonce: m.nonce, sentMs: m.sentMs })];

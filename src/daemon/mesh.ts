@@ -84,7 +84,7 @@ export class Mesh {
   private dirty = true;
   private applying = false;
   private applyRun: Promise<void> = Promise.resolve();
-  /** The path to each member as last applied ("direct", "relayed via X"), for logging changes. */
+  /** Logs each change of the path to a member as applied. */
   private readonly pathLog: PathLog;
   /** Until when WireGuard is read every QUICK_OBSERVE_EVERY_MS (after peers changed), and whether such a read runs. */
   private quickUntilMs = 0;
@@ -193,9 +193,7 @@ export class Mesh {
         // The newcomer's first record goes to our neighbours at once: the others need not wait for a digest round to reach it.
         record: (rec) => {
           const now = this.p.clock.nowMs();
-          if (!this.core.acceptRecord(rec, now)) return;
-          const bytes = encodeControl({ type: 'records', records: [rec] });
-          this.dispatch([{ type: 'netmap' }, { type: 'persist' }, ...this.core.neighbours(now).map((to): Action => ({ type: 'send', to, bytes }))]);
+          if (this.core.acceptRecord(rec, now)) this.dispatch(this.core.spread(encodeControl({ type: 'records', records: [rec] }), now));
         },
       });
       await jl.listen('0.0.0.0', this.opts.listenPort);
@@ -332,8 +330,10 @@ export class Mesh {
         const hosts = await this.applier.applyHostRoutes(this.e2eSpec.ifname, nm.relayedHosts).catch((e: Error) => e);
         await this.routes.apply(nm);
         await this.exits.apply(nm);
-        if (peers === 1 || e2e === 1) this.log.debug(`applied WireGuard peers (${nm.peers.length} direct, ${nm.e2ePeers.length} end to end)`);
-        if (peers === 1 || e2e === 1) this.quickUntilMs = this.p.clock.nowMs() + QUICK_OBSERVE_MS;
+        if (peers === 1 || e2e === 1) {
+          this.log.debug(`applied WireGuard peers (${nm.peers.length} direct, ${nm.e2ePeers.length} end to end)`);
+          this.quickUntilMs = this.p.clock.nowMs() + QUICK_OBSERVE_MS;
+        }
         this.pathLog.note(nm);
         this.opts.onNetmap?.(nm);
         for (const r of [peers, e2e, hosts]) if (r instanceof Error) throw r;

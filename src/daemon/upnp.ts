@@ -34,14 +34,18 @@ export class UpnpClient {
     let lifetime = lifetimeSec;
     // The same external port as ours first, then a few others when it is taken (by another device's mapping).
     for (const port of [this.held ?? this.internalPort, ...[1, 2, 3].map((i) => ((this.internalPort + i * 7919) % 55535) + 10000)]) {
-      const args: [string, string | number][] = [['NewRemoteHost', ''], ['NewExternalPort', port], ['NewProtocol', 'UDP'], ['NewInternalPort', this.internalPort],
-        ['NewInternalClient', this.client], ['NewEnabled', 1], ['NewPortMappingDescription', `kith ${this.internalPort}`], ['NewLeaseDuration', lifetime]];
-      const r = await this.soap('AddPortMapping', args, []);
+      let r = await this.add(port, lifetime);
+      // A router that grants only permanent mappings: permanent, rechecked by the caller.
+      if (!r.ok && r.code === ONLY_PERMANENT && lifetime !== 0) r = await this.add(port, (lifetime = 0));
       if (r.ok) { this.held = port; return { external, externalPort: port, lifetimeSec: lifetime }; }
-      if (r.code === ONLY_PERMANENT && lifetime !== 0) { lifetime = 0; const again = await this.soap('AddPortMapping', args.map(([k, v]) => [k, k === 'NewLeaseDuration' ? 0 : v]), []); if (again.ok) { this.held = port; return { external, externalPort: port, lifetimeSec: 0 }; } }
       if (r.code !== CONFLICT) throw new Error(`UPnP: AddPortMapping refused: ${r.code ?? ''} ${r.description}`.replace(/\s+/g, ' '));
     }
     throw new Error('UPnP: every external port tried is mapped to another device');
+  }
+
+  private add(port: number, lease: number) {
+    return this.soap('AddPortMapping', [['NewRemoteHost', ''], ['NewExternalPort', port], ['NewProtocol', 'UDP'], ['NewInternalPort', this.internalPort],
+      ['NewInternalClient', this.client], ['NewEnabled', 1], ['NewPortMappingDescription', `kith ${this.internalPort}`], ['NewLeaseDuration', lease]], []);
   }
 
   /** Deletes the mapping held, if any (best effort). */

@@ -68,13 +68,6 @@ export interface ApexEntry {
 }
 
 /**
- * Numbers per answer in DnsIndex.prep: rcode, an, ns, ar, body start and end
- * in wire, body length without the additional section, and where its answer
- * ends start in ends.
- */
-export const PREP = 8;
-
-/**
  * The index, packed: every answer's body in one byte array and its counts in
  * one Int32Array, so a name costs its map entry and a few numbers. Under
  * txiki.js a JavaScript object, Map or Uint8Array costs 150 to 430 bytes; a
@@ -87,8 +80,13 @@ export interface DnsIndex {
   readonly names: { get(name: string): NameEntry | undefined; has(name: string): boolean };
   /** Every name keyed by wireKey(name): where its entry starts in table. */
   readonly byWire: ReadonlyMap<string, number>;
-  /** Per name: nodata answer, ANY answer, type count n, then n × (type, answer). Answers index prep in steps of PREP. */
+  /** Per name: nodata answer, ANY answer, type count n, then n × (type, answer); an answer is its offset in prep. */
   readonly table: Int32Array;
+  /**
+   * Eight numbers per answer: rcode, an, ns, ar, body start and end in wire,
+   * body length without the additional section, and where its answer ends
+   * start in ends.
+   */
   readonly prep: Int32Array;
   /** Each answer's record end offsets, relative to its body. */
   readonly ends: Int32Array;
@@ -100,7 +98,7 @@ export interface DnsIndex {
   readonly counts: { nodes: number; services: number; names: number; records: number };
 }
 
-/** The answer (an index into prep, a multiple of PREP) for qtype at a name's table entry. */
+/** The answer (its offset in prep) for qtype at a name's table entry. */
 export function answerFor(index: DnsIndex, at: number, qtype: number): number {
   const t = index.table;
   if (qtype === T.ANY) return t[at + 1]!;

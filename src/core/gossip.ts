@@ -16,6 +16,11 @@
 //  11 REVSUM   u16 count | 8 hash                    the revocations I hold, summed (revocations.ts)
 //  12 REVIDS   u16 n × 8 nodeId                      the nodes I hold revocations of (n ≤ MAX_DIGEST_ENTRIES)
 //  13 REVWANT  u8 n × 8 nodeId                       send me these revocations
+//  14 SUMMARY  u16 count | 8 hash | u16 revCount | 8 revHash
+//                                                   what I hold, summed: records and revocations (antientropy.ts)
+//  15 BUCKETS  64 × u32 bucket hash                  mine differ from yours: send me a digest of the buckets that differ
+//  16 BDIGEST  8 bucket mask | u16 n × (8 nodeId, u64 seq)
+//                                                   every record I hold in these buckets
 import { Reader, Writer, DecodeError } from './codec.ts';
 import { fromHex, toHex } from './bytes.ts';
 import { parseIPv4, parseIPv6, formatIPv4, formatIPv6 } from './ip.ts';
@@ -42,17 +47,34 @@ export type ControlMessage =
   | { type: 'revoke'; revocations: Uint8Array[] }
   | { type: 'revsum'; count: number; hash: Uint8Array }
   | { type: 'revids'; ids: string[] }
-  | { type: 'revwant'; ids: string[] };
+  | { type: 'revwant'; ids: string[] }
+  | { type: 'summary'; count: number; hash: Uint8Array; revCount: number; revHash: Uint8Array }
+  /** One hash per bucket of node ids (SUMMARY_BUCKETS of them, by the id's first 6 bits). */
+  | { type: 'buckets'; hashes: number[] }
+  /** Bit i of the mask (byte i >> 3, bit i & 7) set: the entries are every record held in bucket i. */
+  | { type: 'bdigest'; mask: Uint8Array; entries: { id: string; seq: number }[] };
 
-const TYPES = { digest: 1, records: 2, want: 3, ping: 4, pong: 5, observed: 6, punch: 7, renew: 8, cert: 9, revoke: 10, revsum: 11, revids: 12, revwant: 13 } as const;
+const TYPES = { digest: 1, records: 2, want: 3, ping: 4, pong: 5, observed: 6, punch: 7, renew: 8, cert: 9, revoke: 10, revsum: 11, revids: 12, revwant: 13, summary: 14, buckets: 15, bdigest: 16 } as const;
 const REVSUM_HASH_BYTES = 8;
+export const SUMMARY_HASH_BYTES = 8;
+/** Buckets of node ids in anti-entropy (SUMMARY, BUCKETS, BDIGEST): 1024 records are 16 a bucket. */
+export const SUMMARY_BUCKETS = 64;
+const MASK_BYTES = SUMMARY_BUCKETS / 8;
 
 export function encodeControl(m: ControlMessage): Uint8Array {
   const w = new Writer().u8(CONTROL_VERSION).u8(TYPES[m.type]);
   switch (m.type) {
     case 'digest':
+    case 'bdigest':
+      if (m.type === 'bdigest') w.bytes(m.mask);
       w.u16(m.entries.length);
       for (const e of m.entries) w.bytes(fromHex(e.id)).u64(e.seq);
+      break;
+    case 'summary':
+      w.u16(m.count).bytes(m.hash).u16(m.revCount).bytes(m.revHash);
+      break;
+    case 'buckets':
+      for (const h of m.hashes) w.u32(h);
       break;
     case 'records':
       w.u8(m.records.length);
@@ -111,14 +133,22 @@ export function decodeControl(b: Uint8Array): ControlMessage {
   const type = r.u8('type');
   let m: ControlMessage;
   switch (type) {
-    case 1: {
+    case 1:
+    case 16: {
+      const mask = type === 16 ? r.bytes(MASK_BYTES, 'mask') : null;
       const n = r.u16('count');
       if (n > MAX_DIGEST_ENTRIES) throw new DecodeError(`digest of ${n} entries`);
       const entries = [];
       for (let i = 0; i < n; i++) entries.push({ id: toHex(r.bytes(NODE_ID_BYTES, 'id')), seq: r.u64('seq') });
-      m = { type: 'digest', entries };
+      m = mask ? { type: 'bdigest', mask, entries } : { type: 'digest', entries };
       break;
     }
+    case 14:
+      m = { type: 'summary', count: r.u16('count'), hash: r.bytes(SUMMARY_HASH_BYTES, 'hash'), revCount: r.u16('revocation count'), revHash: r.bytes(REVSUM_HASH_BYTES, 'revocation hash') };
+      break;
+    case 15:
+      m = { type: 'buckets', hashes: Array.from({ length: SUMMARY_BUCKETS }, () => r.u32('bucket hash')) };
+      break;
     case 2: {
       const n = r.u8('count');
       if (n > MAX_RECORDS_PER_MESSAGE) throw new DecodeError(`${n} records in one message`);

@@ -15,12 +15,13 @@ import { RateLimiter } from './ratelimit.ts';
 import { decodeControl, safeDecodeControl, encodeControl, MAX_CONTROL_BYTES, type ControlMessage } from './gossip.ts';
 import { Revocations } from './revocations.ts';
 import type { Revocation } from './revoke.ts';
-import { answerDigest, answerWant, digestsOf, gossipTargets } from './antientropy.ts';
+import { answerStore, summaryOf, gossipTargets, rumourTargets, RUMOUR_FANOUT, OWN_FANOUT } from './antientropy.ts';
 import { computeNetmap, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
 import type { SignedNetwork } from './network.ts';
 import { publishedRtt } from './paths.ts';
 import { ObservedVotes } from './observed.ts';
+import { ObserveReports } from './observe-report.ts';
 import { RelayHealth } from './relay-health.ts';
 import { Punches, type PunchAction, type PunchState, type PunchView } from './punch.ts';
 import { RecordStore, RESIGN_INTERVAL_MS } from './store.ts';
@@ -34,7 +35,7 @@ import { Exits, withExit, type ExitOfferView } from './exits.ts';
 export type { DropCounters } from './verify.ts';
 export { MAX_RECORDS } from './store.ts';
 
-import { GOSSIP_INTERVAL_MS, CONTROL_RATE_LIMIT, PING_INTERVAL_MS, OBSERVE_REPORT_INTERVAL_MS, OBSERVED_STALE_MS, LINK_ALIVE_MS } from './node-types.ts';
+import { GOSSIP_INTERVAL_MS, CONTROL_RATE_LIMIT, PING_INTERVAL_MS, OBSERVED_STALE_MS, LINK_ALIVE_MS } from './node-types.ts';
 export { GOSSIP_INTERVAL_MS, CONTROL_RATE_LIMIT, PING_INTERVAL_MS, OBSERVE_REPORT_INTERVAL_MS, OBSERVED_STALE_MS, LINK_ALIVE_MS } from './node-types.ts';
 
 export type { Action, WgObservation, NodeCoreOptions } from './node-types.ts';
@@ -62,8 +63,8 @@ export class NodeCore {
   private lastGossipMs = 0;
   private gossipRound = 0;
   private lastPingMs = 0;
-  private lastObserveReportMs = 0;
-  private reportedEndpoint = new Map<string, string>();
+  private pingRound = 0;
+  private observeReports = new ObserveReports();
   private cachedNetmap: Netmap | null = null;
   private connected: string[] = [];
   private punches = new Punches();
@@ -170,12 +171,15 @@ export class NodeCore {
   private publish(rec: NodeRecord, nowMs: number): Action[] {
     this.store.put(rec);
     this.cachedNetmap = null;
-    return this.spread(encodeControl({ type: 'records', records: [rec.bytes] }), nowMs);
+    return this.spread(encodeControl({ type: 'records', records: [rec.bytes] }), nowMs, undefined, OWN_FANOUT);
   }
 
-  /** New records (a 'records' control message) to our neighbours but `except`, with the persist and netmap they bring. */
-  spread(msg: Uint8Array, nowMs: number, except?: string): Action[] {
-    return [{ type: 'persist' }, { type: 'netmap' }, ...this.neighbours(nowMs).filter((to) => to !== except).map((to): Action => ({ type: 'send', to, bytes: msg }))];
+  /** New records (a 'records' control message) to `fanout` neighbours but `except` (rumourTargets), with the persist and netmap they bring. */
+  spread(msg: Uint8Array, nowMs: number, except?: string, fanout = RUMOUR_FANOUT): Action[] {
+    // The message's last bytes (a signature) pick the neighbours: each record goes its own way.
+    const salt = new DataView(msg.buffer, msg.byteOffset + msg.length - 4, 4).getUint32(0);
+    const to = rumourTargets(this.neighbours(nowMs), except, fanout, salt);
+    return [{ type: 'persist' }, { type: 'netmap' }, ...to.map((ip): Action => ({ type: 'send', to: ip, bytes: msg }))];
   }
 
   /** A 'sign' action's signature: published if its bytes are still pending and it verifies (selfsign.ts); else nothing changes. */
@@ -232,10 +236,12 @@ export class NodeCore {
     if (!rec) return false;
     if (rec.id === this.selfId) {
       if (!bytesEqual(rec.chain[0]!.signPub, this.signKeys.publicKey)) return false;
-      // Our own record echoed back: if it is newer (a state restored from an
-      // old backup), jump past it so our next record wins.
-      // (A router that booted with its clock behind, before NTP, does this too.)
-      if (rec.seq >= this.body.seq) {
+      // Our own record echoed back: if it is newer, or another one of our seq
+      // (a state restored from an old backup, or a router that booted with its
+      // clock behind, before NTP), jump past it so our next record wins. An
+      // echo of the record we hold is no reason: re-signing on it fed a loop.
+      const held = this.store.get(this.selfId);
+      if (rec.seq > this.body.seq || (rec.seq === this.body.seq && !(held && bytesEqual(held.bytes, rec.bytes)))) {
         this.body = { ...this.body, seq: rec.seq };
         this.resignNeeded = true;
       }
@@ -264,20 +270,8 @@ export class NodeCore {
   /** Feeds `wg show dump` state: handshakes make links, endpoints are reported back to peers. */
   observeWg(peers: WgObservation[], nowMs: number): Action[] {
     this.wg = new Map(peers.map((p) => [p.publicKey, p]));
-    const out: Action[] = [];
-    for (const p of peers) {
-      const id = this.store.idByWgPub(p.publicKey);
-      if (!id || !p.endpoint) continue;
-      if (this.reportedEndpoint.get(id) !== p.endpoint || nowMs - this.lastObserveReportMs > OBSERVE_REPORT_INTERVAL_MS) {
-        const m = /^\[?([0-9a-fA-F:.]+?)\]?:(\d+)$/.exec(p.endpoint);
-        const rec = this.store.get(id)!;
-        if (m) {
-          out.push({ type: 'send', to: formatIPv4(rec.chain[0]!.ipv4), bytes: encodeControl({ type: 'observed', host: m[1]!, port: Number(m[2]) }) });
-          this.reportedEndpoint.set(id, p.endpoint);
-        }
-      }
-    }
-    if (nowMs - this.lastObserveReportMs > OBSERVE_REPORT_INTERVAL_MS) this.lastObserveReportMs = nowMs;
+    const out: Action[] = this.observeReports.due(peers, (pub) => this.store.idByWgPub(pub), nowMs).map((r) =>
+      ({ type: 'send', to: formatIPv4(this.store.get(r.id)!.chain[0]!.ipv4), bytes: encodeControl({ type: 'observed', host: r.host, port: r.port }) }));
     out.push(...this.resign(nowMs));
     return out;
   }
@@ -319,10 +313,15 @@ export class NodeCore {
     }
     const reply = (msg: ControlMessage): Action => ({ type: 'send', to: fromIPv4, bytes: encodeControl(msg) });
     switch (m.type) {
+      case 'summary': {
+        const r = this.revocations.onControl({ type: 'revsum', count: m.revCount, hash: m.revHash }, fromId, nowMs);
+        return [...answerStore(this.store, m), ...r.replies].map(reply);
+      }
       case 'digest':
-        return answerDigest(this.store, m.entries).map(reply);
+      case 'buckets':
+      case 'bdigest':
       case 'want':
-        return answerWant(this.store, m.ids).map(reply);
+        return answerStore(this.store, m).map(reply);
       case 'records': {
         let changed = false;
         for (const b of m.records) changed = this.acceptRecord(b, nowMs, fromId) || changed;
@@ -401,20 +400,19 @@ export class NodeCore {
     const nbrs = this.neighbours(nowMs);
     if (nowMs - this.lastGossipMs >= GOSSIP_INTERVAL_MS) {
       this.lastGossipMs = nowMs;
-      const targets = gossipTargets(nbrs, this.gossipRound++);
-      for (const d of [...digestsOf(this.store), this.revocations.summary()]) {
-        const bytes = encodeControl(d);
-        for (const to of targets) out.push({ type: 'send', to, bytes });
-      }
+      const rev = this.revocations.summary() as { count: number; hash: Uint8Array };
+      const bytes = encodeControl({ type: 'summary', ...summaryOf(this.store), revCount: rev.count, revHash: rev.hash });
+      for (const to of gossipTargets(nbrs, this.gossipRound++)) out.push({ type: 'send', to, bytes });
       if (this.revocations.sweep(nowMs)) out.push({ type: 'revocations' });
     }
     if (nowMs - this.lastPingMs >= PING_INTERVAL_MS) {
       this.lastPingMs = nowMs;
       this.rtts.startRound();
-      for (const to of nbrs) {
-        const id = this.store.idByIPv4(to)!;
-        const nonce = this.rtts.ping(id, this.isDirect(id), nowMs);
-        out.push({ type: 'send', to, bytes: encodeControl({ type: 'ping', nonce, sentMs: nowMs }) });
+      // Only a ping that goes straight to the member measures its link (rtt.ts): relayed ones are not pinged.
+      const direct = new Set(this.netmap().nodes.filter((n) => n.path === 'direct').map((n) => n.id));
+      const links = nbrs.map((to) => ({ to, id: this.store.idByIPv4(to)! })).filter((l) => direct.has(l.id));
+      for (const { to, id } of this.rtts.pick(links, (l) => l.id, this.pingRound++)) {
+        out.push({ type: 'send', to, bytes: encodeControl({ type: 'ping', nonce: this.rtts.ping(id, true, nowMs), sentMs: nowMs }) });
       }
     }
     out.push(...this.fromPunch(this.punches.tick(this.punchView, nowMs)));

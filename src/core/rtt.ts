@@ -19,6 +19,15 @@ export const RTT_MIN_SAMPLES = 2;
 export const RTT_STALE_MS = 15_000;
 /** The longest wait before a link that measured slow every time is measured again. */
 export const RTT_STALE_MAX_MS = 8 * 60_000;
+/**
+ * Pings a round (one round every PING_INTERVAL_MS) to links already measured:
+ * a node with hundreds of sessions re-measures them in turn, not all every
+ * round (a ping and its pong are about 200 bytes on the wire). Links not yet
+ * measured get up to UNMEASURED_PINGS_PER_ROUND more, so a new set of links
+ * is measured in one go and published in one record, not in several.
+ */
+export const PINGS_PER_ROUND = 8;
+export const UNMEASURED_PINGS_PER_ROUND = 32;
 /** A new reading at least this share of the one forgotten confirms it (the wait doubles). */
 const CONFIRM_SHARE = 0.75;
 
@@ -41,6 +50,17 @@ export class LinkRtts {
       this.rtt.set(l.peer, l.rttMs);
       this.samples.set(l.peer, { samples: [], lastMs: nowMs });
     }
+  }
+
+  /**
+   * Whom to ping this round: links not yet measured (a new link counts as
+   * fast until it is), then PINGS_PER_ROUND of the others; each group in turn,
+   * so each link is measured every ceil(n / budget) rounds or so.
+   */
+  pick<T>(items: readonly T[], idOf: (x: T) => string, round: number): T[] {
+    const turn = (xs: T[], budget: number) => { const k = (round * budget) % (xs.length || 1); return [...xs.slice(k), ...xs.slice(0, k)].slice(0, budget); };
+    const unmeasured = (x: T) => (this.samples.get(idOf(x))?.samples.length ?? 0) < RTT_MIN_SAMPLES;
+    return [...turn(items.filter(unmeasured), UNMEASURED_PINGS_PER_ROUND), ...turn(items.filter((x) => !unmeasured(x)), PINGS_PER_ROUND)];
   }
 
   /** Starts a ping round (a round that finds too many unanswered forgets them). */

@@ -118,6 +118,10 @@ const controls: ControlMessage[] = [
   { type: 'observed', host: '2001:db8::7', port: 1 },
   { type: 'renew' },
   { type: 'cert', chain: member.chain.map((c) => c.bytes) },
+  { type: 'summary', count: 1024, hash: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 0xff]), revCount: 0, revHash: new Uint8Array(8) },
+  { type: 'buckets', hashes: Array.from({ length: 64 }, (_, i) => (i * 0x9e3779b9) >>> 0) },
+  { type: 'bdigest', mask: new Uint8Array([0x80, 0, 0, 0, 0, 0, 0, 1]), entries: [{ id: 'fc11223344556677', seq: T0 }, { id: '0011223344556677', seq: 1 }] },
+  { type: 'bdigest', mask: new Uint8Array(8), entries: [] },
 ];
 
 test('gossip control messages: each type survives encode → decode → encode', () => {

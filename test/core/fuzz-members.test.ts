@@ -215,6 +215,9 @@ test('control messages from a member with hostile content: no throw, no failure,
     encodeControl({ type: 'digest', entries: [{ id: mesh.founder.id, seq: 1 }, { id: mallory.id, seq: NOW + 1 }] }),
     encodeControl({ type: 'cert', chain: mallory.chain.map((c) => c.bytes) }),
     encodeControl({ type: 'want', ids: [mesh.founder.id, admin.id] }),
+    encodeControl({ type: 'summary', count: 3, hash: rnd(8), revCount: 1, revHash: rnd(8) }),
+    encodeControl({ type: 'buckets', hashes: Array.from({ length: 64 }, () => int(2 ** 32)) }),
+    encodeControl({ type: 'bdigest', mask: new Uint8Array(8).fill(0xff), entries: [{ id: mesh.founder.id, seq: 1 }, { id: mallory.id, seq: NOW + 1 }] }),
   ];
   for (let i = 0; i < FUZZ; i++) {
     const b = valid[int(valid.length)]!;

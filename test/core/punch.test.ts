@@ -143,21 +143,22 @@ test('PUNCH from a non-member or from the responder side changes nothing', () =>
   assert.equal(opener.core.handleControl(bytes, responder.ipv4, sim.nowMs), [], 'the opener does not answer PUNCH');
 });
 
-test('a ping that went through the relay does not set the direct link\'s RTT; the echoed send time is not trusted', () => {
+test('a member reached through the relay is not pinged and its pong measures nothing; the echoed send time is not trusted', () => {
   const { sim, hub, opener, responder } = homes(11);
   sim.run(5_000);
   // The opener has a session with the responder (it sees a handshake), the responder does not report
-  // one yet: no mutual edge, so the path is still relayed, yet the responder is a neighbour to ping.
+  // one yet: no mutual edge, so the path is still relayed, though the responder is a neighbour.
   let now = sim.nowMs + 1;
   const obs = [hub, responder].map((p) => ({ publicKey: p.wgPub, endpoint: p.publicEndpoint, lastHandshakeMs: now, rxBytes: 0, txBytes: 0 }));
   opener.core.observeWg(obs, now);
   assert.is(opener.core.netmap().nodes.find((x) => x.id === responder.member.id)?.path, 'relayed');
   now += 10_000;
   const pingTo = (to: SimNode, acts: Action[]) => acts.map((x) => (x.type === 'send' && x.to === to.ipv4 ? decodeControl(x.bytes) : null)).find((m) => m?.type === 'ping') as { nonce: number; sentMs: number } | undefined;
-  const p1 = pingTo(responder, opener.core.tick(now));
-  assert.ok(p1, 'the opener pings the responder while relayed');
-  opener.core.handleControl(encodeControl({ type: 'pong', nonce: p1!.nonce, sentMs: p1!.sentMs }), responder.ipv4, now + 120);
-  assert.is(opener.core.rttTo(responder.member.id), undefined, 'a relayed pong measures nothing');
+  const acts = opener.core.tick(now);
+  assert.is(pingTo(responder, acts), undefined, 'the opener pings the responder while relayed (that measures the relay)');
+  assert.ok(pingTo(hub, acts), 'the opener pings the hub, a direct link');
+  for (let nonce = 1; nonce < 8; nonce++) opener.core.handleControl(encodeControl({ type: 'pong', nonce, sentMs: now }), responder.ipv4, now + 120);
+  assert.is(opener.core.rttTo(responder.member.id), undefined, 'a pong from a member we did not ping measures nothing');
   // Over a direct path (the hub), a forged echoed time changes nothing: the RTT comes from our own send time.
   now += 10_000;
   // One slow direct pong moves nothing: an RTT is published once two samples agree (their minimum).

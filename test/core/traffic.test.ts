@@ -6,14 +6,18 @@
 //    digest, and pushed its record to every neighbour every round).
 //  - The pongs of one ping round re-sign the record once, at the tick, not
 //    once per link measured (each re-sign is flooded through the mesh).
-//  - A gossip round sends the digest to GOSSIP_FANOUT neighbours in turn, not
-//    to every neighbour (neighbours × records × 16 bytes a round per node).
+//  - A gossip round sends its summary to GOSSIP_FANOUT neighbours in turn, not
+//    to every neighbour, and a summary is 22 bytes whatever the mesh's size
+//    (a full digest was records × 16 bytes, to every neighbour, every round).
+//  - A new record goes to RUMOUR_FANOUT neighbours (our own to OWN_FANOUT),
+//    not to every neighbour; a ping round pings PINGS_PER_ROUND links.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NodeCore, type Action } from '../../src/core/node.ts';
 import { decodeControl, encodeControl } from '../../src/core/gossip.ts';
 import { decodeRecord } from '../../src/core/record.ts';
-import { GOSSIP_FANOUT } from '../../src/core/antientropy.ts';
+import { GOSSIP_FANOUT, RUMOUR_FANOUT, OWN_FANOUT } from '../../src/core/antientropy.ts';
+import { PINGS_PER_ROUND } from '../../src/core/rtt.ts';
 import { formatIPv4 } from '../../src/core/ip.ts';
 import { toBase64 } from '../../src/core/bytes.ts';
 import { seededBytes } from '../support/rand.ts';
@@ -33,6 +37,7 @@ function setup(members: number, nowMs: number) {
   return { hub, others, cores, ip, mesh };
 }
 
+const setupHubKey = (hub: NodeCore) => hub.selfRecord.chain[0]!.wgPub;
 const sentRecords = (actions: Action[]) => actions.filter((a) => a.type === 'send' && decodeControl(a.bytes).type === 'records').length;
 
 test('a record signed at a fractional millisecond has an integral seq: a neighbour holding it is not sent it again', () => {
@@ -85,7 +90,7 @@ test('the pongs of a ping round re-sign the record once, at the next tick', () =
   assert.ok(seqs.size <= 3, `${seqs.size - 1} re-signs`);
 });
 
-test('a gossip round sends the digest to GOSSIP_FANOUT neighbours, each of them in turn', () => {
+test('a gossip round sends its summary to GOSSIP_FANOUT neighbours, each of them in turn', () => {
   let now = T0 + 10_000;
   const { hub, others, ip } = setup(10, now);
   hub.observeWg(others.map((m) => ({ publicKey: toBase64(m.identity.wgPub), endpoint: '198.51.100.7:51820', lastHandshakeMs: now - 1, rxBytes: 0, txBytes: 0 })), now);
@@ -93,12 +98,49 @@ test('a gossip round sends the digest to GOSSIP_FANOUT neighbours, each of them 
   const rounds = Math.ceil(others.length / GOSSIP_FANOUT);
   for (let round = 0; round < rounds; round++) {
     now += 2000;
-    const to = hub.tick(now).filter((a): a is Extract<Action, { type: 'send' }> => a.type === 'send' && decodeControl(a.bytes).type === 'digest').map((a) => a.to);
-    assert.is(to.length, GOSSIP_FANOUT, `round ${round}: digests to ${to.length} neighbours`);
-    for (const t of to) heard.add(t);
+    const sent = hub.tick(now).filter((a): a is Extract<Action, { type: 'send' }> => a.type === 'send');
+    assert.is(sent.filter((a) => decodeControl(a.bytes).type === 'digest').length, 0, 'no full digest');
+    const to = sent.filter((a) => decodeControl(a.bytes).type === 'summary');
+    assert.is(to.length, GOSSIP_FANOUT, `round ${round}: summaries to ${to.length} neighbours`);
+    assert.ok(to.every((a) => a.bytes.length === 22), `a summary of ${to[0]?.bytes.length} bytes`);
+    for (const t of to) heard.add(t.to);
   }
-  assert.is(heard.size, others.length, 'every neighbour got a digest within ceil(neighbours / fanout) rounds');
+  assert.is(heard.size, others.length, 'every neighbour got a summary within ceil(neighbours / fanout) rounds');
   assert.ok(others.every((m) => heard.has(ip(m))));
+});
+
+test('a new record goes to RUMOUR_FANOUT neighbours, our own to OWN_FANOUT; a ping round pings PINGS_PER_ROUND links, each in turn', () => {
+  let now = T0 + 10_000;
+  const { hub, others, cores, ip } = setup(20, now);
+  const obs = () => others.map((m) => ({ publicKey: toBase64(m.identity.wgPub), endpoint: '198.51.100.7:51820', lastHandshakeMs: now - 1, rxBytes: 0, txBytes: 0 }));
+  // Every member reports its link to the hub, so every path is direct.
+  for (const c of cores) { c.observeWg([{ publicKey: toBase64(setupHubKey(hub)), endpoint: '192.0.2.1:51820', lastHandshakeMs: now - 1, rxBytes: 0, txBytes: 0 }], now); hub.acceptRecord(c.selfRecord.bytes, now); }
+  const own = hub.observeWg(obs(), now).filter((a) => a.type === 'send' && decodeControl(a.bytes).type === 'records');
+  assert.is(own.length, OWN_FANOUT, 'our new record');
+  // A member's newer record, from one neighbour: passed on to RUMOUR_FANOUT others, never back.
+  const from = ip(others[0]!);
+  const newer = cores[1]!.setServices([{ name: 'web', port: 80, proto: 'tcp', type: 'http' }], now + 5).find((a) => a.type === 'send')!;
+  const on = hub.handleControl((newer as Extract<Action, { type: 'send' }>).bytes, from, now + 10).filter((a): a is Extract<Action, { type: 'send' }> => a.type === 'send');
+  assert.is(on.length, RUMOUR_FANOUT, `passed on to ${on.length}`);
+  assert.ok(on.every((a) => a.to !== from), 'not back to its sender');
+  const round = (answer: boolean) => {
+    now += 5000;
+    hub.observeWg(obs(), now);
+    const pings = hub.tick(now).filter((a): a is Extract<Action, { type: 'send' }> => a.type === 'send' && decodeControl(a.bytes).type === 'ping');
+    if (answer) for (const p of pings) { const m = decodeControl(p.bytes) as { nonce: number; sentMs: number }; hub.handleControl(encodeControl({ type: 'pong', nonce: m.nonce, sentMs: m.sentMs }), p.to, now + 20); }
+    return pings;
+  };
+  // Unmeasured links are all pinged until measured (RTT_MIN_SAMPLES pongs each), then PINGS_PER_ROUND a round.
+  assert.is(round(true).length, others.length, 'the first round measures every new link');
+  assert.is(round(true).length, others.length);
+  assert.ok(others.every((m) => hub.rttTo(m.id) === 20), 'measured');
+  const pinged = new Set<string>();
+  for (let r = 0; r < Math.ceil(others.length / PINGS_PER_ROUND); r++) {
+    const pings = round(false);
+    assert.is(pings.length, PINGS_PER_ROUND, `round ${r}: ${pings.length} pings`);
+    for (const p of pings) pinged.add(p.to);
+  }
+  assert.is(pinged.size, others.length, 'every link pinged within ceil(links / PINGS_PER_ROUND) rounds');
 });
 
 test.run();

@@ -99,9 +99,48 @@ export interface Route {
   tie: number;
 }
 
+type Entry = [cost: number, tie: number, id: string];
+const before = (a: Entry, b: Entry) => a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && a[2] < b[2])));
+
+/** A binary min-heap of Dijkstra's entries, by (cost, tie, id). */
+class EntryHeap {
+  private h: Entry[] = [];
+  get size(): number { return this.h.length; }
+  push(e: Entry): void {
+    const h = this.h;
+    let i = h.push(e) - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+  pop(): Entry {
+    const h = this.h;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length) {
+      h[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l]!, h[m]!)) m = l;
+        if (r < h.length && before(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
 /**
- * Shortest paths from `source` (Dijkstra). Only relay-willing nodes forward;
- * ties go to the smaller predecessor id, so every node breaks them alike.
+ * Shortest paths from `source` (Dijkstra, with a heap: O(E log N), so a
+ * 1000-member mesh costs thousands of steps, not a million). Only
+ * relay-willing nodes forward; nodes are settled by (cost, tie, id) and ties
+ * go to the smaller predecessor id, so every node breaks them alike.
  */
 export function shortestPaths(source: string, nodes: Map<string, GraphNode>, adj = mutualEdges(nodes)): Map<string, Route> {
   const dist = new Map<string, [number, number]>([[source, [0, 0]]]);
@@ -109,22 +148,24 @@ export function shortestPaths(source: string, nodes: Map<string, GraphNode>, adj
   const done = new Set<string>();
   const less = (a: [number, number], b: [number, number]) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
   const same = (a: [number, number], b: [number, number]) => a[0] === b[0] && a[1] === b[1];
-  for (let guard = 0; guard <= nodes.size; guard++) {
-    let u: string | null = null;
-    for (const [id, d] of dist) {
-      if (done.has(id)) continue;
-      if (u === null || less(d, dist.get(u)!) || (same(d, dist.get(u)!) && id < u)) u = id;
-    }
-    if (u === null) break;
+  const heap = new EntryHeap();
+  heap.push([0, 0, source]);
+  while (heap.size) {
+    const [c, t, u] = heap.pop();
+    const du = dist.get(u)!;
+    // An entry left behind by a later improvement, or a node already settled.
+    if (done.has(u) || du[0] !== c || du[1] !== t) continue;
     done.add(u);
     if (u !== source && !nodes.get(u)?.relay) continue;
-    const du = dist.get(u)!;
     for (const [v, w] of adj.get(u) ?? []) {
       if (done.has(v)) continue;
       const nd: [number, number] = [du[0] + w, du[1] + edgeTie(u, v)];
       const old = dist.get(v);
-      if (old === undefined || less(nd, old) || (same(nd, old) && u < prev.get(v)!)) {
+      if (old === undefined || less(nd, old)) {
         dist.set(v, nd);
+        prev.set(v, u);
+        heap.push([nd[0], nd[1], v]);
+      } else if (same(nd, old) && u < prev.get(v)!) {
         prev.set(v, u);
       }
     }

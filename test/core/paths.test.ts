@@ -6,7 +6,7 @@
 //   KITH_SEED=<n> KITH_GRAPHS=<count> npx uvu -r tsx test/core 'paths\.test\.ts$'
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { edgeWeight, mutualEdges, shortestPaths, type GraphNode, type Route } from '../../src/core/paths.ts';
+import { edgeTie, edgeWeight, mutualEdges, shortestPaths, type GraphNode, type Route } from '../../src/core/paths.ts';
 import { computeNetmap, dialEndpoint, type Netmap } from '../../src/core/netmap.ts';
 import { needsPunch } from '../../src/core/punch.ts';
 import { encodeRecord, type Endpoint, type NodeRecord } from '../../src/core/record.ts';
@@ -162,6 +162,51 @@ test(`random graphs (${MODEL_GRAPHS}): symmetric shortest paths, relay rule, inn
   for (let i = 0; i < MODEL_GRAPHS; i++) {
     const seed = BASE_SEED + i;
     withSeed(seed, () => checkGraph(randomGraph(seed)));
+  }
+});
+
+/** The linear-scan Dijkstra shortestPaths had before its heap: the same settling order, by (cost, tie, id). */
+function linearScanPaths(source: string, nodes: Graph, adj: Map<string, Map<string, number>>): Map<string, string[]> {
+  const dist = new Map<string, [number, number]>([[source, [0, 0]]]);
+  const prev = new Map<string, string>();
+  const done = new Set<string>();
+  const less = (a: [number, number], b: [number, number]) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+  const same = (a: [number, number], b: [number, number]) => a[0] === b[0] && a[1] === b[1];
+  for (let guard = 0; guard <= nodes.size; guard++) {
+    let u: string | null = null;
+    for (const [id, d] of dist) if (!done.has(id) && (u === null || less(d, dist.get(u)!) || (same(d, dist.get(u)!) && id < u))) u = id;
+    if (u === null) break;
+    done.add(u);
+    if (u !== source && !nodes.get(u)?.relay) continue;
+    const du = dist.get(u)!;
+    for (const [v, w] of adj.get(u) ?? []) {
+      if (done.has(v)) continue;
+      const nd: [number, number] = [du[0] + w, du[1] + edgeTie(u, v)];
+      const old = dist.get(v);
+      if (old === undefined || less(nd, old) || (same(nd, old) && u < prev.get(v)!)) { dist.set(v, nd); prev.set(v, u); }
+    }
+  }
+  const out = new Map<string, string[]>();
+  for (const id of dist.keys()) {
+    if (id === source) continue;
+    const hops: string[] = [];
+    for (let cur: string | undefined = id; cur !== undefined && cur !== source; cur = prev.get(cur)) hops.unshift(cur);
+    out.set(id, hops);
+  }
+  return out;
+}
+
+test(`random graphs (${MODEL_GRAPHS}, plain and with equal RTTs): the heap finds exactly the paths of a linear scan`, () => {
+  for (let i = 0; i < MODEL_GRAPHS; i++) {
+    const seed = BASE_SEED + 7000 + i;
+    withSeed(seed, () => {
+      const g = randomGraph(seed, undefined, i % 2 ? 10 : 0);
+      const adj = mutualEdges(g);
+      for (const s of g.keys()) {
+        const heap = new Map([...shortestPaths(s, g, adj)].map(([id, r]) => [id, r.hops]));
+        assert.equal(heap, linearScanPaths(s, g, adj), `from ${s}`);
+      }
+    });
   }
 });
 

@@ -18,6 +18,8 @@ import { nativeSign, prime } from './crypto.ts';
 import { walk, noteSigned } from './check.ts';
 
 export const TICK_MS = 1000;
+/** How long kithd takes to apply a changed netmap, about: changes within it coalesce. */
+export const APPLY_MS = 50;
 /** Per datagram on the wire besides the control payload: inner IPv4 + UDP, WireGuard data header, outer IPv4 + UDP. */
 export const WIRE_OVERHEAD_BYTES = 20 + 8 + 32 + 20 + 8;
 /** A limit on everything: more datagrams in flight than this is a message storm. */
@@ -95,6 +97,8 @@ export class World {
   readonly byKey = new Map<string, SimNode>();
   private byInternal = new Map<string, SimNode>();
   private queue = new Queue();
+  private dirty = new Set<SimNode>();
+  private nextApplyMs = 0;
   private order = 0;
   /** Datagram loss rate, 0..1. */
   loss = 0;
@@ -205,9 +209,21 @@ export class World {
     }
     if (netmap) {
       noteSigned(n.core.selfRecord.bytes);
+      this.dirty.add(n);
+    }
+  }
+
+  /**
+   * Applies the netmaps that changed to the WireGuard models, as kithd does:
+   * it marks the netmap dirty and applies it once its previous apply is done,
+   * so the changes of a burst of datagrams coalesce (here: every APPLY_MS).
+   */
+  applyDirty(): void {
+    for (const n of this.dirty) {
       const m = n.core.netmap();
       n.wg.apply(m.peers, m.e2ePeers);
     }
+    this.dirty.clear();
   }
 
   /** A control datagram from n to an overlay address: over the data plane as it stands, after the path's latency. */
@@ -226,6 +242,7 @@ export class World {
 
   private deliverUntil(untilMs: number): void {
     for (let m = this.queue.peek(); m && m.atMs <= untilMs; m = this.queue.peek()) {
+      if (m.atMs >= this.nextApplyMs) { this.applyDirty(); this.nextApplyMs = m.atMs - (m.atMs % APPLY_MS) + APPLY_MS; }
       this.queue.pop();
       this.nowMs = Math.max(this.nowMs, m.atMs);
       const to = this.byIPv4.get(m.to);
@@ -292,6 +309,7 @@ export class World {
     this.cause = 'tick';
     for (const n of this.nodes) if (n.alive) this.dispatch(n, n.core.tick(this.local(n)));
     this.cause = 'other';
+    this.applyDirty();
     for (const n of this.nodes) if (n.alive) this.wgStep(n);
     for (const n of this.nodes) {
       if (!n.alive) continue;
@@ -305,6 +323,7 @@ export class World {
       this.dispatch(n, n.core.observeWg(obs, local));
       this.cause = 'other';
     }
+    this.applyDirty();
   }
 
   /** Advances the world by one tick: datagrams due meanwhile, then the tick. */
@@ -312,6 +331,7 @@ export class World {
     const next = this.nowMs + TICK_MS;
     this.deliverUntil(next);
     this.nowMs = next;
+    this.applyDirty();
     this.tickAll();
   }
 

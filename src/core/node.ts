@@ -270,7 +270,8 @@ export class NodeCore {
   /** Feeds `wg show dump` state: handshakes make links, endpoints are reported back to peers. */
   observeWg(peers: WgObservation[], nowMs: number): Action[] {
     this.wg = new Map(peers.map((p) => [p.publicKey, p]));
-    const out: Action[] = this.observeReports.due(peers, (pub) => this.store.idByWgPub(pub), nowMs).map((r) =>
+    const publishes = (id: string, host: string, port: number) => !!this.store.get(id)?.endpoints.some((e) => e.host === host && e.port === port);
+    const out: Action[] = this.observeReports.due(peers, (pub) => this.store.idByWgPub(pub), publishes, nowMs).map((r) =>
       ({ type: 'send', to: formatIPv4(this.store.get(r.id)!.chain[0]!.ipv4), bytes: encodeControl({ type: 'observed', host: r.host, port: r.port }) }));
     out.push(...this.resign(nowMs));
     return out;

@@ -46,7 +46,7 @@ for rt in "${runtimes[@]}"; do
   echo "$rt: sign tweetnacl $(val "$rt" ops tweetnacl-sign-ms) ms, WebCrypto $(val "$rt" ops webcrypto-sign-ms) ms"
   echo "$rt: own record re-signed: tweetnacl $(val "$rt" resign resign-tweetnacl-ms) ms, WebCrypto $(val "$rt" resign resign-native-ms) ms (native sign, native verify, install; $(val "$rt" resign resign-native-tweetnacl-checks) tweetnacl checks)"
   echo "$rt: joining 100 members: tweetnacl only $(val "$rt" join-nacl total-ms) ms, native prefetch $(val "$rt" join-native total-ms) ms ($(val "$rt" join-native tweetnacl-checks) tweetnacl checks left)"
-  echo "$rt: steady state: $(val "$rt" steady steady-cpu-percent) % of one core (new record $(val "$rt" steady new-record-ms) ms, duplicate $(val "$rt" steady duplicate-ms) ms, digest $(val "$rt" steady digest-100-ms) ms)"
+  echo "$rt: steady state: $(val "$rt" steady steady-cpu-percent) % of one core (new record $(val "$rt" steady new-record-ms) ms, duplicate $(val "$rt" steady duplicate-ms) ms, summary $(val "$rt" steady summary-ms) ms, netmap of 100 $(val "$rt" steady netmap-100-ms) ms; a full 100-entry digest, the old protocol: $(val "$rt" steady digest-100-ms) ms)"
 done
 if [[ " ${runtimes[*]} " == *" txiki "* ]]; then
   join=$(val txiki join-native total-ms); cpu=$(val txiki steady steady-cpu-percent)

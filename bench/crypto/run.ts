@@ -8,7 +8,9 @@
 //   join-nacl    a joiner's 100 member records accepted with tweetnacl only
 //   join-native  the same after the daemon's native prefetch (as Mesh.start does)
 //   steady       per-datagram costs with native prefetch: a newer record, the
-//                same datagram again from another neighbour, a 100-entry digest
+//                same datagram again from another neighbour, an anti-entropy
+//                summary that matches (the quiet case), a 100-entry digest (the
+//                old protocol, still answered); and one netmap computation
 import type { Platform } from '../../src/platform/types.ts';
 import { NodeCore } from '../../src/core/node.ts';
 import { decodeNetwork } from '../../src/core/network.ts';
@@ -17,6 +19,7 @@ import { decodeRecord } from '../../src/core/record.ts';
 import { fromBase64, utf8Decode } from '../../src/core/bytes.ts';
 import { signatureStats, signDetached, clearSignatureCache } from '../../src/core/crypto.ts';
 import { encodeControl } from '../../src/core/gossip.ts';
+import { summaryOf } from '../../src/core/antientropy.ts';
 import { formatIPv4 } from '../../src/core/ip.ts';
 import { prefetchSignatures } from '../../src/daemon/sigqueue.ts';
 import { NativeSelfSigner } from '../../src/daemon/selfsign.ts';
@@ -109,18 +112,31 @@ export async function runBench(p: Platform): Promise<void> {
     dupMs += t() - t1;
   }
   const digest = encodeControl({ type: 'digest', entries: ids.map((id) => ({ id, seq: core.nodeById(id)!.seq })) });
+  const rev = core.revocations.summary() as { count: number; hash: Uint8Array };
+  const summary = encodeControl({ type: 'summary', ...summaryOf(core.allRecords()), revCount: rev.count, revHash: rev.hash });
   const reps = 50;
-  const t0 = t();
-  for (let i = 0; i < reps; i++) await handle(digest, nb[i % 2]!);
-  const digestMs = (t() - t0) / reps;
+  const per = async (data: Uint8Array) => { const t0 = t(); for (let i = 0; i < reps; i++) await handle(data, nb[i % 2]!); return (t() - t0) / reps; };
+  const digestMs = await per(digest);
+  const summaryMs = await per(summary);
+  // A changed record makes the daemon apply a new netmap: one computation each.
+  let netmapMs = 0;
+  for (let i = 0; i < reps; i++) {
+    core.setServices(i % 2 ? [] : [{ name: 'web', port: 80, proto: 'tcp', type: 'http' }], now);
+    const t0 = t();
+    core.netmap();
+    netmapMs += (t() - t0) / reps;
+  }
   out('new-record-ms', newMs / newer.length);
   out('duplicate-ms', dupMs / newer.length);
   out('digest-100-ms', digestMs);
+  out('summary-ms', summaryMs);
+  out('netmap-100-ms', netmapMs);
   out('tweetnacl-checks', signatureStats.tweetnacl - nacl0);
   // 100 members each re-signing once a minute (their daily re-sign and every
-  // link or endpoint change, generously), each record arriving from 3
-  // neighbours, and a digest from each of 3 neighbours every 2 s.
-  const perSec = (100 / 60) * (newMs / newer.length + 2 * (dupMs / newer.length)) + (3 / 2) * digestMs;
+  // link or endpoint change, generously), each record arriving about 4 times
+  // (rumours go to 4 neighbours) and making a netmap, and a summary from each
+  // of 3 neighbours every 2 s.
+  const perSec = (100 / 60) * (newMs / newer.length + 3 * (dupMs / newer.length) + netmapMs) + (3 / 2) * summaryMs;
   out('steady-cpu-percent', perSec / 10);
 }
 

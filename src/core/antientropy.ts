@@ -96,7 +96,7 @@ function hashOf(r: NodeRecord): [number, number] {
 export function bucketOf(id: string): number { return parseInt(id.slice(0, 2), 16) >> 2; }
 
 /** The records held, summed: their count and the XOR of their entry hashes (8 bytes, big-endian). */
-export function summaryOf(store: RecordStore): { count: number; hash: Uint8Array } {
+export function summaryOf(store: { values(): Iterable<NodeRecord> }): { count: number; hash: Uint8Array } {
   let x = 0, y = 0, count = 0;
   for (const r of store.values()) { const [a, b] = hashOf(r); x ^= a; y ^= b; count++; }
   const hash = new Uint8Array(8);

@@ -18,8 +18,13 @@ import { nativeSign, prime } from './crypto.ts';
 import { walk, noteSigned } from './check.ts';
 
 export const TICK_MS = 1000;
-/** How long kithd takes to apply a changed netmap, about: changes within it coalesce. */
-export const APPLY_MS = 50;
+/**
+ * How long kithd takes to apply a changed netmap, about (two `wg set`, host
+ * routes, Kith's routing table: processes spawned one after the other):
+ * changes that arrive meanwhile coalesce into the next apply.
+ * KITH_SIM_APPLY_MS sets it (the 30-node row was the same at 50 and 250 ms).
+ */
+export const APPLY_MS = Number(process.env.KITH_SIM_APPLY_MS ?? 50);
 /** Per datagram on the wire besides the control payload: inner IPv4 + UDP, WireGuard data header, outer IPv4 + UDP. */
 export const WIRE_OVERHEAD_BYTES = 20 + 8 + 32 + 20 + 8;
 /** A limit on everything: more datagrams in flight than this is a message storm. */
@@ -216,7 +221,7 @@ export class World {
   /**
    * Applies the netmaps that changed to the WireGuard models, as kithd does:
    * it marks the netmap dirty and applies it once its previous apply is done,
-   * so the changes of a burst of datagrams coalesce (here: every APPLY_MS).
+   * so the changes of a burst of datagrams coalesce (here: every APPLY_MS of virtual time).
    */
   applyDirty(): void {
     for (const n of this.dirty) {

@@ -123,7 +123,28 @@ function reachableDirectly(me: NodeRecord, them: NodeRecord): boolean {
   return dialEndpoint(me, them) !== null || dialEndpoint(them, me) !== null;
 }
 
+/**
+ * What a netmap derives from one record alone, cached per record object
+ * (records are immutable: a change is a new object). A netmap is computed on
+ * every change of any record; at 1000 members rebuilding these for every
+ * member every time was most of its cost.
+ */
+const derived = new WeakMap<NodeRecord, { links: Map<string, number>; node?: { key: string; value: Omit<NetNode, 'path' | 'via'> } }>();
+
+function derivedOf(r: NodeRecord) {
+  let d = derived.get(r);
+  if (!d) { d = { links: new Map(r.links.map((l) => [l.peer, l.rttMs])) }; derived.set(r, d); }
+  return d;
+}
+
 function toNetNode(r: NodeRecord, net: NetworkParams, mapped: MappedSubnet[], own: boolean, accepted: readonly string[]): Omit<NetNode, 'path' | 'via'> {
+  const d = derivedOf(r);
+  const key = `${own}|${accepted.join()}|${mapped.length ? JSON.stringify(mapped) : ''}|${net.ipv4Pool.base}/${net.ipv4Pool.len}`;
+  if (d.node?.key !== key) d.node = { key, value: buildNetNode(r, net, mapped, own, accepted) };
+  return d.node.value;
+}
+
+function buildNetNode(r: NodeRecord, net: NetworkParams, mapped: MappedSubnet[], own: boolean, accepted: readonly string[]): Omit<NetNode, 'path' | 'via'> {
   const c = r.chain[0]!;
   const ula48 = net.ula48;
   const services = r.services.map((s) => (s.host === undefined ? s : { ...s, at: lanHostAddress(s.host, own, r.subnets, accepted, mapped) }));
@@ -149,7 +170,7 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
   const node = (r: NodeRecord) => toNetNode(r, net, prefixes.mapped.get(r.id) ?? [], r.id === selfId, prefixes.accepted.get(r.id) ?? []);
   const graph = new Map<string, GraphNode>();
   for (const r of records.values()) {
-    graph.set(r.id, { id: r.id, relay: r.relay, links: new Map(r.links.map((l) => [l.peer, l.rttMs])) });
+    graph.set(r.id, { id: r.id, relay: r.relay, links: derivedOf(r).links });
   }
   const adj = mutualEdges(graph);
   const routes = shortestPaths(selfId, graph, adj);

@@ -60,6 +60,8 @@ export function answerDigest(store: RecordStore, entries: { id: string; seq: num
 /** Records pushed, and ids asked for, in one answer to a BDIGEST: a store far behind catches up over a few rounds, not in one burst. */
 export const MAX_PUSH_PER_ANSWER = 16;
 export const MAX_WANT_PER_ANSWER = 32;
+/** Records sent for one WANT at most (an older node asks for up to 255; it asks again next round). */
+export const MAX_WANT_ANSWERED = 64;
 /** A new record is passed on to this many neighbours (one of our own to OWN_FANOUT): every node hears of it a few times, not once per neighbour. */
 export const RUMOUR_FANOUT = 4;
 export const OWN_FANOUT = 8;
@@ -171,7 +173,7 @@ export function rumourTargets(neighbours: readonly string[], except: string | un
 
 /** The answer to a want: the records we hold of those asked for, each once (a repeated id is no amplifier). */
 export function answerWant(store: RecordStore, ids: string[]): ControlMessage[] {
-  return recordMessages([...new Set(ids)].map((id) => store.get(id)?.bytes).filter((b): b is Uint8Array => !!b));
+  return recordMessages([...new Set(ids)].slice(0, MAX_WANT_ANSWERED).map((id) => store.get(id)?.bytes).filter((b): b is Uint8Array => !!b));
 }
 
 /** The answer to an anti-entropy message about records (the revocation part of a SUMMARY is revocations.ts's). */

@@ -8,6 +8,13 @@ import type { SignedNetwork } from './network.ts';
 export const GOSSIP_INTERVAL_MS = 2000;
 /** Control datagrams per member: a gossip round with a full mesh stays far below it. */
 export const CONTROL_RATE_LIMIT = { ratePerSec: 100, burst: 300, maxEntries: 1024, slip: 0 };
+/**
+ * Per member, for questions whose answer can be many times their size (a
+ * digest, BUCKETS, a WANT: up to 64 records): a neighbour asks a few times a
+ * round (its summary every 2 s, an older node's digest in parts, a want per
+ * digest answered), not a hundred times a second.
+ */
+export const ANSWER_RATE_LIMIT = { ratePerSec: 4, burst: 12, maxEntries: 1024, slip: 0 };
 export const PING_INTERVAL_MS = 5000;
 export const OBSERVE_REPORT_INTERVAL_MS = 30000;
 /** A public mapping no member has confirmed for this long gives way to a LAN member's local view. */

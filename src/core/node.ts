@@ -35,7 +35,7 @@ import { Exits, withExit, type ExitOfferView } from './exits.ts';
 export type { DropCounters } from './verify.ts';
 export { MAX_RECORDS } from './store.ts';
 
-import { GOSSIP_INTERVAL_MS, CONTROL_RATE_LIMIT, PING_INTERVAL_MS, OBSERVED_STALE_MS, LINK_ALIVE_MS } from './node-types.ts';
+import { GOSSIP_INTERVAL_MS, CONTROL_RATE_LIMIT, ANSWER_RATE_LIMIT, PING_INTERVAL_MS, OBSERVED_STALE_MS, LINK_ALIVE_MS } from './node-types.ts';
 export { GOSSIP_INTERVAL_MS, CONTROL_RATE_LIMIT, PING_INTERVAL_MS, OBSERVE_REPORT_INTERVAL_MS, OBSERVED_STALE_MS, LINK_ALIVE_MS } from './node-types.ts';
 
 export type { Action, WgObservation, NodeCoreOptions } from './node-types.ts';
@@ -73,6 +73,7 @@ export class NodeCore {
   private resignNeeded = false;
   private readonly verifier: RecordVerifier;
   private readonly controlRate = new RateLimiter(CONTROL_RATE_LIMIT);
+  private readonly answerRate = new RateLimiter(ANSWER_RATE_LIMIT);
   /** Revocations held (revoke.ts, revocations.ts): the daemon restores them from disk and plans local ones with them. */
   readonly revocations: Revocations;
   get dropped(): DropCounters { return this.verifier.dropped; }
@@ -314,15 +315,16 @@ export class NodeCore {
     }
     const reply = (msg: ControlMessage): Action => ({ type: 'send', to: fromIPv4, bytes: encodeControl(msg) });
     switch (m.type) {
-      case 'summary': {
-        const r = this.revocations.onControl({ type: 'revsum', count: m.revCount, hash: m.revHash }, fromId, nowMs);
-        return [...answerStore(this.store, m), ...r.replies].map(reply);
-      }
+      case 'summary':
       case 'digest':
       case 'buckets':
       case 'bdigest':
-      case 'want':
-        return answerStore(this.store, m).map(reply);
+      case 'want': {
+        // Answers that can be many times their question's size: a few a second per member (ANSWER_RATE_LIMIT).
+        if (m.type !== 'bdigest' && this.answerRate.check(fromId, nowMs) !== 'allow') { this.dropped.rateLimited++; return []; }
+        const rev = m.type === 'summary' ? this.revocations.onControl({ type: 'revsum', count: m.revCount, hash: m.revHash }, fromId, nowMs).replies : [];
+        return [...answerStore(this.store, m), ...rev].map(reply);
+      }
       case 'records': {
         let changed = false;
         for (const b of m.records) changed = this.acceptRecord(b, nowMs, fromId) || changed;

@@ -6,7 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NodeCore, type Action } from '../../src/core/node.ts';
 import { decodeControl, encodeControl, type ControlMessage } from '../../src/core/gossip.ts';
-import { bucketOf, entryHash, summaryOf, MAX_PUSH_PER_ANSWER, MAX_WANT_PER_ANSWER } from '../../src/core/antientropy.ts';
+import { bucketOf, entryHash, summaryOf, MAX_PUSH_PER_ANSWER, MAX_WANT_PER_ANSWER, MAX_WANT_ANSWERED } from '../../src/core/antientropy.ts';
+import { ANSWER_RATE_LIMIT } from '../../src/core/node-types.ts';
 import { formatIPv4 } from '../../src/core/ip.ts';
 import { seededBytes } from '../support/rand.ts';
 import { foundMesh, issueMember, type Member } from '../support/mesh.ts';
@@ -120,6 +121,33 @@ test('a bdigest whose mask and entries disagree: entries outside the mask are ig
   const want = acts.map((x) => decodeControl(x.bytes)).find((m) => m.type === 'want') as { ids: string[] } | undefined;
   assert.ok(want && want.ids.every((id) => bucketOf(id) === k), 'wants only ids of bucket k');
   assert.ok(acts.every((x) => decodeControl(x.bytes).type !== 'records'), 'nothing pushed: b claims newer');
+});
+
+test('a member that asks too often: BUCKETS and WANT answered a few times a second, a WANT with at most MAX_WANT_ANSWERED records', () => {
+  const { all, cores, ip } = setup(100);
+  const [a, b] = [cores[0]!, cores[1]!];
+  for (const c of cores) a.acceptRecord(c.selfRecord.bytes, T0 + 1);
+  b.acceptRecord(a.selfRecord.bytes, T0 + 1);
+  // b's bucket hashes (nearly empty store): every bucket of a's differs, so each answer is a's whole digest.
+  const buckets = sends(b.handleControl(summaryMsg(a), ip(all[0]!), T0 + 2))[0]!.bytes;
+  const limited0 = a.dropped.rateLimited;
+  let answered = 0, bytes = 0;
+  for (let i = 0; i < 100; i++) {
+    const out = sends(a.handleControl(buckets, ip(all[1]!), T0 + 3));
+    if (out.length) answered++;
+    bytes += out.reduce((n, x) => n + x.bytes.length, 0);
+  }
+  assert.is(answered, ANSWER_RATE_LIMIT.burst, `${answered} of 100 BUCKETS answered at once`);
+  assert.is(a.dropped.rateLimited - limited0, 100 - ANSWER_RATE_LIMIT.burst, 'the rest counted');
+  assert.ok(bytes < 100 * 258, `${bytes} bytes sent for 100 BUCKETS of 258 bytes`);
+  // A second later, a few more.
+  assert.ok(sends(a.handleControl(buckets, ip(all[1]!), T0 + 1003)).length > 0, 'answered again after a second');
+  // A WANT of 255 ids that a holds: 64 records at most.
+  const want = encodeControl({ type: 'want', ids: all.slice(0, 100).map((m) => m.id).concat(all.slice(0, 100).map((m) => m.id)).slice(0, 255) });
+  const c = cores[2]!;
+  for (const x of cores) c.acceptRecord(x.selfRecord.bytes, T0 + 1);
+  const recs = sends(c.handleControl(want, ip(all[1]!), T0 + 5)).map((x) => decodeControl(x.bytes) as { records: Uint8Array[] });
+  assert.is(recs.reduce((n, m) => n + m.records.length, 0), MAX_WANT_ANSWERED);
 });
 
 test.run();

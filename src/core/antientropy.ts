@@ -31,14 +31,6 @@ export function gossipTargets(neighbours: readonly string[], round: number, fano
   return Array.from({ length: fanout }, (_, i) => neighbours[(start + i) % neighbours.length]!);
 }
 
-/** What the store holds, as digest messages. */
-export function digestsOf(store: RecordStore): ControlMessage[] {
-  const entries = [...store.values()].map((r) => ({ id: r.id, seq: r.seq }));
-  const out: ControlMessage[] = [];
-  for (let i = 0; i < entries.length; i += MAX_DIGEST_ENTRIES) out.push({ type: 'digest', entries: entries.slice(i, i + MAX_DIGEST_ENTRIES) });
-  return out;
-}
-
 function recordMessages(records: Uint8Array[]): ControlMessage[] {
   const out: ControlMessage[] = [];
   for (let i = 0; i < records.length; i += MAX_RECORDS_PER_MESSAGE) out.push({ type: 'records', records: records.slice(i, i + MAX_RECORDS_PER_MESSAGE) });

@@ -161,7 +161,7 @@ export class NodeCore {
     const next = fit.body;
     this.trimmed = fit.trimmed;
     if (!force && sameBody(next, this.body)) return [];
-    // Integral: the wire carries whole ms, and a fraction kept here would make every digest look older than ours.
+    // Integral: the wire carries whole ms, and a fraction kept here would make every summary and digest differ from ours.
     next.seq = Math.floor(Math.max(this.body.seq + 1, nowMs));
     this.body = next;
     const signed = this.signer.sign(next, this.chain);

@@ -11,7 +11,7 @@
 // revoked certificate (and any renewal issued before it) has expired anyway.
 //
 // Anti-entropy, besides the push when one is accepted (node.ts):
-//   every gossip round  REVSUM (count, hash of the revoked ids)   ───▶
+//   every gossip round  REVSUM (count, hash of the revoked ids; carried in the SUMMARY) ───▶
 //   on a different sum  ◀─── REVIDS (the ids held, ≤ MAX_DIGEST_ENTRIES a message)
 //   ids it lacks        REVWANT ───▶   ◀─── REVOKE (≤ MAX_REVOCATIONS_PER_MESSAGE a message)
 // Each side answers a neighbour's differing sum at most once per gossip round.

@@ -190,7 +190,7 @@ export class Mesh {
           store: this.store, core: this.core, signKeys: this.signKeys, certLifetimeMs: DEFAULT_CERT_LIFETIME_MS,
           nowMs: () => this.p.clock.nowMs(), random: (n) => this.p.random(n),
         }, frame),
-        // The newcomer's first record goes to our neighbours at once: the others need not wait for a digest round to reach it.
+        // The newcomer's first record goes to our neighbours at once: the others need not wait for an anti-entropy round to reach it.
         record: (rec) => {
           const now = this.p.clock.nowMs();
           if (this.core.acceptRecord(rec, now)) this.dispatch(this.core.spread(encodeControl({ type: 'records', records: [rec] }), now));
@@ -205,7 +205,7 @@ export class Mesh {
     // Learn the live sessions before the first apply: a restarted kithd computes the netmap it left.
     await this.observe();
     await this.scanLan();
-    await this.selfSigner?.idle(); // the record with those links and endpoints, before the first apply and digest answer
+    await this.selfSigner?.idle(); // the record with those links and endpoints, before the first apply and anti-entropy answer
     this.ready = true;
     this.exits.configure(this.opts.exit ?? { offerMbit: 0, use: null });
     this.exits.start();

@@ -86,18 +86,38 @@ export interface Netmap {
   exit?: { node: string; name: string; ipv4: string } | null;
 }
 
-function publicHost(r: NodeRecord): string | null {
-  return r.endpoints.find((e) => e.kind === 'public')?.host ?? null;
+/** What dialling decisions read of a record's endpoints, worked out once per record (see `derived`). */
+interface EndpointFacts {
+  /** Its public endpoint's host, as members observe it. */
+  publicHost: string | null;
+  /** Its first IPv4 address on an interface (behind NAT: an address of its home's LAN). */
+  lan4: Endpoint | undefined;
+  /** Hosts of its endpoints that are not on a LAN. */
+  outside: string[];
+  configured: Endpoint | undefined;
+  v6: Endpoint | null;
 }
 
-/** Its first IPv4 address on an interface (behind NAT: an address of its home's LAN). */
-const lan4 = (r: NodeRecord) => r.endpoints.find((e) => e.kind === 'lan' && parseIPv4(e.host) !== null);
+const facts = new WeakMap<NodeRecord, EndpointFacts>();
+
+function factsOf(r: NodeRecord): EndpointFacts {
+  let f = facts.get(r);
+  if (!f) {
+    f = {
+      publicHost: r.endpoints.find((e) => e.kind === 'public')?.host ?? null,
+      lan4: r.endpoints.find((e) => e.kind === 'lan' && parseIPv4(e.host) !== null),
+      outside: r.endpoints.filter((e) => e.kind !== 'lan').map((e) => e.host),
+      configured: r.endpoints.find((e) => e.kind === 'configured'),
+      v6: globalV6(r),
+    };
+    facts.set(r, f);
+  }
+  return f;
+}
 
 /** Whether both advertise the same public address with a LAN endpoint each: two nodes behind one router (a port it maps counts). */
-function behindOneRouter(me: NodeRecord, them: NodeRecord): boolean {
-  const outside = (r: NodeRecord) => r.endpoints.filter((e) => e.kind !== 'lan').map((e) => e.host);
-  const mine = outside(me);
-  return lan4(me) !== undefined && outside(them).some((h) => mine.includes(h));
+function behindOneRouter(me: EndpointFacts, them: EndpointFacts): boolean {
+  return me.lan4 !== undefined && them.outside.some((h) => me.outside.includes(h));
 }
 
 /**
@@ -107,15 +127,12 @@ function behindOneRouter(me: NodeRecord, them: NodeRecord): boolean {
  * Then a configured endpoint; then, when both have global IPv6 addresses,
  * its own (both sides dial: no punch).
  */
-export function dialEndpoint(me: NodeRecord, them: NodeRecord): Endpoint | null {
-  const lan = lan4(them);
-  if (lan && behindOneRouter(me, them)) return lan;
-  const configured = them.endpoints.find((e) => e.kind === 'configured');
-  if (configured) return configured;
-  const v6 = globalV6(them);
-  if (v6 && globalV6(me)) return v6;
-  const mine = publicHost(me);
-  if (mine !== null && mine === publicHost(them)) return lan ?? null;
+export function dialEndpoint(meRecord: NodeRecord, themRecord: NodeRecord): Endpoint | null {
+  const me = factsOf(meRecord), them = factsOf(themRecord);
+  if (them.lan4 && behindOneRouter(me, them)) return them.lan4;
+  if (them.configured) return them.configured;
+  if (them.v6 && me.v6) return them.v6;
+  if (me.publicHost !== null && me.publicHost === them.publicHost) return them.lan4 ?? null;
   return null;
 }
 
@@ -142,6 +159,35 @@ function toNetNode(r: NodeRecord, net: NetworkParams, mapped: MappedSubnet[], ow
   const key = `${own}|${accepted.join()}|${mapped.length ? JSON.stringify(mapped) : ''}|${net.ipv4Pool.base}/${net.ipv4Pool.len}`;
   if (d.node?.key !== key) d.node = { key, value: buildNetNode(r, net, mapped, own, accepted) };
   return d.node.value;
+}
+
+/** Per cached node entry: its AllowedIPs strings and its end-to-end peer, built once. */
+const peerParts = new WeakMap<object, { own: string[]; transport: string; e2e?: { key: string; peer: WgPeer } }>();
+
+function partsOf(n: Omit<NetNode, 'path' | 'via'>, net: NetworkParams) {
+  let p = peerParts.get(n);
+  if (!p) {
+    // Its clients travel with it: the same peer, interface and host routes.
+    const own = [`${n.ipv4}/32`, `${n.ipv6}/128`, ...n.clients.flatMap((a) => [`${a}/32`, `${ipv6ForIPv4(net.ula48, parseIPv4(a)!)}/128`])];
+    p = { own, transport: `${n.transport}/128` };
+    peerParts.set(n, p);
+  }
+  return p;
+}
+
+/**
+ * A relayed member's peer on the end-to-end interface. With a keepalive, each
+ * end dials as soon as it adds the other: an initiation that reached the far
+ * end before it knew us is not left to WireGuard's 5 s retry (seen: the first
+ * pings over a new relayed path lost).
+ */
+function e2ePeerOf(n: Omit<NetNode, 'path' | 'via'>, net: NetworkParams, subnets: readonly string[]): WgPeer {
+  const p = partsOf(n, net);
+  const key = `${subnets.join()}|${e2ePort(net)}`;
+  if (p.e2e?.key !== key) {
+    p.e2e = { key, peer: { publicKey: n.wgPub, endpoint: formatHostPort(n.transport, e2ePort(net)), allowedIPs: [...p.own, ...subnets].sort(), keepaliveSec: PERSISTENT_KEEPALIVE_SEC } };
+  }
+  return p.e2e.peer;
 }
 
 function buildNetNode(r: NodeRecord, net: NetworkParams, mapped: MappedSubnet[], own: boolean, accepted: readonly string[]): Omit<NetNode, 'path' | 'via'> {
@@ -209,15 +255,11 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
     }
     if (hop) {
       const subnets = prefixes.accepted.get(r.id) ?? [];
-      // Its clients travel with it: the same peer, interface and host routes.
-      const own = [`${n.ipv4}/32`, `${n.ipv6}/128`, ...n.clients.flatMap((a) => [`${a}/32`, `${ipv6ForIPv4(net.ula48, parseIPv4(a)!)}/128`])];
-      addPeer(hop).allowedIPs.push(`${n.transport}/128`);
+      const { own, transport } = partsOf(n, net);
+      addPeer(hop).allowedIPs.push(transport);
       if (path === 'direct') addPeer(hop).allowedIPs.push(...own, ...subnets);
       else {
-        // With a keepalive, each end dials as soon as it adds the other: an
-        // initiation that reached the far end before it knew us is not left to
-        // WireGuard's 5 s retry (seen: the first pings over a new relayed path lost).
-        e2ePeers.push({ publicKey: n.wgPub, endpoint: formatHostPort(n.transport, e2ePort(net)), allowedIPs: [...own, ...subnets].sort(), keepaliveSec: PERSISTENT_KEEPALIVE_SEC });
+        e2ePeers.push(e2ePeerOf(n, net, subnets));
         relayedHosts.push(...own);
         // A direct session being tried (punch) or just made: what it brings in
         // from r itself is accepted on the outer interface too, so the moment

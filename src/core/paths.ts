@@ -51,19 +51,23 @@ export interface GraphNode {
  * (test/sim) hashing edge ties took more time than all the rest of path
  * computation. A pure function of the two ids, so a cache changes no result.
  */
-const ties = new Map<string, number>();
+const ties = new Map<string, Map<string, number>>();
+let cachedTies = 0;
 export const MAX_CACHED_TIES = 65_536;
 
 /** The symmetric tie-break of an edge: 40 bits of a hash of its two ends. */
 export function edgeTie(a: string, b: string): number {
-  const key = a < b ? `${a}|${b}` : `${b}|${a}`;
-  const hit = ties.get(key);
+  const [lo, hi] = a < b ? [a, b] : [b, a];
+  const hit = ties.get(lo)?.get(hi);
   if (hit !== undefined) return hit;
-  const h = hashTo('kith edge', utf8Encode(key), TIE_BITS / 8);
+  const h = hashTo('kith edge', utf8Encode(`${lo}|${hi}`), TIE_BITS / 8);
   let v = 0;
   for (const byte of h) v = v * 256 + byte;
-  if (ties.size >= MAX_CACHED_TIES) ties.clear();
-  ties.set(key, v);
+  if (cachedTies >= MAX_CACHED_TIES) { ties.clear(); cachedTies = 0; }
+  let m = ties.get(lo);
+  if (!m) ties.set(lo, (m = new Map()));
+  m.set(hi, v);
+  cachedTies++;
   return v;
 }
 

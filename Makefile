@@ -19,7 +19,7 @@ APT_LUCI := chromium
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench deps-luci demo test test-luci pot test-repeat unit netns qjs sizes sim bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss bench-exit bench-relay-failover typecheck ipk image deb package-test clean
+.PHONY: all build deps deps-bench deps-luci demo test test-luci pot test-repeat unit netns qjs sizes sim bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss bench-exit bench-relay-failover bench-netmap typecheck ipk image deb package-test clean
 
 all: build
 
@@ -88,7 +88,7 @@ test-luci: deps-luci build
 test: deps deps-luci build typecheck unit netns test-luci sizes
 	@echo "make test: txiki.js $(if $(TJS),$(TJS),SKIPPED (no tjs: set TJS or put ../shared/router beside the project)); ubusd $(if $(UBUSD),$(UBUSD),SKIPPED (no ubusd: set UBUSD)); firewall4 $(if $(FW4_NETNS_CHECK),$(FW4_NETNS_CHECK),SKIPPED (no fw4-netns-check: set FW4_NETNS_CHECK))"
 
-bench: bench-mesh bench-punch bench-dns bench-tinc bench-relay bench-relay-failover bench-attack bench-crypto bench-rss
+bench: bench-mesh bench-punch bench-dns bench-tinc bench-relay bench-relay-failover bench-attack bench-crypto bench-netmap bench-rss
 
 bench-mesh: deps build
 	bash bench/mesh.sh
@@ -109,6 +109,10 @@ bench-attack: deps build
 # Ed25519 per runtime, tweetnacl against WebCrypto, and verifying a 100-member mesh.
 bench-crypto: deps
 	bash bench/crypto.sh
+
+# One netmap computation with 100 and 1000 members, per runtime, this build against an earlier one.
+bench-netmap: deps
+	bash bench/netmap.sh
 
 # kithd's resident memory with 3 and 100 member records, where it goes, and the router bundle's size.
 bench-rss: deps build

@@ -24,7 +24,7 @@ function mix(x: number): number {
 }
 
 /** The records a node holds (id and seq of each), as a number: equal views, equal numbers (unequal ones collide with odds 2^-48). */
-function viewOf(n: SimNode): number {
+export function viewOf(n: SimNode): number {
   let a = 0;
   let b = 0;
   for (const r of n.core.allRecords()) {
@@ -36,11 +36,17 @@ function viewOf(n: SimNode): number {
   return a * 2 ** 16 + b;
 }
 
+/**
+ * What WireGuard on the node does: the netmap last applied (world.ts applies
+ * them as kithd does), with the records it was computed from; the core's
+ * current one before the first apply.
+ */
 export function indexOf(n: SimNode): Index {
-  const m = n.core.netmap();
+  const m = n.applied?.netmap ?? n.core.netmap();
   let ix = indexes.get(m);
   if (!ix) {
-    ix = { route: new Map(), allowed: new Map(), e2e: new Set(m.e2ePeers.map((p) => p.publicKey)), byIPv4: new Map(m.nodes.map((x) => [x.ipv4, x])), view: viewOf(n) };
+    const view = n.applied?.view ?? viewOf(n);
+    ix = { route: new Map(), allowed: new Map(), e2e: new Set(m.e2ePeers.map((p) => p.publicKey)), byIPv4: new Map(m.nodes.map((x) => [x.ipv4, x])), view };
     for (const p of m.peers) {
       ix.allowed.set(p.publicKey, new Set(p.allowedIPs));
       for (const a of p.allowedIPs) ix.route.set(a, p.publicKey);

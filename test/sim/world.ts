@@ -13,9 +13,10 @@ import { toBase64 } from '../../src/core/bytes.ts';
 import { safeDecodeControl } from '../../src/core/gossip.ts';
 import type { Endpoint } from '../../src/core/record.ts';
 import type { Member, Mesh } from '../support/mesh.ts';
+import type { Netmap } from '../../src/core/netmap.ts';
 import { Internet, WgModel, WG_PORT, REKEY_TIMEOUT_MS, REKEY_AFTER_MS, KEEPALIVE_MS, type Site } from './net.ts';
 import { nativeSign, prime } from './crypto.ts';
-import { walk, noteSigned } from './check.ts';
+import { walk, noteSigned, viewOf } from './check.ts';
 
 export const TICK_MS = 1000;
 /**
@@ -55,6 +56,8 @@ export interface SimNode {
   datagramsSent: number;
   punchRules: Map<string, string>;
   pendingSignals: string[];
+  /** The netmap its WireGuard model has (applyDirty), and the records' view it was computed from (check.ts). */
+  applied: { netmap: Netmap; view: number } | null;
 }
 
 interface InFlight { atMs: number; order: number; from: string; to: string; bytes: Uint8Array }
@@ -128,7 +131,7 @@ export class World {
     const n: SimNode = {
       name: member.name, member, core: null as unknown as NodeCore, site, internal: `${lanHost}:${WG_PORT}`, ipv4, key: toBase64(member.identity.wgPub),
       wg: new WgModel(), alive: true, skewMs: o.skewMs ?? 0, startedMs: this.nowMs, joinedMs: this.nowMs, forger: o.forger ?? false,
-      sigChecks: 0, seenIds: new Set(), bytesSent: 0, datagramsSent: 0, punchRules: new Map(), pendingSignals: [],
+      sigChecks: 0, seenIds: new Set(), bytesSent: 0, datagramsSent: 0, punchRules: new Map(), pendingSignals: [], applied: null,
     };
     this.boot(n, o.lastSeq ?? 0, o.records ?? []);
     this.nodes.push(n);
@@ -227,6 +230,7 @@ export class World {
     for (const n of this.dirty) {
       const m = n.core.netmap();
       n.wg.apply(m.peers, m.e2ePeers);
+      n.applied = { netmap: m, view: viewOf(n) };
     }
     this.dirty.clear();
   }

@@ -26,9 +26,18 @@ import type { NodeRecord } from './record.ts';
 export const GOSSIP_FANOUT = 3;
 
 export function gossipTargets(neighbours: readonly string[], round: number, fanout = GOSSIP_FANOUT): string[] {
-  if (neighbours.length <= fanout) return [...neighbours];
-  const start = (round * fanout) % neighbours.length;
-  return Array.from({ length: fanout }, (_, i) => neighbours[(start + i) % neighbours.length]!);
+  return inTurn(neighbours, round * fanout, fanout);
+}
+
+/**
+ * `count` of `items` taken in turn from position `start` (wrapping), or all of
+ * them, in order, when there are no more than `count`: how gossip targets,
+ * rumour targets, pinged links and observed-endpoint refreshes are chosen.
+ */
+export function inTurn<T>(items: readonly T[], start: number, count: number): T[] {
+  if (items.length <= count) return [...items];
+  const s = (start >>> 0) % items.length;
+  return Array.from({ length: count }, (_, i) => items[(s + i) % items.length]!);
 }
 
 function recordMessages(records: Uint8Array[]): ControlMessage[] {
@@ -157,10 +166,7 @@ export function answerBDigest(store: RecordStore, mask: Uint8Array, entries: { i
  * neighbours and each node is told a few times, not by every neighbour.
  */
 export function rumourTargets(neighbours: readonly string[], except: string | undefined, fanout: number, salt: number): string[] {
-  const to = except === undefined ? neighbours : neighbours.filter((n) => n !== except);
-  if (to.length <= fanout) return [...to];
-  const start = (salt >>> 0) % to.length;
-  return Array.from({ length: fanout }, (_, i) => to[(start + i) % to.length]!);
+  return inTurn(except === undefined ? neighbours : neighbours.filter((n) => n !== except), salt, fanout);
 }
 
 /** The answer to a want: the records we hold of those asked for, each once (a repeated id is no amplifier). */

@@ -10,6 +10,7 @@
 // all of them every round, as before).
 import type { WgObservation } from './node-types.ts';
 import { OBSERVE_REPORT_INTERVAL_MS } from './node-types.ts';
+import { inTurn } from './antientropy.ts';
 
 export const OBSERVE_REFRESH_PER_ROUND = 16;
 
@@ -39,11 +40,7 @@ export class ObserveReports {
       else if (round) (publishes(id, r.host, r.port) ? confirm : out).push(r);
       this.reported.set(id, p.endpoint!);
     }
-    if (confirm.length <= OBSERVE_REFRESH_PER_ROUND) out.push(...confirm);
-    else {
-      const start = (this.round * OBSERVE_REFRESH_PER_ROUND) % confirm.length;
-      for (let i = 0; i < OBSERVE_REFRESH_PER_ROUND; i++) out.push(confirm[(start + i) % confirm.length]!);
-    }
+    out.push(...inTurn(confirm, this.round * OBSERVE_REFRESH_PER_ROUND, OBSERVE_REFRESH_PER_ROUND));
     // Bounded by the peers: entries of members no longer peers go.
     if (this.reported.size > 2 * peers.length + 16) {
       const live = new Set(peers.map((p) => idOf(p.publicKey)));

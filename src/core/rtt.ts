@@ -10,6 +10,8 @@
 // wait doubles (up to RTT_STALE_MAX_MS), so a link that really is slow does
 // not flap, and one that was only measured on a bad moment comes back soon.
 
+import { inTurn } from './antientropy.ts';
+
 export const MAX_PENDING_PINGS = 64;
 /** A link's RTT is the minimum of this many recent samples (one per PING_INTERVAL_MS). */
 export const RTT_SAMPLES = 4;
@@ -58,8 +60,8 @@ export class LinkRtts {
    * so each link is measured every ceil(n / budget) rounds or so.
    */
   pick<T>(items: readonly T[], idOf: (x: T) => string, round: number): T[] {
-    const turn = (xs: T[], budget: number) => { const k = (round * budget) % (xs.length || 1); return [...xs.slice(k), ...xs.slice(0, k)].slice(0, budget); };
     const unmeasured = (x: T) => (this.samples.get(idOf(x))?.samples.length ?? 0) < RTT_MIN_SAMPLES;
+    const turn = (xs: T[], budget: number) => inTurn(xs, round * budget, budget);
     return [...turn(items.filter(unmeasured), UNMEASURED_PINGS_PER_ROUND), ...turn(items.filter((x) => !unmeasured(x)), PINGS_PER_ROUND)];
   }
 

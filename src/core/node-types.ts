@@ -10,9 +10,10 @@ export const GOSSIP_INTERVAL_MS = 2000;
 export const CONTROL_RATE_LIMIT = { ratePerSec: 100, burst: 300, maxEntries: 1024, slip: 0 };
 /**
  * Per member, for questions whose answer can be many times their size (a
- * digest, BUCKETS, a WANT: up to 64 records): a neighbour asks a few times a
- * round (its summary every 2 s, an older node's digest in parts, a want per
- * digest answered), not a hundred times a second.
+ * digest, BUCKETS, a BDIGEST: 16 records, a WANT: up to 64 records): a
+ * neighbour asks a few times a round (its summary every 2 s, a BDIGEST per
+ * BUCKETS we sent it, an older node's digest in parts, a want per digest
+ * answered), not a hundred times a second.
  */
 export const ANSWER_RATE_LIMIT = { ratePerSec: 4, burst: 12, maxEntries: 1024, slip: 0 };
 export const PING_INTERVAL_MS = 5000;

@@ -321,7 +321,7 @@ export class NodeCore {
       case 'bdigest':
       case 'want': {
         // Answers that can be many times their question's size: a few a second per member (ANSWER_RATE_LIMIT).
-        if (m.type !== 'bdigest' && this.answerRate.check(fromId, nowMs) !== 'allow') { this.dropped.rateLimited++; return []; }
+        if (this.answerRate.check(fromId, nowMs) !== 'allow') { this.dropped.rateLimited++; return []; }
         const rev = m.type === 'summary' ? this.revocations.onControl({ type: 'revsum', count: m.revCount, hash: m.revHash }, fromId, nowMs).replies : [];
         return [...answerStore(this.store, m), ...rev].map(reply);
       }

@@ -123,7 +123,7 @@ test('a bdigest whose mask and entries disagree: entries outside the mask are ig
   assert.ok(acts.every((x) => decodeControl(x.bytes).type !== 'records'), 'nothing pushed: b claims newer');
 });
 
-test('a member that asks too often: BUCKETS and WANT answered a few times a second, a WANT with at most MAX_WANT_ANSWERED records', () => {
+test('a member that asks too often: BUCKETS, BDIGEST and WANT answered a few times a second, a WANT with at most MAX_WANT_ANSWERED records', () => {
   const { all, cores, ip } = setup(100);
   const [a, b] = [cores[0]!, cores[1]!];
   for (const c of cores) a.acceptRecord(c.selfRecord.bytes, T0 + 1);
@@ -142,6 +142,11 @@ test('a member that asks too often: BUCKETS and WANT answered a few times a seco
   assert.ok(bytes < 100 * 258, `${bytes} bytes sent for 100 BUCKETS of 258 bytes`);
   // A second later, a few more.
   assert.ok(sends(a.handleControl(buckets, ip(all[1]!), T0 + 1003)).length > 0, 'answered again after a second');
+  // A flood of BDIGESTs claiming every bucket empty (each answer up to 16 pushed records): the same budget.
+  const empty = encodeControl({ type: 'bdigest', mask: new Uint8Array(8).fill(0xff), entries: [] });
+  let pushed = 0;
+  for (let i = 0; i < 100; i++) if (sends(a.handleControl(empty, ip(all[1]!), T0 + 5003)).length) pushed++;
+  assert.is(pushed, ANSWER_RATE_LIMIT.burst, `${pushed} of 100 BDIGESTs answered at once`);
   // A WANT of 255 ids that a holds: 64 records at most.
   const want = encodeControl({ type: 'want', ids: all.slice(0, 100).map((m) => m.id).concat(all.slice(0, 100).map((m) => m.id)).slice(0, 255) });
   const c = cores[2]!;

@@ -40,6 +40,11 @@ export async function joinWithCode(
   const failures: string[] = [];
   for (const ep of code.endpoints) {
     const where = formatHostPort(ep.host, ep.port);
+    // The request is sealed and signed before connecting: on a slow router
+    // that takes longer than the member waits for a frame header.
+    const eph = p.random(32);
+    const frame = buildJoinRequest({ networkId: code.networkId, inviteId: keys.id, invitePub: keys.publicKey, ephemeralSecret: eph, nonce: p.random(24) },
+      { name: nodeName, signPub: sign.publicKey, wgPub }, sign);
     progress(`connecting to ${where} …`);
     let stream;
     try {
@@ -49,9 +54,6 @@ export async function joinWithCode(
       continue;
     }
     try {
-      const eph = p.random(32);
-      const frame = buildJoinRequest({ networkId: code.networkId, inviteId: keys.id, invitePub: keys.publicKey, ephemeralSecret: eph, nonce: p.random(24) },
-        { name: nodeName, signPub: sign.publicKey, wgPub }, sign);
       progress('sent join request, waiting for admission …');
       await stream.write(frameJoin(frame));
       const reply = openJoinReply(await readFrame(p, stream, REPLY_TIMEOUT_MS), keys.publicKey, eph);

@@ -19,7 +19,7 @@ APT_LUCI := chromium
 # What the benchmarks compare with.
 APT_BENCH := dnsperf unbound util-linux tinc iperf3
 
-.PHONY: all build deps deps-bench deps-luci demo test test-luci pot test-repeat unit netns qjs sizes sim bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss bench-exit bench-relay-failover bench-netmap typecheck ipk image deb package-test clean
+.PHONY: all build deps deps-bench deps-luci demo test test-luci pot test-repeat unit netns qjs sizes sim bench bench-mesh bench-dns bench-tinc bench-punch bench-relay bench-attack bench-crypto bench-rss bench-exit bench-relay-failover bench-netmap typecheck ipk image deb package-test cross clean
 
 all: build
 
@@ -86,7 +86,18 @@ test-luci: deps-luci build
 	bash test/luci/browser/run.sh
 
 test: deps deps-luci build typecheck unit netns test-luci sizes
-	@echo "make test: txiki.js $(if $(TJS),$(TJS),SKIPPED (no tjs: set TJS or put ../shared/router beside the project)); ubusd $(if $(UBUSD),$(UBUSD),SKIPPED (no ubusd: set UBUSD)); firewall4 $(if $(FW4_NETNS_CHECK),$(FW4_NETNS_CHECK),SKIPPED (no fw4-netns-check: set FW4_NETNS_CHECK))"
+	@echo "make test: txiki.js $(if $(TJS),$(TJS),SKIPPED (no tjs: set TJS or put ../shared/router beside the project)); ubusd $(if $(UBUSD),$(UBUSD),SKIPPED (no ubusd: set UBUSD)); firewall4 $(if $(FW4_NETNS_CHECK),$(FW4_NETNS_CHECK),SKIPPED (no fw4-netns-check: set FW4_NETNS_CHECK)); router CPUs (aarch64, mipsel under qemu) not part of make test: make cross TXIKI_SRC=<txiki.js tree>"
+
+# Router CPUs: builds the router-trimmed txiki.js from a txiki.js source tree
+# (TXIKI_SRC, with its submodules) for aarch64 and mipsel with Debian's cross
+# compilers, then runs the core self-test and `make demo` on each under
+# qemu-user (openwrt-feed/README.md has the results). CROSS_ARCHS picks.
+APT_CROSS := cmake g++-aarch64-linux-gnu g++-mipsel-linux-gnu qemu-user xz-utils
+CROSS_ARCHS ?= aarch64 mipsel
+cross: deps build
+	@[ -n "$(TXIKI_SRC)" ] || { echo "make cross: set TXIKI_SRC to a txiki.js source tree (git clone --recursive https://github.com/saghul/txiki.js)"; exit 2; }
+	$(call apt_install,$(APT_CROSS))
+	@for a in $(CROSS_ARCHS); do build/cross-txiki.sh "$(TXIKI_SRC)" $$a && build/cross-check.sh build/out/tjs-$$a/tjs $$a || exit 1; done
 
 bench: bench-mesh bench-punch bench-dns bench-tinc bench-relay bench-relay-failover bench-attack bench-crypto bench-netmap bench-rss
 

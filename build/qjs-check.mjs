@@ -5,8 +5,11 @@
 // bridged out. The engine gets a counting crypto.getRandomValues: the core
 // takes randomness as arguments, so any call fails the check.
 // Usage: node build/qjs-check.mjs     (exit 0 on success, 1 on failure)
+//        node build/qjs-check.mjs --emit FILE   writes the self-test as one
+//        script for a real engine (`tjs run FILE`, e.g. a cross-built txiki.js
+//        under qemu-user): it prints "selftest: N ok" and the randomness count.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -119,7 +122,20 @@ export async function qjsCheck() {
   return { ok: !failure, line, version, checks: run.checks, bundleKB: Number(kb), gzipKB: Number(gzKb), elapsedMs: run.elapsedMs, lines: run.lines };
 }
 
+/** The self-test as a script for a real engine: counts randomness draws, prints the verdict line. */
+export async function emitSelfTest(file) {
+  const counter = 'globalThis.__kithRandomCalls = 0; { const c = globalThis.crypto; Object.defineProperty(globalThis, "crypto", { value: { subtle: c.subtle, getRandomValues: (a) => { globalThis.__kithRandomCalls++; return c.getRandomValues(a); } } }); }';
+  const verdict = `;console.log('selftest-random: ' + globalThis.__kithRandomCalls + ' draws, ' + ${GLOBAL}.checks + ' checks');`;
+  writeFileSync(file, `${counter}\n${await bundleSelfTest()}\n${verdict}\n`);
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const emit = process.argv.indexOf('--emit');
+  if (emit > 0) {
+    if (!process.argv[emit + 1]) { console.error('qjs-check: --emit needs a file name'); process.exit(2); }
+    await emitSelfTest(process.argv[emit + 1]);
+    process.exit(0);
+  }
   try {
     const r = await qjsCheck();
     for (const l of r.lines) if (!r.ok) console.error(`  | ${l}`);

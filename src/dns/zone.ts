@@ -120,12 +120,32 @@ function entryOf(index: DnsIndex, at: number): NameEntry {
   return { byType, nodata: unpack(index, t[at]!), any: unpack(index, t[at + 1]!) };
 }
 
+/**
+ * A growing Int32Array: 4 bytes a number where a JavaScript array of numbers
+ * takes 16 under QuickJS-ng (and twice that while it grows), which made the
+ * index's build peak well above the index itself.
+ */
+class Ints {
+  private a = new Int32Array(256);
+  length = 0;
+  push(...v: number[]): void {
+    if (this.length + v.length > this.a.length) {
+      const b = new Int32Array(Math.max(this.a.length * 2, this.length + v.length));
+      b.set(this.a.subarray(0, this.length));
+      this.a = b;
+    }
+    this.a.set(v, this.length);
+    this.length += v.length;
+  }
+  finish(): Int32Array { return this.a.slice(0, this.length); }
+}
+
 /** Appends answers and name entries to growing buffers; finish() packs them. */
 class Packer {
   private readonly wire = new Writer();
-  private readonly prep: number[] = [];
-  private readonly ends: number[] = [];
-  readonly table: number[] = [];
+  private readonly prep = new Ints();
+  private readonly ends = new Ints();
+  readonly table = new Ints();
   answer(p: Prepared): number {
     const a = this.prep.length;
     const start = this.wire.length;
@@ -135,7 +155,7 @@ class Packer {
     return a;
   }
   finish(): { table: Int32Array; prep: Int32Array; ends: Int32Array; wire: Uint8Array } {
-    return { table: Int32Array.from(this.table), prep: Int32Array.from(this.prep), ends: Int32Array.from(this.ends), wire: this.wire.finish() };
+    return { table: this.table.finish(), prep: this.prep.finish(), ends: this.ends.finish(), wire: this.wire.finish() };
   }
 }
 

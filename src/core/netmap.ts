@@ -203,10 +203,16 @@ function buildNetNode(r: NodeRecord, net: NetworkParams, mapped: MappedSubnet[],
 /**
  * Computes the netmap for `selfId` from the verified records (self included);
  * `punched` maps members behind NAT this node dials (a punch) to the endpoint to dial.
- * Direct candidates (one side dialable, or a live link) become WireGuard peers;
+ * Direct candidates (one side dialable, a link both publish, or a live
+ * session of ours: `live`, which a full record may have had to leave out)
+ * become WireGuard peers. Dropping such a peer because the other end's record
+ * had no room for the link ended the session, which freed room for another
+ * link, which ended another: at 100 nodes every node re-signed about 20
+ * times a minute.
  * every other member's addresses go to the first hop of its shortest path.
  */
-export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, net: NetworkParams, punched: ReadonlyMap<string, Endpoint> = new Map(), connected: readonly string[] = []): Netmap {
+export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, net: NetworkParams, punched: ReadonlyMap<string, Endpoint> = new Map(), connected: readonly string[] = [],
+  live: ReadonlySet<string> = new Set()): Netmap {
   const me = records.get(selfId);
   if (!me) throw new Error(`computeNetmap: no record for self ${selfId}`);
   const prefixes = decidePrefixes([...records.values()].map((r) => {
@@ -232,7 +238,7 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
     return p;
   };
   for (const r of records.values()) {
-    if (r.id !== selfId && (reachableDirectly(me, r) || adj.get(selfId)?.has(r.id) || punched.has(r.id))) addPeer(r);
+    if (r.id !== selfId && (reachableDirectly(me, r) || adj.get(selfId)?.has(r.id) || punched.has(r.id) || live.has(r.id))) addPeer(r);
   }
 
   const nodes: NetNode[] = [];

@@ -67,6 +67,7 @@ export class NodeCore {
   private observeReports = new ObserveReports();
   private cachedNetmap: Netmap | null = null;
   private connected: string[] = [];
+  private live = new Set<string>(); // members with a live session, published or trimmed: they stay peers (netmap.ts)
   private punches = new Punches();
   private readonly punchView: PunchView;
   /** Set when a copy of our own record newer than ours was seen: re-sign at the next tick. */
@@ -127,7 +128,7 @@ export class NodeCore {
   netmap(): Netmap {
     if (!this.cachedNetmap) {
       this.selfRecord; // async signing: the first record exists before anything is computed from it
-      const nm = computeNetmap(this.selfId, this.store.all as Map<string, NodeRecord>, this.network.params, this.punches.dialTargets(), this.connected);
+      const nm = computeNetmap(this.selfId, this.store.all as Map<string, NodeRecord>, this.network.params, this.punches.dialTargets(), this.connected, this.live);
       this.cachedNetmap = withExit(nm, this.exits.chosen);
     }
     return this.cachedNetmap;
@@ -137,10 +138,7 @@ export class NodeCore {
   setConnected(a: string[]): Action[] { if (a.join() === this.connected.join()) return []; this.connected = a; this.cachedNetmap = null; return [{ type: 'netmap' }]; }
   nodeById(id: string): NodeRecord | undefined { return this.store.get(id); }
 
-  nodeByWgPub(pub: string): NodeRecord | undefined {
-    const id = this.store.idByWgPub(pub);
-    return id ? this.store.get(id) : undefined;
-  }
+  nodeByWgPub(pub: string): NodeRecord | undefined { const id = this.store.idByWgPub(pub); return id ? this.store.get(id) : undefined; }
 
   wgObservation(pub: string): WgObservation | undefined { return this.wg.get(pub); }
   rttTo(id: string): number | undefined { return this.rtts.get(id); }
@@ -157,10 +155,11 @@ export class NodeCore {
       const rtt = this.rtts.get(id) ?? 0;
       links.push({ peer: id, rttMs: publishedRtt(this.body.links.find((l) => l.peer === id)?.rttMs, rtt) });
     }
-    const fit = fitRecord({ ...this.body, endpoints, links, ...this.wanted }, this.chain);
+    const fit = fitRecord({ ...this.body, endpoints, links, ...this.wanted }, this.chain, new Set(this.body.links.map((l) => l.peer)));
     const next = fit.body;
     this.trimmed = fit.trimmed;
-    if (!force && sameBody(next, this.body)) return [];
+    const live: Action[] = links.length === this.live.size && links.every((l) => this.live.has(l.peer)) ? [] : (this.cachedNetmap = null, this.live = new Set(links.map((l) => l.peer)), [{ type: 'netmap' }]);
+    if (!force && sameBody(next, this.body)) return live;
     // Integral: the wire carries whole ms, and a fraction kept here would make every summary and digest differ from ours.
     next.seq = Math.floor(Math.max(this.body.seq + 1, nowMs));
     this.body = next;

@@ -136,12 +136,16 @@ export interface Trimmed { links: number; endpoints: number; services: number; s
  * the end (local commands refuse what would not fit, so these only go when a
  * longer certificate chain leaves less room). Never throws for size.
  */
-export function fitRecord(body: RecordBody, chain: Cert[]): { body: RecordBody; trimmed: Trimmed } {
+export function fitRecord(body: RecordBody, chain: Cert[], published: ReadonlySet<string> = new Set()): { body: RecordBody; trimmed: Trimmed } {
   const trimmed: Trimmed = { links: 0, endpoints: 0, services: 0, subnets: 0 };
+  // When not all fit, the fastest go first, but a published link keeps its
+  // place until another is faster by LINK_STICKY_MS: links swapped in and out
+  // as pings measured them, each swap a new record for every member.
+  const cost = (l: Link) => l.rttMs + (published.has(l.peer) ? 0 : LINK_STICKY_MS);
   const b: RecordBody = {
     ...body,
     endpoints: body.endpoints.slice(0, MAX_ENDPOINTS),
-    links: [...body.links].sort((x, y) => x.rttMs - y.rttMs || (x.peer < y.peer ? -1 : 1)).slice(0, MAX_LINKS),
+    links: [...body.links].sort((x, y) => cost(x) - cost(y) || (x.peer < y.peer ? -1 : 1)).slice(0, MAX_LINKS),
     subnets: body.subnets.slice(0, MAX_SUBNETS),
     services: body.services.slice(0, MAX_SERVICES),
   };
@@ -165,6 +169,9 @@ export function fitRecord(body: RecordBody, chain: Cert[]): { body: RecordBody; 
   b.links.sort((x, y) => (x.peer < y.peer ? -1 : 1));
   return { body: b, trimmed };
 }
+
+/** How much faster (ms) a link must be to take a published link's place in a full record. */
+export const LINK_STICKY_MS = 40;
 
 /** Links a record keeps room for whatever the configuration: local commands refuse to take it. */
 export const LINK_ROOM = 16;

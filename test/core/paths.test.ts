@@ -458,6 +458,27 @@ test('a relayed member being punched: its own addresses are accepted on the oute
   assert.not.ok(nm.peers.find((p) => p.publicKey === toBase64(hub.chain[0]!.wgPub))!.allowedIPs.includes(bv4), 'never the relay');
 });
 
+test('a live session the other end\'s full record left out: still a WireGuard peer, routed through the relay until both publish it', () => {
+  const { mesh, pool } = memberPool();
+  const [a, hub, b] = pool.slice(0, 3) as [Member, Member, Member];
+  const members = new Map([a, hub, b].map((m) => [m.id, m]));
+  // a publishes its link to b; b's record had no room for it (one-sided: no edge).
+  const g = graph([[a.id, hub.id, 10], [hub.id, b.id, 10]]);
+  g.get(a.id)!.links.set(b.id, 5);
+  const recs = recordsFor(g, members, 1);
+  const bPub = toBase64(b.chain[0]!.wgPub);
+  const bv4 = `${formatIPv4(b.chain[0]!.ipv4)}/32`;
+  const without = computeNetmap(a.id, recs, mesh.network.params);
+  assert.not.ok(without.peers.some((p) => p.publicKey === bPub), 'without the live set the session would be dropped');
+  const nm = computeNetmap(a.id, recs, mesh.network.params, new Map(), [], new Set([b.id]));
+  assert.is(nm.nodes.find((n) => n.id === b.id)!.path, 'relayed', 'paths still need the link in both records');
+  const peer = nm.peers.find((p) => p.publicKey === bPub);
+  assert.ok(peer, 'b stays a WireGuard peer: the session lives on');
+  assert.ok(peer!.allowedIPs.includes(bv4), 'and what b sends over it directly is accepted');
+  assert.ok(nm.e2ePeers.some((p) => p.publicKey === bPub), 'traffic to b goes end to end through the relay');
+  assert.not.ok(nm.peers.find((p) => p.publicKey === toBase64(hub.chain[0]!.wgPub))!.allowedIPs.includes(bv4), 'never in clear on the relay');
+});
+
 test('ties: results do not depend on the order records arrive in', () => {
   for (let i = 0; i < 20; i++) {
     const seed = BASE_SEED + 500 + i;

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NodeCore } from '../../src/core/node.ts';
-import { configFitError, decodeRecord, encodeRecord, fitRecord, recordSize, MAX_RECORD_BYTES, MAX_SERVICES, MAX_SUBNETS, type RecordBody } from '../../src/core/record.ts';
+import { configFitError, decodeRecord, encodeRecord, fitRecord, recordSize, LINK_STICKY_MS, MAX_LINKS, MAX_RECORD_BYTES, MAX_SERVICES, MAX_SUBNETS, type RecordBody } from '../../src/core/record.ts';
 import { toBase64 } from '../../src/core/bytes.ts';
 import { seededBytes } from '../support/rand.ts';
 import { foundMesh, issueMember, joinInMemory } from '../support/mesh.ts';
@@ -68,6 +68,28 @@ test('fitRecord keeps the fastest links and reports what it left out', () => {
   const dropped = links.filter((l) => !fit.links.some((k) => k.peer === l.peer));
   assert.ok(dropped.every((l) => l.rttMs >= kept), 'only links slower than every kept one were dropped');
   assert.equal(fit.links.map((l) => l.peer), [...fit.links.map((l) => l.peer)].sort(), 'links stay sorted by peer');
+});
+
+test('fitRecord: a published link keeps its place in a full record until another is faster by LINK_STICKY_MS', () => {
+  const { me } = chain3Member();
+  const id = (i: number) => (i + 16).toString(16).padStart(16, '0');
+  const links = Array.from({ length: 70 }, (_, i) => ({ peer: id(i), rttMs: 20 + i }));
+  const body: RecordBody = { seq: 1, endpoints: [], links, subnets: [], relay: true, exitCapacityMbit: 0, services: [] };
+  const first = fitRecord(body, me.chain).body;
+  assert.is(first.links.length, MAX_LINKS);
+  const published = new Set(first.links.map((l) => l.peer));
+  assert.ok(published.has(id(63)) && !published.has(id(64)), 'the fastest 64 go first');
+  // A new, unmeasured link (0 ms) and one slightly faster than the slowest published one.
+  const next = [...links, { peer: id(100), rttMs: 0 }, { peer: id(101), rttMs: 83 - LINK_STICKY_MS + 1 }];
+  const fit = fitRecord({ ...body, links: next }, me.chain, published).body;
+  const kept = new Set(fit.links.map((l) => l.peer));
+  assert.ok(kept.has(id(100)), 'a link faster by more than LINK_STICKY_MS than the slowest published one takes its place');
+  assert.not.ok(kept.has(id(101)), 'one faster by less does not');
+  assert.not.ok(kept.has(id(63)), 'the slowest published link made room');
+  assert.equal([...kept].filter((p) => !published.has(p)), [id(100)], 'nothing else changed');
+  // Without the published set, the new links would have displaced two.
+  const fresh = new Set(fitRecord({ ...body, links: next }, me.chain).body.links.map((l) => l.peer));
+  assert.ok(fresh.has(id(101)) && fresh.has(id(100)));
 });
 
 test('configFitError refuses services that leave no room for links, and accepts a usual set', () => {

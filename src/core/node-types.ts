@@ -22,6 +22,12 @@ export const OBSERVE_REPORT_INTERVAL_MS = 30000;
 export const OBSERVED_STALE_MS = 4 * OBSERVE_REPORT_INTERVAL_MS;
 /** A WireGuard session counts as a live link while its last handshake is this recent. */
 export const LINK_ALIVE_MS = 180_000;
+/**
+ * A change of link RTTs alone is published at most this often: each re-sign
+ * goes to every member, and with 50 links in a record some RTT crosses a
+ * bucket every few seconds (half the re-signs of a 100-node mesh).
+ */
+export const RTT_RESIGN_MS = 300_000;
 
 export type Action =
   | { type: 'send'; to: string; bytes: Uint8Array }

@@ -9,7 +9,7 @@
 import { bytesEqual, toBase64, toHex } from './bytes.ts';
 import type { SignKeys, SignatureCheck } from './crypto.ts';
 import type { Cert } from './cert.ts';
-import { fitRecord, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service, type Trimmed } from './record.ts';
+import { fitRecord, rttDriftOnly, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service, type Trimmed } from './record.ts';
 import { RecordVerifier, type DropCounters } from './verify.ts';
 import { RateLimiter } from './ratelimit.ts';
 import { decodeControl, safeDecodeControl, encodeControl, MAX_CONTROL_BYTES, type ControlMessage } from './gossip.ts';
@@ -35,7 +35,7 @@ import { Exits, withExit, type ExitOfferView } from './exits.ts';
 export type { DropCounters } from './verify.ts';
 export { MAX_RECORDS } from './store.ts';
 
-import { GOSSIP_INTERVAL_MS, CONTROL_RATE_LIMIT, ANSWER_RATE_LIMIT, PING_INTERVAL_MS, OBSERVED_STALE_MS, LINK_ALIVE_MS } from './node-types.ts';
+import { GOSSIP_INTERVAL_MS, CONTROL_RATE_LIMIT, ANSWER_RATE_LIMIT, PING_INTERVAL_MS, OBSERVED_STALE_MS, LINK_ALIVE_MS, RTT_RESIGN_MS } from './node-types.ts';
 export { GOSSIP_INTERVAL_MS, CONTROL_RATE_LIMIT, PING_INTERVAL_MS, OBSERVE_REPORT_INTERVAL_MS, OBSERVED_STALE_MS, LINK_ALIVE_MS } from './node-types.ts';
 
 export type { Action, WgObservation, NodeCoreOptions } from './node-types.ts';
@@ -159,7 +159,7 @@ export class NodeCore {
     const next = fit.body;
     this.trimmed = fit.trimmed;
     const live: Action[] = links.length === this.live.size && links.every((l) => this.live.has(l.peer)) ? [] : (this.cachedNetmap = null, this.live = new Set(links.map((l) => l.peer)), [{ type: 'netmap' }]);
-    if (!force && sameBody(next, this.body)) return live;
+    if (!force && (sameBody(next, this.body) || (rttDriftOnly(next, this.body) && nowMs - this.body.seq < RTT_RESIGN_MS))) return live;
     // Integral: the wire carries whole ms, and a fraction kept here would make every summary and digest differ from ours.
     next.seq = Math.floor(Math.max(this.body.seq + 1, nowMs));
     this.body = next;

@@ -306,6 +306,16 @@ export function verifyRecordSignature(rec: NodeRecord): void {
   }
 }
 
+/**
+ * Whether `a` differs from `b` only in RTTs of links `b` had measured (the
+ * same peers, every other field equal): a first measurement (published as 0)
+ * is no drift.
+ */
+export function rttDriftOnly(a: RecordBody, b: RecordBody): boolean {
+  return a.links.length === b.links.length && a.links.every((l, i) => l.peer === b.links[i]!.peer && (l.rttMs === b.links[i]!.rttMs || b.links[i]!.rttMs > 0))
+    && sameBody({ ...a, links: b.links }, b);
+}
+
 export function sameBody(a: RecordBody, b: RecordBody): boolean {
   const services = (x: RecordBody) => x.services.map((s) => [s.name, s.port, s.proto, s.type, s.host ?? null]);
   const key = (x: RecordBody) => JSON.stringify([x.endpoints, x.links, x.subnets, x.relay, x.exitCapacityMbit, services(x), x.clients ?? []]);

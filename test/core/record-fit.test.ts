@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NodeCore } from '../../src/core/node.ts';
-import { configFitError, decodeRecord, encodeRecord, fitRecord, recordSize, LINK_STICKY_MS, MAX_LINKS, MAX_RECORD_BYTES, MAX_SERVICES, MAX_SUBNETS, type RecordBody } from '../../src/core/record.ts';
+import { configFitError, decodeRecord, encodeRecord, fitRecord, recordSize, rttDriftOnly, LINK_STICKY_MS, MAX_LINKS, MAX_RECORD_BYTES, MAX_SERVICES, MAX_SUBNETS, type RecordBody } from '../../src/core/record.ts';
 import { toBase64 } from '../../src/core/bytes.ts';
 import { seededBytes } from '../support/rand.ts';
 import { foundMesh, issueMember, joinInMemory } from '../support/mesh.ts';
@@ -90,6 +90,17 @@ test('fitRecord: a published link keeps its place in a full record until another
   // Without the published set, the new links would have displaced two.
   const fresh = new Set(fitRecord({ ...body, links: next }, me.chain).body.links.map((l) => l.peer));
   assert.ok(fresh.has(id(101)) && fresh.has(id(100)));
+});
+
+test('rttDriftOnly: only RTTs of measured links changed; a first measurement, a new peer or another field is more', () => {
+  const base: RecordBody = { seq: 1, endpoints: [], links: [{ peer: 'aa', rttMs: 0 }, { peer: 'bb', rttMs: 40 }], subnets: [], relay: true, exitCapacityMbit: 0, services: [] };
+  const withLinks = (links: RecordBody['links']) => ({ ...base, links });
+  assert.ok(rttDriftOnly(withLinks([{ peer: 'aa', rttMs: 0 }, { peer: 'bb', rttMs: 80 }]), base), 'a measured link drifted');
+  assert.not.ok(rttDriftOnly(withLinks([{ peer: 'aa', rttMs: 20 }, { peer: 'bb', rttMs: 40 }]), base), 'the first measurement of a link');
+  assert.not.ok(rttDriftOnly(withLinks([{ peer: 'aa', rttMs: 0 }, { peer: 'cc', rttMs: 40 }]), base), 'another peer');
+  assert.not.ok(rttDriftOnly(withLinks([{ peer: 'aa', rttMs: 0 }]), base), 'a link fewer');
+  assert.not.ok(rttDriftOnly({ ...withLinks([{ peer: 'aa', rttMs: 0 }, { peer: 'bb', rttMs: 80 }]), relay: false }, base), 'and another field');
+  assert.ok(rttDriftOnly(base, base), 'the same body (sameBody decides that first)');
 });
 
 test('configFitError refuses services that leave no room for links, and accepts a usual set', () => {

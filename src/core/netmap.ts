@@ -205,11 +205,10 @@ function buildNetNode(r: NodeRecord, net: NetworkParams, mapped: MappedSubnet[],
  * `punched` maps members behind NAT this node dials (a punch) to the endpoint to dial.
  * Direct candidates (one side dialable, a link both publish, or a live
  * session of ours: `live`, which a full record may have had to leave out)
- * become WireGuard peers. Dropping such a peer because the other end's record
+ * become WireGuard peers; every other member's addresses go to the first hop
+ * of its shortest path. (Dropping a live peer because the other end's record
  * had no room for the link ended the session, which freed room for another
- * link, which ended another: at 100 nodes every node re-signed about 20
- * times a minute.
- * every other member's addresses go to the first hop of its shortest path.
+ * link, which ended another.)
  */
 export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, net: NetworkParams, punched: ReadonlyMap<string, Endpoint> = new Map(), connected: readonly string[] = [],
   live: ReadonlySet<string> = new Set()): Netmap {

@@ -158,8 +158,9 @@ export class NodeCore {
     const fit = fitRecord({ ...this.body, endpoints, links, ...this.wanted }, this.chain, new Set(this.body.links.map((l) => l.peer)));
     const next = fit.body;
     this.trimmed = fit.trimmed;
-    const live: Action[] = links.length === this.live.size && links.every((l) => this.live.has(l.peer)) ? [] : (this.cachedNetmap = null, this.live = new Set(links.map((l) => l.peer)), [{ type: 'netmap' }]);
-    if (!force && (sameBody(next, this.body) || (rttDriftOnly(next, this.body) && nowMs - this.body.seq < RTT_RESIGN_MS))) return live;
+    const liveChanged = links.length !== this.live.size || links.some((l) => !this.live.has(l.peer));
+    if (liveChanged) { this.live = new Set(links.map((l) => l.peer)); this.cachedNetmap = null; }
+    if (!force && (sameBody(next, this.body) || (rttDriftOnly(next, this.body) && nowMs - this.body.seq < RTT_RESIGN_MS))) return liveChanged ? [{ type: 'netmap' }] : [];
     // Integral: the wire carries whole ms, and a fraction kept here would make every summary and digest differ from ours.
     next.seq = Math.floor(Math.max(this.body.seq + 1, nowMs));
     this.body = next;

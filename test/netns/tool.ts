@@ -47,10 +47,13 @@ function forged(mode: string, file: string, name: string): Uint8Array {
   switch (mode) {
     case 'badsig': {
       // A newer version of a real record, with the old signature: a forgery that must not win.
+      // Its seq is ten minutes ahead of now, so it is newer than any copy the target
+      // holds (the file may be older than the target's copy by several re-signs).
       const r = recordOf(file, name).slice();
       let off = 2;
       for (let i = 0; i < r[1]!; i++) off += 2 + ((r[off]! << 8) | r[off + 1]!);
-      r[off + 5] = (r[off + 5]! + 1) & 255; // seq is a u64 at off; bump a high byte
+      const view = new DataView(r.buffer, r.byteOffset, r.byteLength);
+      view.setBigUint64(off, BigInt(Math.max(Number(view.getBigUint64(off)), Date.now()) + 600_000)); // seq is a u64 at off
       return r;
     }
     case 'stale': return recordOf(file, name);

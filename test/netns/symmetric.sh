@@ -13,9 +13,11 @@ kith hub init demo --node-name hub --endpoint 192.0.2.1:51820 >/dev/null
 for h in home1 home2; do kith $h join "$(kith hub invite --name $h | tail -n1)" >/dev/null 2>&1 || kt_bad "$h join"; done
 for n in hub home1 home2; do kt_check "$n sees both other members" kt_wait 30 "$n converged" kt_converged $n 2; done
 ip2=$(kt_ip home2)
-kt_exec home1 ping -i0.2 -c100 -W1 "$ip2" >"$KT_TMP/sym-ping.txt" 2>&1
+kt_exec home1 ping -D -i0.2 -c100 -W1 "$ip2" >"$KT_TMP/sym-ping.txt" 2>&1
 got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$KT_TMP/sym-ping.txt")
-[ "${got:-0}" -ge 99 ] && kt_ok "home1 reaches home2 through 20 s of punch attempts ($got/100 pings)" || kt_bad "relayed pings $got/100"
+# The pings that got no answer, and when they were sent (against the logs below).
+lost() { local start; start=$(sed -n 's/^\[\([0-9.]*\)\].*icmp_seq=1 .*/\1/p' "$KT_TMP/sym-ping.txt"); for s in $(seq 1 100); do grep -q "icmp_seq=$s " "$KT_TMP/sym-ping.txt" || printf ' %s (%s)' "$s" "$(date -u -d "@$(awk -v t="${start:-0}" -v s="$s" 'BEGIN { printf "%.3f", t + (s - 1) * 0.2 }')" +%T.%3N)"; done; }
+[ "${got:-0}" -ge 99 ] && kt_ok "home1 reaches home2 through 20 s of punch attempts ($got/100 pings)" || kt_bad "relayed pings $got/100; lost:$(lost)"
 path=$(kith home1 peers --json | node -e 'const p=JSON.parse(require("fs").readFileSync(0)).find(x=>x.name==="home2"); console.log(p.path+" "+p.via)')
 [ "$path" = "relayed hub" ] && kt_ok "behind symmetric NATs home1 reaches home2 relayed via hub" || kt_bad "path: $path"
 why=$(kith home1 peers --json | node -e 'const p=JSON.parse(require("fs").readFileSync(0)).find(x=>x.name==="home2"); console.log(p.whyNotDirect || "")')

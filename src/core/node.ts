@@ -137,7 +137,6 @@ export class NodeCore {
   /** The host's own addresses (`ip -o addr show`): no member's prefix that overlaps their networks is routed. */
   setConnected(a: string[]): Action[] { if (a.join() === this.connected.join()) return []; this.connected = a; this.cachedNetmap = null; return [{ type: 'netmap' }]; }
   nodeById(id: string): NodeRecord | undefined { return this.store.get(id); }
-
   nodeByWgPub(pub: string): NodeRecord | undefined { const id = this.store.idByWgPub(pub); return id ? this.store.get(id) : undefined; }
 
   wgObservation(pub: string): WgObservation | undefined { return this.wg.get(pub); }
@@ -155,7 +154,8 @@ export class NodeCore {
       const rtt = this.rtts.get(id) ?? 0;
       links.push({ peer: id, rttMs: publishedRtt(this.body.links.find((l) => l.peer === id)?.rttMs, rtt) });
     }
-    const fit = fitRecord({ ...this.body, endpoints, links, ...this.wanted }, this.chain, new Set(this.body.links.map((l) => l.peer)));
+    // A link left out is not pinged (its traffic goes through a relay), so its RTT is forgotten: it competes with its last reading, not as new and fast.
+    const fit = fitRecord({ ...this.body, endpoints, links, ...this.wanted }, this.chain, new Set(this.body.links.map((l) => l.peer)), (l) => this.rtts.lastReading(l.peer) ?? l.rttMs);
     const next = fit.body;
     this.trimmed = fit.trimmed;
     const liveChanged = links.length !== this.live.size || links.some((l) => !this.live.has(l.peer));

@@ -136,12 +136,14 @@ export interface Trimmed { links: number; endpoints: number; services: number; s
  * the end (local commands refuse what would not fit, so these only go when a
  * longer certificate chain leaves less room). Never throws for size.
  */
-export function fitRecord(body: RecordBody, chain: Cert[], published: ReadonlySet<string> = new Set()): { body: RecordBody; trimmed: Trimmed } {
+export function fitRecord(body: RecordBody, chain: Cert[], published: ReadonlySet<string> = new Set(),
+  rttOf: (l: Link) => number = (l) => l.rttMs): { body: RecordBody; trimmed: Trimmed } {
   const trimmed: Trimmed = { links: 0, endpoints: 0, services: 0, subnets: 0 };
-  // When not all fit, the fastest go first, but a published link keeps its
-  // place until another is faster by LINK_STICKY_MS: links swapped in and out
-  // as pings measured them, each swap a new record for every member.
-  const cost = (l: Link) => l.rttMs + (published.has(l.peer) ? 0 : LINK_STICKY_MS);
+  // When not all fit, the fastest go first (by rttOf: the caller's last
+  // reading, which may differ from the published value), but a published link
+  // keeps its place until another is faster by LINK_STICKY_MS: links swapped
+  // in and out as pings measured them, each swap a new record for every member.
+  const cost = (l: Link) => rttOf(l) + (published.has(l.peer) ? 0 : LINK_STICKY_MS);
   const b: RecordBody = {
     ...body,
     endpoints: body.endpoints.slice(0, MAX_ENDPOINTS),

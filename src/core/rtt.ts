@@ -30,6 +30,8 @@ export const RTT_STALE_MAX_MS = 8 * 60_000;
  */
 export const PINGS_PER_ROUND = 8;
 export const UNMEASURED_PINGS_PER_ROUND = 32;
+/** Forgotten links remembered (their last reading and confirmations), the oldest dropped beyond it. */
+export const MAX_FORGOTTEN = 1024;
 /** A new reading at least this share of the one forgotten confirms it (the wait doubles). */
 const CONFIRM_SHARE = 0.75;
 
@@ -44,6 +46,9 @@ export class LinkRtts {
 
   /** The link's published RTT input, if measured. */
   get(id: string): number | undefined { return this.rtt.get(id); }
+
+  /** The link's RTT, or the one it had when sweep forgot it (until measured again). */
+  lastReading(id: string): number | undefined { return this.rtt.get(id) ?? this.forgotten.get(id)?.was ?? undefined; }
 
   /** A restarted daemon starts from the RTTs its own cached record published, so it computes the same paths. */
   restore(links: readonly { peer: string; rttMs: number }[], nowMs: number): void {
@@ -113,11 +118,13 @@ export class LinkRtts {
     for (const [id, r] of this.samples) {
       if (nowMs - r.lastMs <= this.staleAfterMs(id) || isDirect(id)) continue;
       const was = this.rtt.get(id);
-      if (was !== undefined) this.forgotten.set(id, { was, confirmed: this.forgotten.get(id)?.confirmed ?? 0 });
+      const confirmed = this.forgotten.get(id)?.confirmed ?? 0;
+      this.forgotten.delete(id); // to the end of the map's order: the newest
+      if (was !== undefined) this.forgotten.set(id, { was, confirmed });
       this.samples.delete(id);
       this.rtt.delete(id);
     }
-    // Bounded like the samples: only links still measured, or forgotten and waiting, are kept.
-    if (this.forgotten.size > MAX_PENDING_PINGS * 4) this.forgotten.clear();
+    // Bounded like the samples: only links still measured, or forgotten and waiting, are kept; the oldest go first.
+    for (const id of this.forgotten.keys()) { if (this.forgotten.size <= MAX_FORGOTTEN) break; this.forgotten.delete(id); }
   }
 }

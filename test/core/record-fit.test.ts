@@ -92,6 +92,21 @@ test('fitRecord: a published link keeps its place in a full record until another
   assert.ok(fresh.has(id(101)) && fresh.has(id(100)));
 });
 
+test('fitRecord: rttOf ranks the links (a left-out link competes with its last reading, not the fast value it publishes once forgotten)', () => {
+  const { me } = chain3Member();
+  const id = (i: number) => (i + 16).toString(16).padStart(16, '0');
+  const links = Array.from({ length: 70 }, (_, i) => ({ peer: id(i), rttMs: 20 + i }));
+  const body: RecordBody = { seq: 1, endpoints: [], links, subnets: [], relay: true, exitCapacityMbit: 0, services: [] };
+  const published = new Set(fitRecord(body, me.chain).body.links.map((l) => l.peer));
+  // id(69) was measured at 300 ms, left out, and its RTT forgotten: its input is 0 again.
+  const next = links.map((l) => (l.peer === id(69) ? { ...l, rttMs: 0 } : l));
+  const last = (l: { peer: string; rttMs: number }) => (l.peer === id(69) ? 300 : l.rttMs);
+  const kept = new Set(fitRecord({ ...body, links: next }, me.chain, published, last).body.links.map((l) => l.peer));
+  assert.equal(kept, published, 'nothing displaced by a link whose last reading was slow');
+  const naive = new Set(fitRecord({ ...body, links: next }, me.chain, published).body.links.map((l) => l.peer));
+  assert.ok(naive.has(id(69)), 'ranked by the published value it would have come back in');
+});
+
 test('rttDriftOnly: only RTTs of measured links changed; a first measurement, a new peer or another field is more', () => {
   const base: RecordBody = { seq: 1, endpoints: [], links: [{ peer: 'aa', rttMs: 0 }, { peer: 'bb', rttMs: 40 }], subnets: [], relay: true, exitCapacityMbit: 0, services: [] };
   const withLinks = (links: RecordBody['links']) => ({ ...base, links });

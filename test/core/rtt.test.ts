@@ -3,7 +3,7 @@
 // twice as long each time (no flapping); one that measures fast starts over.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LinkRtts, RTT_STALE_MS, RTT_STALE_MAX_MS } from '../../src/core/rtt.ts';
+import { LinkRtts, MAX_FORGOTTEN, RTT_STALE_MS, RTT_STALE_MAX_MS } from '../../src/core/rtt.ts';
 
 const direct = () => true;
 /** Two direct pongs of `rtt` ms for link `id` at `now`: the link publishes rtt. */
@@ -47,6 +47,23 @@ test('a link still used directly is never forgotten; a relayed ping measures not
   const n = r.ping('y', false, 0);
   assert.not.ok(r.pong(n, 'y', direct, 500), 'through a relay: not a sample of the link');
   assert.is(r.get('y'), 50);
+});
+
+test('a forgotten link keeps its last reading (for trimming a full record) until measured again; the oldest forgotten go first', () => {
+  const r = new LinkRtts();
+  measure(r, 'z', 0, 300);
+  assert.is(r.lastReading('z'), 300);
+  r.sweep(RTT_STALE_MS + 1000, () => false);
+  assert.is(r.get('z'), undefined, 'forgotten: published as fast, to be measured again');
+  assert.is(r.lastReading('z'), 300, 'but not taken for a fast link when a full record picks its links');
+  measure(r, 'z', RTT_STALE_MS + 2000, 90);
+  assert.is(r.lastReading('z'), 90, 'a new reading replaces it');
+  assert.is(r.lastReading('never'), undefined, 'a link never measured has no reading');
+  const many = new LinkRtts();
+  for (let i = 0; i <= MAX_FORGOTTEN; i++) measure(many, `l${i}`, i, 100 + (i % 7));
+  many.sweep(MAX_FORGOTTEN + RTT_STALE_MS + 1000, () => false);
+  assert.is(many.lastReading('l0'), undefined, 'beyond MAX_FORGOTTEN the oldest is dropped');
+  assert.is(many.lastReading(`l${MAX_FORGOTTEN}`), 100 + (MAX_FORGOTTEN % 7), 'the newest kept');
 });
 
 test.run();

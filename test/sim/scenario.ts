@@ -18,7 +18,8 @@ import { checkConverged, checkPaths, checkRecords, Violation, type PairStats } f
 export interface ScenarioOptions {
   nodes: number;
   seed: number;
-  /** Virtual seconds of each phase. */
+  /** Virtual seconds of each phase (settle: from convergence, while links are measured and published; then steady). */
+  settleS?: number;
   steadyS?: number;
   churnS?: number;
   /** A node up this long (and the mesh undisturbed as long) must hold every record. */
@@ -38,6 +39,7 @@ export interface Figures {
   convergeS: number | null;
   /** Virtual s until a member joining during churn was held by every live node: median and worst. */
   newMemberS: { median: number; worst: number } | null;
+  settleBytesPerSec: number;
   steadyBytesPerSec: number;
   churnBytesPerSec: number;
   directPct: number;
@@ -72,7 +74,7 @@ export class Scenario {
   readonly o: Required<Omit<ScenarioOptions, 'log'>> & { log: (line: string) => void };
 
   constructor(opts: ScenarioOptions) {
-    this.o = { steadyS: 120, churnS: 180, convergeS: 90, pairsPerTick: 10_000, loss: 0.01, wallLimitS: 1200, log: () => {}, ...opts };
+    this.o = { settleS: 0, steadyS: 120, churnS: 180, convergeS: 90, pairsPerTick: 10_000, loss: 0.01, wallLimitS: 1200, log: () => {}, ...opts };
     this.r = mulberry32(opts.seed);
     this.rnd = seededBytes(opts.seed ^ 0x5eed);
     const t0 = 1_800_000_000_000;

@@ -118,9 +118,11 @@ export class LinkRtts {
     for (const [id, r] of this.samples) {
       if (nowMs - r.lastMs <= this.staleAfterMs(id) || isDirect(id)) continue;
       const was = this.rtt.get(id);
-      const confirmed = this.forgotten.get(id)?.confirmed ?? 0;
-      this.forgotten.delete(id); // to the end of the map's order: the newest
-      if (was !== undefined) this.forgotten.set(id, { was, confirmed });
+      if (was !== undefined) {
+        const confirmed = this.forgotten.get(id)?.confirmed ?? 0;
+        this.forgotten.delete(id); // to the end of the map's order: the newest
+        this.forgotten.set(id, { was, confirmed });
+      }
       this.samples.delete(id);
       this.rtt.delete(id);
     }

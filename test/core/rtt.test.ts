@@ -66,4 +66,16 @@ test('a forgotten link keeps its last reading (for trimming a full record) until
   assert.is(many.lastReading(`l${MAX_FORGOTTEN}`), 100 + (MAX_FORGOTTEN % 7), 'the newest kept');
 });
 
+test('a pong that answers no ping of ours, or comes from another member than the one pinged, is no reading', () => {
+  const r = new LinkRtts();
+  measure(r, 'a', 0, 80);
+  assert.not.ok(r.pong(999_999, 'a', direct, 10), 'a nonce never sent');
+  const n = r.ping('a', true, 100);
+  assert.not.ok(r.pong(n, 'mallory', direct, 101), 'another member answering our ping to a');
+  assert.is(r.lastReading('a'), 80, 'the reading that ranks the link is unchanged');
+  assert.is(r.lastReading('mallory'), undefined);
+  assert.ok(r.pong(n, 'a', direct, 130), 'a wrong answer does not spend the nonce: the real pong still measures');
+  assert.is(r.lastReading('a'), 30);
+});
+
 test.run();

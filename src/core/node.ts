@@ -9,7 +9,7 @@
 import { bytesEqual, toBase64, toHex } from './bytes.ts';
 import type { SignKeys, SignatureCheck } from './crypto.ts';
 import type { Cert } from './cert.ts';
-import { fitRecord, rttDriftOnly, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service, type Trimmed } from './record.ts';
+import { fitRecord, sameBody, nodeIdOf, type Endpoint, type NodeRecord, type RecordBody, type Service, type Trimmed } from './record.ts';
 import { RecordVerifier, type DropCounters } from './verify.ts';
 import { RateLimiter } from './ratelimit.ts';
 import { decodeControl, safeDecodeControl, encodeControl, MAX_CONTROL_BYTES, type ControlMessage } from './gossip.ts';
@@ -20,6 +20,7 @@ import { computeNetmap, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
 import type { SignedNetwork } from './network.ts';
 import { publishedRtt } from './paths.ts';
+import { mayWait } from './pacing.ts';
 import { ObservedVotes } from './observed.ts';
 import { ObserveReports } from './observe-report.ts';
 import { RelayHealth } from './relay-health.ts';
@@ -34,8 +35,7 @@ import { Exits, withExit, type ExitOfferView } from './exits.ts';
 
 export type { DropCounters } from './verify.ts';
 export { MAX_RECORDS } from './store.ts';
-
-import { GOSSIP_INTERVAL_MS, CONTROL_RATE_LIMIT, ANSWER_RATE_LIMIT, PING_INTERVAL_MS, OBSERVED_STALE_MS, LINK_ALIVE_MS, RTT_RESIGN_MS } from './node-types.ts';
+import { GOSSIP_INTERVAL_MS, CONTROL_RATE_LIMIT, ANSWER_RATE_LIMIT, PING_INTERVAL_MS, OBSERVED_STALE_MS, LINK_ALIVE_MS } from './node-types.ts';
 export { GOSSIP_INTERVAL_MS, CONTROL_RATE_LIMIT, PING_INTERVAL_MS, OBSERVE_REPORT_INTERVAL_MS, OBSERVED_STALE_MS, LINK_ALIVE_MS } from './node-types.ts';
 
 export type { Action, WgObservation, NodeCoreOptions } from './node-types.ts';
@@ -160,7 +160,7 @@ export class NodeCore {
     this.trimmed = fit.trimmed;
     const liveChanged = links.length !== this.live.size || links.some((l) => !this.live.has(l.peer));
     if (liveChanged) { this.live = new Set(links.map((l) => l.peer)); this.cachedNetmap = null; }
-    if (!force && (sameBody(next, this.body) || (rttDriftOnly(next, this.body) && nowMs - this.body.seq < RTT_RESIGN_MS))) return liveChanged ? [{ type: 'netmap' }] : [];
+    if (!force && (sameBody(next, this.body) || mayWait(next, this.body, nowMs, this.live, this.store.size))) return liveChanged ? [{ type: 'netmap' }] : [];
     // Integral: the wire carries whole ms, and a fraction kept here would make every summary and digest differ from ours.
     next.seq = Math.floor(Math.max(this.body.seq + 1, nowMs));
     this.body = next;

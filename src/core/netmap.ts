@@ -86,6 +86,15 @@ export interface Netmap {
   exit?: { node: string; name: string; ipv4: string } | null;
 }
 
+const indexes = new WeakMap<Netmap, Map<string, NetNode>>();
+
+/** A member's entry in a netmap, by id: a map built once per netmap (the core asks for every pong and every link swept). */
+export function netNode(nm: Netmap, id: string): NetNode | undefined {
+  let m = indexes.get(nm);
+  if (!m) indexes.set(nm, (m = new Map(nm.nodes.map((n) => [n.id, n]))));
+  return m.get(id);
+}
+
 /** What dialling decisions read of a record's endpoints, worked out once per record (see `derived`). */
 interface EndpointFacts {
   /** Its public endpoint's host, as members observe it. */

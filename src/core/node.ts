@@ -16,7 +16,7 @@ import { decodeControl, safeDecodeControl, encodeControl, MAX_CONTROL_BYTES, typ
 import { Revocations } from './revocations.ts';
 import type { Revocation } from './revoke.ts';
 import { answerStore, summaryOf, gossipTargets, rumourTargets, RUMOUR_FANOUT, OWN_FANOUT } from './antientropy.ts';
-import { computeNetmap, type Netmap } from './netmap.ts';
+import { computeNetmap, netNode, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
 import type { SignedNetwork } from './network.ts';
 import { publishedRtt } from './paths.ts';
@@ -431,7 +431,7 @@ export class NodeCore {
   /** Whether our traffic to this member goes straight to it (not through a relay). */
   private isDirect(id: string): boolean { return this.pathTo(id) === 'direct'; }
 
-  private pathTo(id: string): string | undefined { return this.netmap().nodes.find((n) => n.id === id)?.path; }
+  private pathTo(id: string): string | undefined { return netNode(this.netmap(), id)?.path; }
 
   /** Punch actions as node actions; a netmap change among them drops the cached netmap. */
   private fromPunch(actions: PunchAction[]): Action[] {

@@ -63,9 +63,6 @@ export const MAX_PUSH_PER_ANSWER = 16;
 export const MAX_WANT_PER_ANSWER = 32;
 /** Records sent for one WANT at most (an older node asks for up to 255; it asks again next round). */
 export const MAX_WANT_ANSWERED = 64;
-/** A new record is passed on to this many neighbours (one of our own to OWN_FANOUT): every node hears of it a few times, not once per neighbour. */
-export const RUMOUR_FANOUT = 4;
-export const OWN_FANOUT = 8;
 
 /** Murmur3's finaliser: a 32-bit mix. */
 function fmix(h: number): number {

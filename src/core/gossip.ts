@@ -21,6 +21,8 @@
 //  15 BUCKETS  64 × u32 bucket hash                  mine differ from yours: send me a digest of the buckets that differ
 //  16 BDIGEST  8 bucket mask | u16 n × (8 nodeId, u64 seq)
 //                                                   every record I hold in these buckets
+//  17 HAVE     u8 n × (8 nodeId, u64 seq)           records new to me (n ≤ MAX_RECORDS_PER_MESSAGE):
+//                                                   want those you lack of me (rumour.ts)
 import { Reader, Writer, DecodeError } from './codec.ts';
 import { fromHex, toHex } from './bytes.ts';
 import { parseIPv4, parseIPv6, formatIPv4, formatIPv6 } from './ip.ts';
@@ -52,9 +54,10 @@ export type ControlMessage =
   /** One hash per bucket of node ids (SUMMARY_BUCKETS of them, by the id's first 6 bits). */
   | { type: 'buckets'; hashes: number[] }
   /** Bit i of the mask (byte i >> 3, bit i & 7) set: the entries are every record held in bucket i. */
-  | { type: 'bdigest'; mask: Uint8Array; entries: { id: string; seq: number }[] };
+  | { type: 'bdigest'; mask: Uint8Array; entries: { id: string; seq: number }[] }
+  | { type: 'have'; entries: { id: string; seq: number }[] };
 
-const TYPES = { digest: 1, records: 2, want: 3, ping: 4, pong: 5, observed: 6, punch: 7, renew: 8, cert: 9, revoke: 10, revsum: 11, revids: 12, revwant: 13, summary: 14, buckets: 15, bdigest: 16 } as const;
+const TYPES = { digest: 1, records: 2, want: 3, ping: 4, pong: 5, observed: 6, punch: 7, renew: 8, cert: 9, revoke: 10, revsum: 11, revids: 12, revwant: 13, summary: 14, buckets: 15, bdigest: 16, have: 17 } as const;
 const REVSUM_HASH_BYTES = 8;
 export const SUMMARY_HASH_BYTES = 8;
 /** Buckets of node ids in anti-entropy (SUMMARY, BUCKETS, BDIGEST): 1024 records are 16 a bucket. */
@@ -66,8 +69,10 @@ export function encodeControl(m: ControlMessage): Uint8Array {
   switch (m.type) {
     case 'digest':
     case 'bdigest':
+    case 'have':
       if (m.type === 'bdigest') w.bytes(m.mask);
-      w.u16(m.entries.length);
+      if (m.type === 'have') w.u8(m.entries.length);
+      else w.u16(m.entries.length);
       for (const e of m.entries) w.bytes(fromHex(e.id)).u64(e.seq);
       break;
     case 'summary':
@@ -134,13 +139,14 @@ export function decodeControl(b: Uint8Array): ControlMessage {
   let m: ControlMessage;
   switch (type) {
     case 1:
-    case 16: {
+    case 16:
+    case 17: {
       const mask = type === 16 ? r.bytes(MASK_BYTES, 'mask') : null;
-      const n = r.u16('count');
-      if (n > MAX_DIGEST_ENTRIES) throw new DecodeError(`digest of ${n} entries`);
+      const n = type === 17 ? r.u8('count') : r.u16('count');
+      if (n > (type === 17 ? MAX_RECORDS_PER_MESSAGE : MAX_DIGEST_ENTRIES)) throw new DecodeError(`${type === 17 ? 'have' : 'digest'} of ${n} entries`);
       const entries = [];
       for (let i = 0; i < n; i++) entries.push({ id: toHex(r.bytes(NODE_ID_BYTES, 'id')), seq: r.u64('seq') });
-      m = mask ? { type: 'bdigest', mask, entries } : { type: 'digest', entries };
+      m = type === 17 ? { type: 'have', entries } : mask ? { type: 'bdigest', mask, entries } : { type: 'digest', entries };
       break;
     }
     case 14:

@@ -15,7 +15,8 @@ import { RateLimiter } from './ratelimit.ts';
 import { decodeControl, safeDecodeControl, encodeControl, MAX_CONTROL_BYTES, type ControlMessage } from './gossip.ts';
 import { Revocations } from './revocations.ts';
 import type { Revocation } from './revoke.ts';
-import { answerStore, summaryOf, gossipTargets, rumourTargets, RUMOUR_FANOUT, OWN_FANOUT } from './antientropy.ts';
+import { answerStore, summaryOf, gossipTargets } from './antientropy.ts';
+import { rumourSends, Wants, RUMOUR_FANOUT, OWN_FANOUT } from './rumour.ts';
 import { computeNetmap, netNode, type Netmap } from './netmap.ts';
 import { formatIPv4 } from './ip.ts';
 import type { SignedNetwork } from './network.ts';
@@ -60,21 +61,19 @@ export class NodeCore {
   private configured: Endpoint[];
   private rtts = new LinkRtts();
   private wg = new Map<string, WgObservation>();
-  private lastGossipMs = 0;
-  private gossipRound = 0;
-  private lastPingMs = 0;
-  private pingRound = 0;
+  private lastGossipMs = 0; private gossipRound = 0;
+  private lastPingMs = 0; private pingRound = 0;
   private observeReports = new ObserveReports();
   private cachedNetmap: Netmap | null = null;
   private connected: string[] = [];
   private live = new Set<string>(); // members with a live session, published or trimmed: they stay peers (netmap.ts)
   private punches = new Punches();
   private readonly punchView: PunchView;
-  /** Set when a copy of our own record newer than ours was seen: re-sign at the next tick. */
-  private resignNeeded = false;
+  private resignNeeded = false; // a copy of our own record newer than ours was seen: re-sign at the next tick
   private readonly verifier: RecordVerifier;
   private readonly controlRate = new RateLimiter(CONTROL_RATE_LIMIT);
   private readonly answerRate = new RateLimiter(ANSWER_RATE_LIMIT);
+  private readonly wants = new Wants();
   /** Revocations held (revoke.ts, revocations.ts): the daemon restores them from disk and plans local ones with them. */
   readonly revocations: Revocations;
   get dropped(): DropCounters { return this.verifier.dropped; }
@@ -172,15 +171,15 @@ export class NodeCore {
   private publish(rec: NodeRecord, nowMs: number): Action[] {
     this.store.put(rec);
     this.cachedNetmap = null;
-    return this.spread(encodeControl({ type: 'records', records: [rec.bytes] }), nowMs, undefined, OWN_FANOUT);
+    return [{ type: 'persist' }, { type: 'netmap' }, ...rumourSends(encodeControl({ type: 'records', records: [rec.bytes] }), this.neighbours(nowMs), undefined, OWN_FANOUT)];
   }
 
-  /** New records (a 'records' control message) to `fanout` neighbours but `except` (rumourTargets), with the persist and netmap they bring. */
-  spread(msg: Uint8Array, nowMs: number, except?: string, fanout = RUMOUR_FANOUT): Action[] {
-    // The message's last bytes (a signature) pick the neighbours: each record goes its own way.
-    const salt = new DataView(msg.buffer, msg.byteOffset + msg.length - 4, 4).getUint32(0);
-    const to = rumourTargets(this.neighbours(nowMs), except, fanout, salt);
-    return [{ type: 'persist' }, { type: 'netmap' }, ...to.map((ip): Action => ({ type: 'send', to: ip, bytes: msg }))];
+  /** Records from a member (fromIPv4) or a newcomer: those new here go on as a rumour (rumour.ts), with the persist and netmap they bring. */
+  takeRecords(records: Uint8Array[], nowMs: number, fromId?: string, fromIPv4?: string): Action[] {
+    const fresh = records.map((b) => this.accept(b, nowMs, fromId)).filter((r): r is NodeRecord => r !== null);
+    if (!fresh.length) return [];
+    const msg = encodeControl({ type: 'records', records: fresh.map((r) => r.bytes) });
+    return [{ type: 'persist' }, { type: 'netmap' }, ...rumourSends(msg, this.neighbours(nowMs), fromIPv4, RUMOUR_FANOUT, fresh)];
   }
 
   /** A 'sign' action's signature: published if its bytes are still pending and it verifies (selfsign.ts); else nothing changes. */
@@ -232,11 +231,13 @@ export class NodeCore {
    * Verifies and stores a record from anywhere (gossip, join reply, disk).
    * Returns true when it was new; bad input is counted, never thrown.
    */
-  acceptRecord(bytes: Uint8Array, nowMs: number, fromId?: string): boolean {
+  acceptRecord(bytes: Uint8Array, nowMs: number, fromId?: string): boolean { return this.accept(bytes, nowMs, fromId) !== null; }
+
+  private accept(bytes: Uint8Array, nowMs: number, fromId?: string): NodeRecord | null {
     const rec = this.verifier.verify(bytes, (id) => this.store.get(id), this.selfId, nowMs, fromId);
-    if (!rec) return false;
+    if (!rec) return null;
     if (rec.id === this.selfId) {
-      if (!bytesEqual(rec.chain[0]!.signPub, this.signKeys.publicKey)) return false;
+      if (!bytesEqual(rec.chain[0]!.signPub, this.signKeys.publicKey)) return null;
       // Our own record echoed back: if it is newer, or another one of our seq
       // (a state restored from an old backup, or a router that booted with its
       // clock behind, before NTP), jump past it so our next record wins. An
@@ -249,11 +250,11 @@ export class NodeCore {
       // A restarted daemon (record cache) starts from the link RTTs it published
       // before, so it computes the same paths instead of moving traffic about.
       this.rtts.restore(rec.links, nowMs);
-      return false;
+      return null;
     }
-    if (!this.store.offer(rec)) return false;
+    if (!this.store.offer(rec)) return null;
     this.cachedNetmap = null;
-    return true;
+    return rec;
   }
 
   /** Unverified, the signature checks handleControl / acceptRecord would make on this input after their cheap checks. */
@@ -325,12 +326,11 @@ export class NodeCore {
         const rev = m.type === 'summary' ? this.revocations.onControl({ type: 'revsum', count: m.revCount, hash: m.revHash }, fromId, nowMs).replies : [];
         return [...answerStore(this.store, m), ...rev].map(reply);
       }
-      case 'records': {
-        let changed = false;
-        for (const b of m.records) changed = this.acceptRecord(b, nowMs, fromId) || changed;
-        if (!changed) return [];
-        // Push what is new onward (rumour mongering), then the netmap follows.
-        return this.spread(bytes, nowMs, fromIPv4);
+      case 'records': // what is new goes on (rumour mongering), then the netmap follows
+        return this.takeRecords(m.records, nowMs, fromId, fromIPv4);
+      case 'have': {
+        const ids = this.wants.ask(m.entries, (id) => this.store.get(id)?.seq, nowMs);
+        return ids.length ? [reply({ type: 'want', ids })] : [];
       }
       case 'ping':
         return [reply({ type: 'pong', nonce: m.nonce, sentMs: m.sentMs })];

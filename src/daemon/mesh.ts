@@ -4,7 +4,6 @@
 // changed through the StateStore; the mesh keeps no copy of it.
 import type { Platform, UdpSocket, Timer } from '../platform/types.ts';
 import { NodeCore, type Action } from '../core/node.ts';
-import { encodeControl } from '../core/gossip.ts';
 import { signKeysFromSeed, x25519Public, type SignKeys } from '../core/crypto.ts';
 import { fromBase64, toBase64 } from '../core/bytes.ts';
 import { decodeCert, type Cert } from '../core/cert.ts';
@@ -193,7 +192,7 @@ export class Mesh {
         // The newcomer's first record goes to our neighbours at once: the others need not wait for an anti-entropy round to reach it.
         record: (rec) => {
           const now = this.p.clock.nowMs();
-          if (this.core.acceptRecord(rec, now)) this.dispatch(this.core.spread(encodeControl({ type: 'records', records: [rec] }), now));
+          this.dispatch(this.core.takeRecords([rec], now));
         },
       });
       await jl.listen('0.0.0.0', this.opts.listenPort);

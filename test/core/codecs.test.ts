@@ -122,6 +122,8 @@ const controls: ControlMessage[] = [
   { type: 'buckets', hashes: Array.from({ length: 64 }, (_, i) => (i * 0x9e3779b9) >>> 0) },
   { type: 'bdigest', mask: new Uint8Array([0x80, 0, 0, 0, 0, 0, 0, 1]), entries: [{ id: 'fc11223344556677', seq: T0 }, { id: '0011223344556677', seq: 1 }] },
   { type: 'bdigest', mask: new Uint8Array(8), entries: [] },
+  { type: 'have', entries: [{ id: 'fc11223344556677', seq: T0 }, { id: '0011223344556677', seq: 2 ** 53 - 1 }] },
+  { type: 'have', entries: [] },
 ];
 
 test('gossip control messages: each type survives encode → decode → encode', () => {

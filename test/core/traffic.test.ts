@@ -9,14 +9,16 @@
 //  - A gossip round sends its summary to GOSSIP_FANOUT neighbours in turn, not
 //    to every neighbour, and a summary is 22 bytes whatever the mesh's size
 //    (a full digest was records × 16 bytes, to every neighbour, every round).
-//  - A new record goes to RUMOUR_FANOUT neighbours (our own to OWN_FANOUT),
-//    not to every neighbour; a ping round pings PINGS_PER_ROUND links.
+//  - A new record goes in full to RUMOUR_FANOUT neighbours (our own to
+//    OWN_FANOUT) and is announced (HAVE) to HAVE_FANOUT more, not sent to every
+//    neighbour; a ping round pings PINGS_PER_ROUND links.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NodeCore, type Action } from '../../src/core/node.ts';
 import { decodeControl, encodeControl } from '../../src/core/gossip.ts';
 import { decodeRecord } from '../../src/core/record.ts';
-import { GOSSIP_FANOUT, RUMOUR_FANOUT, OWN_FANOUT } from '../../src/core/antientropy.ts';
+import { GOSSIP_FANOUT } from '../../src/core/antientropy.ts';
+import { RUMOUR_FANOUT, HAVE_FANOUT, OWN_FANOUT } from '../../src/core/rumour.ts';
 import { PINGS_PER_ROUND } from '../../src/core/rtt.ts';
 import { formatIPv4 } from '../../src/core/ip.ts';
 import { toBase64 } from '../../src/core/bytes.ts';
@@ -109,7 +111,7 @@ test('a gossip round sends its summary to GOSSIP_FANOUT neighbours, each of them
   assert.ok(others.every((m) => heard.has(ip(m))));
 });
 
-test('a new record goes to RUMOUR_FANOUT neighbours, our own to OWN_FANOUT; a ping round pings PINGS_PER_ROUND links, each in turn', () => {
+test('a new record goes to RUMOUR_FANOUT neighbours and is announced to HAVE_FANOUT more, our own to OWN_FANOUT; a ping round pings PINGS_PER_ROUND links, each in turn', () => {
   let now = T0 + 10_000;
   const { hub, others, cores, ip } = setup(20, now);
   const obs = () => others.map((m) => ({ publicKey: toBase64(m.identity.wgPub), endpoint: '198.51.100.7:51820', lastHandshakeMs: now - 1, rxBytes: 0, txBytes: 0 }));
@@ -117,11 +119,17 @@ test('a new record goes to RUMOUR_FANOUT neighbours, our own to OWN_FANOUT; a pi
   for (const c of cores) { c.observeWg([{ publicKey: toBase64(setupHubKey(hub)), endpoint: '192.0.2.1:51820', lastHandshakeMs: now - 1, rxBytes: 0, txBytes: 0 }], now); hub.acceptRecord(c.selfRecord.bytes, now); }
   const own = hub.observeWg(obs(), now).filter((a) => a.type === 'send' && decodeControl(a.bytes).type === 'records');
   assert.is(own.length, OWN_FANOUT, 'our new record');
-  // A member's newer record, from one neighbour: passed on to RUMOUR_FANOUT others, never back.
+  // A member's newer record, from one neighbour: passed on in full to RUMOUR_FANOUT others and announced to HAVE_FANOUT more, never back.
   const from = ip(others[0]!);
   const newer = cores[1]!.setServices([{ name: 'web', port: 80, proto: 'tcp', type: 'http' }], now + 5).find((a) => a.type === 'send')!;
   const on = hub.handleControl((newer as Extract<Action, { type: 'send' }>).bytes, from, now + 10).filter((a): a is Extract<Action, { type: 'send' }> => a.type === 'send');
-  assert.is(on.length, RUMOUR_FANOUT, `passed on to ${on.length}`);
+  const full = on.filter((a) => decodeControl(a.bytes).type === 'records');
+  const haves = on.map((a) => decodeControl(a.bytes)).filter((m) => m.type === 'have');
+  assert.is(full.length, RUMOUR_FANOUT, `passed on in full to ${full.length}`);
+  assert.is(haves.length, HAVE_FANOUT, `announced to ${haves.length}`);
+  assert.is(on.length, RUMOUR_FANOUT + HAVE_FANOUT);
+  assert.equal(haves[0], { type: 'have', entries: [{ id: cores[1]!.selfId, seq: cores[1]!.selfRecord.seq }] });
+  assert.is(new Set(on.map((a) => a.to)).size, on.length, 'each neighbour once');
   assert.ok(on.every((a) => a.to !== from), 'not back to its sender');
   const round = (answer: boolean) => {
     now += 5000;

@@ -12,7 +12,7 @@
 import { toBase64 } from './bytes.ts';
 import { formatHostPort, formatIPv4, parseIPv4 } from './ip.ts';
 import { e2ePort, ipv6ForIPv4, transportForIPv4, type NetworkParams } from './network.ts';
-import { shortestPaths, mutualEdges, type GraphNode } from './paths.ts';
+import { shortestPaths, EdgeCache, type GraphNode } from './paths.ts';
 import type { Endpoint, NodeRecord, Service } from './record.ts';
 import { decidePrefixes, type MappedSubnet, type RefusedPrefix } from './prefixes.ts';
 import { ownClients } from './clients.ts';
@@ -87,6 +87,8 @@ export interface Netmap {
 }
 
 const indexes = new WeakMap<Netmap, Map<string, NetNode>>();
+/** The mutual edges of each records map computed from (a node's store is one map for its whole life): paths.ts EdgeCache. */
+const edgeCaches = new WeakMap<ReadonlyMap<string, NodeRecord>, EdgeCache>();
 
 /** A member's entry in a netmap, by id: a map built once per netmap (the core asks for every pong and every link swept). */
 export function netNode(nm: Netmap, id: string): NetNode | undefined {
@@ -232,7 +234,9 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
   for (const r of records.values()) {
     graph.set(r.id, { id: r.id, relay: r.relay, links: derivedOf(r).links });
   }
-  const adj = mutualEdges(graph);
+  let edges = edgeCaches.get(records);
+  if (!edges) edgeCaches.set(records, (edges = new EdgeCache()));
+  const adj = edges.update(graph);
   const routes = shortestPaths(selfId, graph, adj);
 
   const peerOf = new Map<string, WgPeer>();

@@ -6,7 +6,7 @@
 //   KITH_SEED=<n> KITH_GRAPHS=<count> npx uvu -r tsx test/core 'paths\.test\.ts$'
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { edgeTie, edgeWeight, mutualEdges, shortestPaths, type GraphNode, type Route } from '../../src/core/paths.ts';
+import { edgeTie, edgeWeight, mutualEdges, shortestPaths, EdgeCache, type GraphNode, type Route } from '../../src/core/paths.ts';
 import { computeNetmap, dialEndpoint, type Netmap } from '../../src/core/netmap.ts';
 import { needsPunch } from '../../src/core/punch.ts';
 import { encodeRecord, type Endpoint, type NodeRecord } from '../../src/core/record.ts';
@@ -205,6 +205,45 @@ test(`random graphs (${MODEL_GRAPHS}, plain and with equal RTTs): the heap finds
       for (const s of g.keys()) {
         const heap = new Map([...shortestPaths(s, g, adj)].map(([id, r]) => [id, r.hops]));
         assert.equal(heap, linearScanPaths(s, g, adj), `from ${s}`);
+      }
+    });
+  }
+});
+
+/** An adjacency as sorted [id, [[peer, weight]...]] pairs: equal whatever order the maps were filled in. */
+const sortedAdj = (adj: Map<string, Map<string, number>>) =>
+  [...adj].map(([id, m]) => [id, [...m].sort((x, y) => (x[0] < y[0] ? -1 : 1))] as const).filter(([, m]) => m.length).sort((x, y) => (x[0] < y[0] ? -1 : 1));
+
+test(`random graphs (${MODEL_GRAPHS}), changed a node at a time: the edge cache always equals mutual edges computed afresh, and so do the paths`, () => {
+  for (let i = 0; i < MODEL_GRAPHS; i++) {
+    const seed = BASE_SEED + 9000 + i;
+    withSeed(seed, () => {
+      const r = mulberry32(seed ^ 0x51ed);
+      const g = randomGraph(seed);
+      const cache = new EdgeCache();
+      const ids = () => [...g.keys()];
+      for (let step = 0; step < 12; step++) {
+        const adj = cache.update(g);
+        const fresh = mutualEdges(g);
+        assert.equal(sortedAdj(adj), sortedAdj(fresh), `step ${step}`);
+        const s = ids()[Math.floor(r() * g.size)]!;
+        assert.equal(new Map([...shortestPaths(s, g, adj)].map(([id, x]) => [id, x.hops])), new Map([...shortestPaths(s, g, fresh)].map(([id, x]) => [id, x.hops])), `step ${step}, from ${s}`);
+        // A member's record changes (a new links map, as a new record brings): a link added, dropped or re-measured; or one leaves, or one joins.
+        const all = ids();
+        const x = all[Math.floor(r() * all.length)]!;
+        const kind = r();
+        if (kind < 0.1 && g.size > 3) { g.delete(x); continue; }
+        if (kind < 0.2) {
+          const id = `${seed.toString(16).padStart(8, '0')}${step.toString(16).padStart(8, '0')}`;
+          g.set(id, { id, relay: true, links: new Map([[x, 30]]) });
+          g.set(x, { ...g.get(x)!, links: new Map([...g.get(x)!.links, [id, 35]]) });
+          continue;
+        }
+        const links = new Map(g.get(x)!.links);
+        const y = all[Math.floor(r() * all.length)]!;
+        if (links.has(y) && kind < 0.6) links.delete(y);
+        else if (y !== x) links.set(y, 1 + Math.floor(r() * 250));
+        g.set(x, { ...g.get(x)!, links });
       }
     });
   }

@@ -1,7 +1,7 @@
 // Rumours: how a record new to a node goes on. It used to go in full to four
 // neighbours, so every node received every new record about four times, and
-// while a mesh of a few hundred settled nine tenths of its control bytes were
-// such copies (test/sim). Now it goes in full to RUMOUR_FANOUT neighbours and
+// while 160 members joined a mesh nine tenths of its control bytes were such
+// copies (test/sim). Now it goes in full to RUMOUR_FANOUT neighbours and
 // is announced (HAVE: its id and seq, 16 bytes) to HAVE_FANOUT more; a node
 // that lacks it asks the announcer (WANT), once: the first to announce a
 // record is asked, the next only when no record came within WANT_RETRY_MS.

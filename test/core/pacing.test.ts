@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NodeCore } from '../../src/core/node.ts';
 import { encodeRecord, type RecordBody } from '../../src/core/record.ts';
-import { linkResignGapMs, linksGrowOnly, mayWait, LINK_RESIGN_MAX_MS } from '../../src/core/pacing.ts';
+import { linkResignGapMs, linksGrowOnly, mayWait, LINK_RESIGN_MAX_MS, PACE_FREE_LINKS } from '../../src/core/pacing.ts';
 import { toBase64 } from '../../src/core/bytes.ts';
 import { seededBytes } from '../support/rand.ts';
 import { foundMesh, issueMember } from '../support/mesh.ts';
@@ -33,16 +33,22 @@ test('what may wait: new links, RTTs and trims of live links; not a link that en
   assert.not.ok(linksGrowOnly(body([['a', 20], ['b', 40], ['c', 0]], { relay: false }), old, live), 'the relay flag changed too');
   assert.not.ok(linksGrowOnly(body([['a', 20], ['b', 40]], { endpoints: [{ kind: 'public', host: '192.0.2.1', port: 51820 }] }), old, live), 'endpoints changed');
 
-  const grown = body([['a', 20], ['b', 40], ['c', 0]]);
-  assert.ok(mayWait(grown, old, T0 + 1999, live, 100), 'within the gap of a 100-member mesh');
-  assert.not.ok(mayWait(grown, old, T0 + 2000, live, 100), 'the gap is over');
-  assert.not.ok(mayWait(grown, old, T0 + 1, live, 20), 'a small mesh publishes at once');
+  // A record with PACE_FREE_LINKS links: its next new link may wait.
+  const eight = [...'abcdefgh'].map((p, i): [string, number] => [p, 20 + 20 * i]);
+  const full = body(eight);
+  const all = new Set([...'abcdefghi']);
+  const grown = body([...eight, ['i', 0]]);
+  assert.is(PACE_FREE_LINKS, 8);
+  assert.ok(mayWait(grown, full, T0 + 1999, all, 100), 'within the gap of a 100-member mesh');
+  assert.not.ok(mayWait(grown, full, T0 + 2000, all, 100), 'the gap is over');
+  assert.not.ok(mayWait(grown, full, T0 + 1, all, 20), 'a small mesh publishes at once');
   assert.not.ok(mayWait(body([['c', 0]]), body([]), T0 + 1, live, 1000), 'a record without links publishes its first at once');
-  assert.not.ok(mayWait(body([['a', 20]]), old, T0 + 1, new Set(['a']), 1000), 'a link that ended goes out at once');
+  assert.not.ok(mayWait(body([...eight.slice(0, 7), ['i', 0]]), body(eight.slice(0, 7)), T0 + 1, all, 1000), 'and so up to its eighth');
+  assert.not.ok(mayWait(body(eight.slice(0, 7)), full, T0 + 1, new Set([...'abcdefg']), 1000), 'a link that ended goes out at once');
   assert.ok(mayWait(body([['a', 20], ['b', 60]]), old, T0 + 60_000, live, 1000), 'RTT drift alone waits longer still (RTT_RESIGN_MS)');
 });
 
-test('a node in a 100-member mesh: its first link at once, a second after the gap, a link that ended at once', () => {
+test('a node in a 100-member mesh: its first eight links at once, a ninth after the gap, a link that ended at once', () => {
   const rnd = seededBytes(41);
   const mesh = foundMesh(rnd, { name: 'pace', nowMs: T0 });
   const f = mesh.founder;
@@ -57,21 +63,27 @@ test('a node in a 100-member mesh: its first link at once, a second after the ga
   let t = T0 + 5000;
   core.observeWg(wg(t, peers[0]!), t);
   assert.equal(links(), [id(0)], 'the first link is published at once');
-  const first = core.selfRecord.seq;
+  for (let k = 1; k < PACE_FREE_LINKS; k++) {
+    t += 100;
+    core.observeWg(wg(t, ...peers.slice(0, k + 1)), t);
+    assert.is(core.selfRecord.links.length, k + 1, `and so is link ${k + 1}, 0.1 s later`);
+  }
+  const eighth = core.selfRecord.seq;
 
   t += 500;
-  core.observeWg(wg(t, peers[0]!, peers[1]!), t);
+  const nine = peers.slice(0, PACE_FREE_LINKS + 1);
+  core.observeWg(wg(t, ...nine), t);
   core.tick(t);
-  assert.is(core.selfRecord.seq, first, 'a second link 0.5 s later waits');
-  t = first + linkResignGapMs(100);
+  assert.is(core.selfRecord.seq, eighth, 'a ninth link 0.5 s later waits');
+  t = eighth + linkResignGapMs(100);
   core.tick(t);
-  assert.equal(links(), [id(0), id(1)].sort(), 'and is published once the gap is over');
-  const second = core.selfRecord.seq;
+  assert.equal(links(), nine.map((_, i) => id(i)).sort(), 'and is published once the gap is over');
+  const ninth = core.selfRecord.seq;
 
   t += 100;
-  core.observeWg(wg(t, peers[1]!), t);
-  assert.ok(core.selfRecord.seq > second, 'a link that ended is published at once');
-  assert.equal(links(), [id(1)]);
+  core.observeWg(wg(t, ...nine.slice(1)), t);
+  assert.ok(core.selfRecord.seq > ninth, 'a link that ended is published at once');
+  assert.equal(links(), nine.slice(1).map((_, i) => id(i + 1)).sort());
 });
 
 test.run();

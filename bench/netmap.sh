@@ -52,7 +52,7 @@ if [ -x "$TJS" ]; then runtimes+=(txiki); else echo "netmap bench: SKIPPED txiki
 for b in "${builds[@]}"; do
   for rt in "${runtimes[@]}"; do
     for n in "${sizes[@]}"; do
-      reps=$([ "$rt" = txiki ] && echo 5 || echo 20)
+      reps=$([ "$rt" = txiki ] && echo 30 || echo 100)
       if [ "$rt" = node ]; then
         KITH_BENCH_REPS=$reps KITH_BENCH_FIXTURE="$work/fixture-$n.json" timeout 600 node "$work/$b/node.mjs"
       else
@@ -76,4 +76,4 @@ for rt in "${runtimes[@]}"; do
     fi
   done
 done
-echo "ms per netmap computation (a different member's view each time); before: ${ref:-none}"
+echo "ms per netmap computation (one member's view, after another member's record changed); before: ${ref:-none}"

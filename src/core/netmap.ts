@@ -12,7 +12,7 @@
 import { toBase64 } from './bytes.ts';
 import { formatHostPort, formatIPv4, parseIPv4 } from './ip.ts';
 import { e2ePort, ipv6ForIPv4, transportForIPv4, type NetworkParams } from './network.ts';
-import { shortestPaths, EdgeCache, type GraphNode } from './paths.ts';
+import { EdgeCache, PathCache, type GraphNode } from './paths.ts';
 import type { Endpoint, NodeRecord, Service } from './record.ts';
 import { decidePrefixes, type MappedSubnet, type RefusedPrefix } from './prefixes.ts';
 import { ownClients } from './clients.ts';
@@ -87,8 +87,11 @@ export interface Netmap {
 }
 
 const indexes = new WeakMap<Netmap, Map<string, NetNode>>();
-/** The mutual edges of each records map computed from (a node's store is one map for its whole life): paths.ts EdgeCache. */
-const edgeCaches = new WeakMap<ReadonlyMap<string, NodeRecord>, EdgeCache>();
+/**
+ * The mutual edges and shortest paths of each records map computed from (a
+ * node's store is one map for its whole life): paths.ts EdgeCache and PathCache.
+ */
+const graphCaches = new WeakMap<ReadonlyMap<string, NodeRecord>, { edges: EdgeCache; paths: PathCache }>();
 
 /** A member's entry in a netmap, by id: a map built once per netmap (the core asks for every pong and every link swept). */
 export function netNode(nm: Netmap, id: string): NetNode | undefined {
@@ -147,8 +150,15 @@ export function dialEndpoint(meRecord: NodeRecord, themRecord: NodeRecord): Endp
   return null;
 }
 
+/** Whether either end can dial the other, kept per pair of record objects (a netmap asks it of every member). */
+const dialable = new WeakMap<NodeRecord, { me: NodeRecord; value: boolean }>();
+
 function reachableDirectly(me: NodeRecord, them: NodeRecord): boolean {
-  return dialEndpoint(me, them) !== null || dialEndpoint(them, me) !== null;
+  const hit = dialable.get(them);
+  if (hit?.me === me) return hit.value;
+  const value = dialEndpoint(me, them) !== null || dialEndpoint(them, me) !== null;
+  dialable.set(them, { me, value });
+  return value;
 }
 
 /**
@@ -167,7 +177,7 @@ function derivedOf(r: NodeRecord) {
 
 function toNetNode(r: NodeRecord, net: NetworkParams, mapped: MappedSubnet[], own: boolean, accepted: readonly string[]): Omit<NetNode, 'path' | 'via'> {
   const d = derivedOf(r);
-  const key = `${own}|${accepted.join()}|${mapped.length ? JSON.stringify(mapped) : ''}|${net.ipv4Pool.base}/${net.ipv4Pool.len}`;
+  const key = accepted.length || mapped.length ? `${own}|${accepted.join()}|${mapped.length ? JSON.stringify(mapped) : ''}|${net.ipv4Pool.base}/${net.ipv4Pool.len}` : `${own}|${net.ipv4Pool.base}/${net.ipv4Pool.len}`;
   if (d.node?.key !== key) d.node = { key, value: buildNetNode(r, net, mapped, own, accepted) };
   return d.node.value;
 }
@@ -211,6 +221,28 @@ function buildNetNode(r: NodeRecord, net: NetworkParams, mapped: MappedSubnet[],
   };
 }
 
+/** The ids of a records map in order, kept while its members stay the same (a netmap lists them in that order). */
+const orders = new WeakMap<ReadonlyMap<string, NodeRecord>, string[]>();
+
+function sortedIds(records: ReadonlyMap<string, NodeRecord>): string[] {
+  const ids = orders.get(records);
+  if (ids && ids.length === records.size && ids.every((id) => records.has(id))) return ids;
+  const fresh = [...records.keys()].sort();
+  orders.set(records, fresh);
+  return fresh;
+}
+
+/** A member's entry with its path, kept per cached entry while the path stays (most do from one netmap to the next). */
+const placings = new WeakMap<object, NetNode>();
+
+function placed(n: Omit<NetNode, 'path' | 'via'>, path: NetNode['path'], hop: NodeRecord | undefined): NetNode {
+  const was = placings.get(n);
+  if (was && was.path === path && was.viaId === hop?.id && was.via === (hop ? hop.chain[0]!.name : null)) return was;
+  const v: NetNode = { ...n, path, via: hop ? hop.chain[0]!.name : null, ...(hop ? { viaId: hop.id } : {}) };
+  placings.set(n, v);
+  return v;
+}
+
 /**
  * Computes the netmap for `selfId` from the verified records (self included);
  * `punched` maps members behind NAT this node dials (a punch) to the endpoint to dial.
@@ -234,10 +266,10 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
   for (const r of records.values()) {
     graph.set(r.id, { id: r.id, relay: r.relay, links: derivedOf(r).links });
   }
-  let edges = edgeCaches.get(records);
-  if (!edges) edgeCaches.set(records, (edges = new EdgeCache()));
-  const adj = edges.update(graph);
-  const routes = shortestPaths(selfId, graph, adj);
+  let cache = graphCaches.get(records);
+  if (!cache) graphCaches.set(records, (cache = { edges: new EdgeCache(), paths: new PathCache() }));
+  const routes = cache.paths.routes(selfId, graph, cache.edges);
+  const adj = cache.edges.adjacency;
 
   const peerOf = new Map<string, WgPeer>();
   const addPeer = (r: NodeRecord) => {
@@ -249,8 +281,9 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
     }
     return p;
   };
+  const mine = adj.get(selfId);
   for (const r of records.values()) {
-    if (r.id !== selfId && (reachableDirectly(me, r) || adj.get(selfId)?.has(r.id) || punched.has(r.id) || live.has(r.id))) addPeer(r);
+    if (r.id !== selfId && (mine?.has(r.id) || punched.has(r.id) || live.has(r.id) || reachableDirectly(me, r))) addPeer(r);
   }
 
   const nodes: NetNode[] = [];
@@ -258,8 +291,9 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
   const e2ePeers: WgPeer[] = [];
   const relayedHosts: string[] = [];
   const selfNode: NetNode = { ...node(me), path: 'self', via: null };
-  for (const r of [...records.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-    if (r.id === selfId) { nodes.push(selfNode); continue; }
+  for (const id of sortedIds(records)) {
+    const r = records.get(id)!;
+    if (id === selfId) { nodes.push(selfNode); continue; }
     const n = node(r);
     const route = routes.get(r.id);
     let hop: NodeRecord | undefined;
@@ -288,7 +322,7 @@ export function computeNetmap(selfId: string, records: Map<string, NodeRecord>, 
       const dev = path === 'direct' ? 'kith' as const : 'e2e' as const;
       subnetRoutes.push(...subnets.map((prefix) => ({ prefix, node: r.id, dev })));
     }
-    nodes.push({ ...n, path, via: path === 'relayed' && hop ? hop.chain[0]!.name : null, ...(path === 'relayed' && hop ? { viaId: hop.id } : {}) });
+    nodes.push(placed(n, path, path === 'relayed' ? hop : undefined));
   }
   const byKey = (a: WgPeer, b: WgPeer) => (a.publicKey < b.publicKey ? -1 : 1);
   const peers = [...peerOf.values()].sort(byKey);

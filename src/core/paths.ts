@@ -57,7 +57,7 @@ export const MAX_CACHED_TIES = 65_536;
 
 /** The symmetric tie-break of an edge: 40 bits of a hash of its two ends. */
 export function edgeTie(a: string, b: string): number {
-  const [lo, hi] = a < b ? [a, b] : [b, a];
+  const lo = a < b ? a : b, hi = a < b ? b : a;
   const hit = ties.get(lo)?.get(hi);
   if (hit !== undefined) return hit;
   const h = hashTo('kith edge', utf8Encode(`${lo}|${hi}`), TIE_BITS / 8);
@@ -78,7 +78,7 @@ export function edgeWeight(_a: string, _b: string, rttAB: number, rttBA: number)
 }
 
 /** Edges that both ends report, with their weights. */
-export function mutualEdges(nodes: Map<string, GraphNode>): Map<string, Map<string, number>> {
+export function mutualEdges(nodes: ReadonlyMap<string, GraphNode>): Map<string, Map<string, number>> {
   const adj = new Map<string, Map<string, number>>();
   for (const n of nodes.values()) adj.set(n.id, new Map());
   for (const n of nodes.values()) {
@@ -101,22 +101,41 @@ export function mutualEdges(nodes: Map<string, GraphNode>): Map<string, Map<stri
  */
 export class EdgeCache {
   private seen = new Map<string, ReadonlyMap<string, number>>();
+  private relay = new Map<string, boolean>();
   private readonly adj = new Map<string, Map<string, number>>();
+  /**
+   * What the last update changed: the edges whose weight changed (was/now
+   * undefined when absent), or null when members came or went or a relay
+   * flag changed (PathCache then computes afresh).
+   */
+  delta: EdgeChange[] | null = null;
+  /** The mutual edges as of the last update (read them, do not change them). */
+  get adjacency(): ReadonlyMap<string, ReadonlyMap<string, number>> { return this.adj; }
 
   /** The mutual edges of `nodes`, equal to mutualEdges(nodes); the map returned is this cache's own (read it, do not change it). */
   update(nodes: ReadonlyMap<string, GraphNode>): Map<string, Map<string, number>> {
     const changed: string[] = [];
-    for (const [id, n] of nodes) if (this.seen.get(id) !== n.links) changed.push(id);
-    for (const id of this.seen.keys()) if (!nodes.has(id)) changed.push(id);
+    let members = false;
+    for (const [id, n] of nodes) {
+      if (this.seen.get(id) === n.links && this.relay.get(id) === n.relay) continue;
+      changed.push(id);
+      if (!this.seen.has(id) || this.relay.get(id) !== n.relay) members = true;
+    }
+    for (const id of this.seen.keys()) if (!nodes.has(id)) { changed.push(id); members = true; }
+    const was = new Map<string, ReadonlyMap<string, number>>();
     for (const id of changed) {
-      for (const peer of this.adj.get(id)?.keys() ?? []) this.adj.get(peer)?.delete(id);
+      const old = this.adj.get(id);
+      if (old) was.set(id, old);
+      for (const peer of old?.keys() ?? []) this.adj.get(peer)?.delete(id);
       this.adj.delete(id);
       this.seen.delete(id);
+      this.relay.delete(id);
     }
     for (const id of changed) {
       const n = nodes.get(id);
       if (!n) continue;
       this.seen.set(id, n.links);
+      this.relay.set(id, n.relay);
       let mine = this.adj.get(id);
       if (!mine) this.adj.set(id, (mine = new Map()));
       for (const [peer, rtt] of n.links) {
@@ -129,19 +148,49 @@ export class EdgeCache {
         theirs.set(id, w);
       }
     }
+    if (members) { this.delta = null; return this.adj; }
+    const delta: EdgeChange[] = [];
+    for (const [a, old] of was) {
+      const now = this.adj.get(a);
+      for (const [b, w] of old) if (now?.get(b) !== w) delta.push({ a, b, was: w, now: now?.get(b) });
+      for (const [b, w] of now ?? []) if (!old.has(b)) delta.push({ a, b, was: undefined, now: w });
+    }
+    for (const a of changed) if (!was.has(a)) for (const [b, w] of this.adj.get(a) ?? []) delta.push({ a, b, was: undefined, now: w });
+    this.delta = delta;
     return this.adj;
   }
 }
 
+/** An edge whose weight changed in an EdgeCache update (undefined: no edge). */
+export interface EdgeChange { a: string; b: string; was: number | undefined; now: number | undefined }
+
 export interface Route {
   /** First hop from the source, equal to the destination when direct. */
-  nextHop: string;
-  /** Full path excluding the source. */
-  hops: string[];
+  readonly nextHop: string;
+  /** Full path excluding the source (built when read: a netmap needs only the first hop). */
+  readonly hops: string[];
   /** Sum of edge weights. */
-  cost: number;
+  readonly cost: number;
   /** Sum of edge tie-breaks. */
-  tie: number;
+  readonly tie: number;
+}
+
+/** What Dijkstra settled: each reached node's (cost, tie) and predecessor, and the routes. */
+interface Tree {
+  source: string;
+  cost: Map<string, number>;
+  tie: Map<string, number>;
+  prev: Map<string, string>;
+  routes: Map<string, Route>;
+}
+
+class TreeRoute implements Route {
+  constructor(readonly nextHop: string, readonly cost: number, readonly tie: number, private readonly id: string, private readonly t: Tree) {}
+  get hops(): string[] {
+    const hops: string[] = [];
+    for (let cur: string | undefined = this.id; cur !== undefined && cur !== this.t.source; cur = this.t.prev.get(cur)) hops.push(cur);
+    return hops.reverse();
+  }
 }
 
 type Entry = [cost: number, tie: number, id: string];
@@ -182,45 +231,98 @@ class EntryHeap {
 }
 
 /**
- * Shortest paths from `source` (Dijkstra, with a heap: O(E log N), so a
- * 1000-member mesh costs thousands of steps, not a million). Only
- * relay-willing nodes forward; nodes are settled by (cost, tie, id) and ties
- * go to the smaller predecessor id, so every node breaks them alike.
+ * Dijkstra from `source` (with a heap: O(E log N)). Only relay-willing nodes
+ * forward; nodes are settled by (cost, tie, id) and ties go to the smaller
+ * predecessor id, so every node breaks them alike. Weights are positive, so
+ * every predecessor is settled before the node: its first hop is known then.
  */
-export function shortestPaths(source: string, nodes: Map<string, GraphNode>, adj = mutualEdges(nodes)): Map<string, Route> {
-  const dist = new Map<string, [number, number]>([[source, [0, 0]]]);
+function dijkstra(source: string, nodes: ReadonlyMap<string, GraphNode>, adj: ReadonlyMap<string, ReadonlyMap<string, number>>): Tree {
+  const cost = new Map<string, number>([[source, 0]]);
+  const tie = new Map<string, number>([[source, 0]]);
   const prev = new Map<string, string>();
   const done = new Set<string>();
-  const less = (a: [number, number], b: [number, number]) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
-  const same = (a: [number, number], b: [number, number]) => a[0] === b[0] && a[1] === b[1];
+  const routes = new Map<string, Route>();
+  const t: Tree = { source, cost, tie, prev, routes };
   const heap = new EntryHeap();
   heap.push([0, 0, source]);
   while (heap.size) {
-    const [c, t, u] = heap.pop();
-    const du = dist.get(u)!;
+    const [c, tt, u] = heap.pop();
     // An entry left behind by a later improvement, or a node already settled.
-    if (done.has(u) || du[0] !== c || du[1] !== t) continue;
+    if (done.has(u) || cost.get(u) !== c || tie.get(u) !== tt) continue;
     done.add(u);
-    if (u !== source && !nodes.get(u)?.relay) continue;
+    if (u !== source) {
+      const p = prev.get(u)!;
+      routes.set(u, new TreeRoute(p === source ? u : routes.get(p)!.nextHop, c, tt, u, t));
+      if (!nodes.get(u)?.relay) continue;
+    }
     for (const [v, w] of adj.get(u) ?? []) {
       if (done.has(v)) continue;
-      const nd: [number, number] = [du[0] + w, du[1] + edgeTie(u, v)];
-      const old = dist.get(v);
-      if (old === undefined || less(nd, old)) {
-        dist.set(v, nd);
+      const nc = c + w, nt = tt + edgeTie(u, v);
+      const oc = cost.get(v);
+      if (oc === undefined || nc < oc || (nc === oc && nt < tie.get(v)!)) {
+        cost.set(v, nc);
+        tie.set(v, nt);
         prev.set(v, u);
-        heap.push([nd[0], nd[1], v]);
-      } else if (same(nd, old) && u < prev.get(v)!) {
+        heap.push([nc, nt, v]);
+      } else if (nc === oc && nt === tie.get(v) && u < prev.get(v)!) {
         prev.set(v, u);
       }
     }
   }
-  const routes = new Map<string, Route>();
-  for (const [id, [cost, tie]] of dist) {
-    if (id === source) continue;
-    const hops: string[] = [];
-    for (let cur: string | undefined = id; cur !== undefined && cur !== source; cur = prev.get(cur)) hops.unshift(cur);
-    routes.set(id, { nextHop: hops[0]!, hops, cost, tie });
+  return t;
+}
+
+/** Shortest paths from `source` to every node it reaches (see dijkstra). */
+export function shortestPaths(source: string, nodes: ReadonlyMap<string, GraphNode>, adj: ReadonlyMap<string, ReadonlyMap<string, number>> = mutualEdges(nodes)): Map<string, Route> {
+  return dijkstra(source, nodes, adj).routes;
+}
+
+/**
+ * Whether the edges that changed since `t` was computed can change its
+ * result. The result is the one solution of: cost(v) = the least
+ * cost(u) + w(u, v) (then tie) over the forwarding neighbours u of v, and
+ * prev(v) = the smallest such u. A changed edge can move it only if it was a
+ * tree edge, or if it now offers a node a cost as good as its own (with a
+ * smaller predecessor at an equal one). A removed or dearer edge off the
+ * tree changes nothing, and neither does a cheaper one that still loses.
+ */
+function moves(t: Tree, nodes: ReadonlyMap<string, GraphNode>, changes: readonly EdgeChange[]): boolean {
+  const offers = (u: string, v: string, w: number) => {
+    const cu = t.cost.get(u);
+    if (cu === undefined || v === t.source || (u !== t.source && !nodes.get(u)?.relay)) return false;
+    const cv = t.cost.get(v);
+    if (cv === undefined) return true;
+    const nc = cu + w, nt = t.tie.get(u)! + edgeTie(u, v), tv = t.tie.get(v)!;
+    return nc < cv || (nc === cv && (nt < tv || (nt === tv && u < t.prev.get(v)!)));
+  };
+  for (const { a, b, was, now } of changes) {
+    if (was !== undefined && (t.prev.get(b) === a || t.prev.get(a) === b)) return true;
+    if (now !== undefined && (was === undefined || now < was) && (offers(a, b, now) || offers(b, a, now))) return true;
   }
-  return routes;
+  return false;
+}
+
+/**
+ * Shortest paths kept from one computation to the next over one records map,
+ * for one source: Dijkstra runs again only when the edges that changed
+ * (EdgeCache.update) can move a path, or when members or relay flags
+ * changed. In a large mesh most changed records touch no edge of a node's
+ * tree: a link far away, an RTT that stays in its bucket.
+ */
+export class PathCache {
+  private last: Tree | null = null;
+  /** Computations that reused the previous result, and those that ran Dijkstra. */
+  readonly stats = { kept: 0, computed: 0 };
+
+  routes(source: string, nodes: ReadonlyMap<string, GraphNode>, edges: EdgeCache): Map<string, Route> {
+    const adj = edges.update(nodes);
+    const d = edges.delta;
+    if (this.last && this.last.source === source && d !== null && !moves(this.last, nodes, d)) {
+      this.stats.kept++;
+      return this.last.routes;
+    }
+    this.stats.computed++;
+    this.last = dijkstra(source, nodes, adj);
+    return this.last.routes;
+  }
 }

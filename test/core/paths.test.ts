@@ -6,7 +6,7 @@
 //   KITH_SEED=<n> KITH_GRAPHS=<count> npx uvu -r tsx test/core 'paths\.test\.ts$'
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { edgeTie, edgeWeight, mutualEdges, shortestPaths, EdgeCache, type GraphNode, type Route } from '../../src/core/paths.ts';
+import { edgeTie, edgeWeight, mutualEdges, shortestPaths, EdgeCache, PathCache, type GraphNode, type Route } from '../../src/core/paths.ts';
 import { computeNetmap, dialEndpoint, type Netmap } from '../../src/core/netmap.ts';
 import { needsPunch } from '../../src/core/punch.ts';
 import { encodeRecord, type Endpoint, type NodeRecord } from '../../src/core/record.ts';
@@ -247,6 +247,43 @@ test(`random graphs (${MODEL_GRAPHS}), changed a node at a time: the edge cache 
       }
     });
   }
+});
+
+/** Routes as plain values, comparable with assert.equal. */
+const plainRoutes = (m: Map<string, Route>) => new Map([...m].map(([id, x]) => [id, { nextHop: x.nextHop, hops: x.hops, cost: x.cost, tie: x.tie }]));
+
+test(`random graphs (${MODEL_GRAPHS}, plain and with equal RTTs), changed a node at a time: paths kept between computations always equal paths computed afresh`, () => {
+  const total = { kept: 0, computed: 0 };
+  for (let i = 0; i < MODEL_GRAPHS; i++) {
+    const seed = BASE_SEED + 11_000 + i;
+    withSeed(seed, () => {
+      const r = mulberry32(seed ^ 0x7a7e);
+      const uniform = i % 2 ? 10 : 0;
+      const g = randomGraph(seed, undefined, uniform);
+      const edges = new EdgeCache();
+      const paths = new PathCache();
+      let s = [...g.keys()][0]!;
+      for (let step = 0; step < 30; step++) {
+        assert.equal(plainRoutes(paths.routes(s, g, edges)), plainRoutes(shortestPaths(s, g, mutualEdges(g))), `step ${step}, from ${s}`);
+        const all = [...g.keys()];
+        const x = all[Math.floor(r() * all.length)]!;
+        const kind = r();
+        if (kind < 0.05) { s = x; continue; } // another source: computed afresh
+        if (kind < 0.1) { g.set(x, { ...g.get(x)!, relay: !g.get(x)!.relay }); continue; }
+        if (kind < 0.13 && g.size > 3 && x !== s) { g.delete(x); continue; }
+        const links = new Map(g.get(x)!.links);
+        const y = all[Math.floor(r() * all.length)]!;
+        if (kind < 0.2) g.set(x, { ...g.get(x)!, links }); // a new record, the same links
+        else if (links.has(y) && kind < 0.4) links.delete(y);
+        else if (y !== x) links.set(y, uniform || 1 + Math.floor(r() * 250)); // added, or re-measured (a bucket or more apart, or the same)
+        g.set(x, { ...g.get(x)!, links });
+      }
+      total.kept += paths.stats.kept;
+      total.computed += paths.stats.computed;
+    });
+  }
+  // Both ways were taken, many times: the comparison covered the kept paths.
+  assert.ok(total.kept > MODEL_GRAPHS && total.computed > MODEL_GRAPHS, `kept ${total.kept}, computed ${total.computed}`);
 });
 
 test(`random graphs with 10 ms on every link (${MODEL_GRAPHS}): the same properties (many equal costs)`, () => {
@@ -525,7 +562,7 @@ test('ties: results do not depend on the order records arrive in', () => {
       const g = randomGraph(seed);
       const r = mulberry32(seed);
       const shuffled: Graph = new Map([...g].sort(() => r() - 0.5).map(([id, n]) => [id, { ...n, links: new Map([...n.links].sort(() => r() - 0.5)) }]));
-      for (const s of g.keys()) assert.equal([...shortestPaths(s, shuffled)].sort(), [...shortestPaths(s, g)].sort(), `routes of ${s}`);
+      for (const s of g.keys()) assert.equal([...plainRoutes(shortestPaths(s, shuffled))].sort(), [...plainRoutes(shortestPaths(s, g))].sort(), `routes of ${s}`);
     });
   }
 });

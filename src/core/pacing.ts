@@ -53,3 +53,20 @@ export function mayWait(next: RecordBody, body: RecordBody, nowMs: number, live:
   if (rttDriftOnly(next, body) && since < RTT_RESIGN_MS) return true;
   return body.links.length >= PACE_FREE_LINKS && since < linkResignGapMs(members) && linksGrowOnly(next, body, live);
 }
+
+/** Beyond PACE_FREE_MEMBERS, a node applies a changed netmap at most this often: 1 ms a member, up to NETMAP_GAP_MAX_MS. */
+export const NETMAP_GAP_PER_MEMBER_MS = 1;
+export const NETMAP_GAP_MAX_MS = 1000;
+
+/**
+ * The least time between the starts of two netmap applies (kithd's apply
+ * loop; the simulator's too). A netmap costs about 9 ms under Node.js and
+ * 27 ms under txiki.js at 1000 members on a desktop CPU (make bench-netmap),
+ * several times that on a router's, and while a large mesh settles records
+ * change many times a second: without a gap, following them would take a
+ * router's whole CPU. Changes meanwhile coalesce into the next apply; a small
+ * mesh applies at once.
+ */
+export function netmapGapMs(members: number): number {
+  return members <= PACE_FREE_MEMBERS ? 0 : Math.min(NETMAP_GAP_MAX_MS, members * NETMAP_GAP_PER_MEMBER_MS);
+}

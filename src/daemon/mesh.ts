@@ -2,7 +2,7 @@
 // its netmap, control datagrams on the overlay, invites, and the TCP join
 // listener that admits newcomers with them. Durable state is read from and
 // changed through the StateStore; the mesh keeps no copy of it.
-import type { Platform, UdpSocket, Timer } from '../platform/types.ts';
+import { sleep, type Platform, type UdpSocket, type Timer } from '../platform/types.ts';
 import { NodeCore, type Action } from '../core/node.ts';
 import { signKeysFromSeed, x25519Public, type SignKeys } from '../core/crypto.ts';
 import { fromBase64, toBase64 } from '../core/bytes.ts';
@@ -10,6 +10,7 @@ import { decodeCert, type Cert } from '../core/cert.ts';
 import { decodeNetwork, e2ePort, ipv6ForIPv4, networkId, transportForIPv4, ula48Text, type SignedNetwork } from '../core/network.ts';
 import { newInvite, pruneInvites } from '../core/admit.ts';
 import { DEFAULT_CERT_LIFETIME_MS } from '../core/renew.ts';
+import { netmapGapMs } from '../core/pacing.ts';
 import { encodeInvite } from '../core/invite.ts';
 import { formatIPv4, parseIPv4 } from '../core/ip.ts';
 import type { Endpoint, Service } from '../core/record.ts';
@@ -83,6 +84,7 @@ export class Mesh {
   private dirty = true;
   private applying = false;
   private applyRun: Promise<void> = Promise.resolve();
+  private lastApplyMs = -Infinity; // monotonic: applies start netmapGapMs apart (core/pacing.ts)
   /** Logs each change of the path to a member as applied. */
   private readonly pathLog: PathLog;
   /** Until when WireGuard is read every QUICK_OBSERVE_EVERY_MS (after peers changed), and whether such a read runs. */
@@ -190,10 +192,7 @@ export class Mesh {
           nowMs: () => this.p.clock.nowMs(), random: (n) => this.p.random(n),
         }, frame),
         // The newcomer's first record goes to our neighbours at once: the others need not wait for an anti-entropy round to reach it.
-        record: (rec) => {
-          const now = this.p.clock.nowMs();
-          this.dispatch(this.core.takeRecords([rec], now));
-        },
+        record: (rec) => this.dispatch(this.core.takeRecords([rec], this.p.clock.nowMs())),
       });
       await jl.listen('0.0.0.0', this.opts.listenPort);
       this.joinListener = jl;
@@ -315,7 +314,10 @@ export class Mesh {
 
   private async applyLoop(): Promise<void> {
     try {
-      for (let i = 0; i < 3 && this.dirty; i++) {
+      for (let i = 0; i < 3 && this.dirty && !this.stopped; i++) {
+        await sleep(this.p.clock, this.lastApplyMs + netmapGapMs(this.core.allRecords().length) - this.p.clock.monoMs());
+        if (this.stopped) break;
+        this.lastApplyMs = this.p.clock.monoMs();
         this.dirty = false;
         const nm = this.core.netmap();
         const sec = Math.floor(this.p.clock.nowMs() / 1000);
@@ -374,16 +376,13 @@ export class Mesh {
     for (let waited = 0; waited <= PUNCH_SENT_WAIT_MS && !this.stopped; waited += PUNCH_POLL_MS) {
       const st = await this.applier.state(this.spec.ifname).catch(() => null);
       if (st?.peers.some((x) => x.publicKey === key && x.txBytes > 0)) return true;
-      await new Promise<void>((resolve) => this.p.clock.after(PUNCH_POLL_MS, resolve));
+      await sleep(this.p.clock, PUNCH_POLL_MS);
     }
     return false;
   }
 
   /** After the attempt: the netmap first (a failed attempt's peer goes), then the TTL rule. */
-  private async punchClose(peer: string): Promise<void> {
-    await this.settle();
-    await this.punchRules.close(peer);
-  }
+  private async punchClose(peer: string): Promise<void> { await this.settle(); await this.punchRules.close(peer); }
 
   // ---- invites and admission ----
 

@@ -99,6 +99,11 @@ export interface Clock {
   every(ms: number, fn: () => void): Timer;
 }
 
+/** Resolves after `ms` on the clock; at once (a resolved promise, no timer) when ms ≤ 0. */
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => clock.after(ms, resolve)) : Promise.resolve();
+}
+
 export type SignalName = 'SIGHUP' | 'SIGTERM' | 'SIGINT';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

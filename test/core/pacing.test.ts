@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NodeCore } from '../../src/core/node.ts';
 import { encodeRecord, type RecordBody } from '../../src/core/record.ts';
-import { linkResignGapMs, linksGrowOnly, mayWait, LINK_RESIGN_MAX_MS, PACE_FREE_LINKS } from '../../src/core/pacing.ts';
+import { linkResignGapMs, linksGrowOnly, mayWait, LINK_RESIGN_MAX_MS, PACE_FREE_LINKS, netmapGapMs, NETMAP_GAP_MAX_MS } from '../../src/core/pacing.ts';
 import { toBase64 } from '../../src/core/bytes.ts';
 import { seededBytes } from '../support/rand.ts';
 import { foundMesh, issueMember } from '../support/mesh.ts';
@@ -22,6 +22,14 @@ test('the gap grows with the mesh: none up to 20 members, 25 ms a member beyond,
   assert.is(linkResignGapMs(100), 2000);
   assert.is(linkResignGapMs(1000), 24_500);
   assert.is(linkResignGapMs(100_000), LINK_RESIGN_MAX_MS);
+});
+
+test('netmap applies: at once up to 20 members, then 1 ms a member apart, at most 1 s', () => {
+  assert.is(netmapGapMs(3), 0);
+  assert.is(netmapGapMs(20), 0);
+  assert.is(netmapGapMs(100), 100);
+  assert.is(netmapGapMs(1000), 1000);
+  assert.is(netmapGapMs(100_000), NETMAP_GAP_MAX_MS);
 });
 
 test('what may wait: new links, RTTs and trims of live links; not a link that ended, nor other fields', () => {

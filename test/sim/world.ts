@@ -8,6 +8,7 @@
 // natively, signatures verified natively ahead of the core, punch rules.
 import { NodeCore, type Action } from '../../src/core/node.ts';
 import { signatureStats } from '../../src/core/crypto.ts';
+import { netmapGapMs } from '../../src/core/pacing.ts';
 import { formatIPv4 } from '../../src/core/ip.ts';
 import { toBase64 } from '../../src/core/bytes.ts';
 import { safeDecodeControl } from '../../src/core/gossip.ts';
@@ -22,7 +23,8 @@ export const TICK_MS = 1000;
 /**
  * How long kithd takes to apply a changed netmap, about (two `wg set`, host
  * routes, Kith's routing table: processes spawned one after the other):
- * changes that arrive meanwhile coalesce into the next apply.
+ * changes that arrive meanwhile coalesce into the next apply. In a larger
+ * mesh kithd's own gap between applies (core/pacing.ts netmapGapMs) is longer.
  * KITH_SIM_APPLY_MS sets it (the 30-node row was the same at 50 and 250 ms).
  */
 export const APPLY_MS = Number(process.env.KITH_SIM_APPLY_MS ?? 50);
@@ -107,6 +109,8 @@ export class World {
   private queue = new Queue();
   private dirty = new Set<SimNode>();
   private nextApplyMs = 0;
+  /** The apply grid this tick: APPLY_MS, or kithd's gap in a larger mesh. */
+  private applyMs = APPLY_MS;
   private order = 0;
   /** Datagram loss rate, 0..1. */
   loss = 0;
@@ -251,7 +255,7 @@ export class World {
 
   private deliverUntil(untilMs: number): void {
     for (let m = this.queue.peek(); m && m.atMs <= untilMs; m = this.queue.peek()) {
-      if (m.atMs >= this.nextApplyMs) { this.applyDirty(); this.nextApplyMs = m.atMs - (m.atMs % APPLY_MS) + APPLY_MS; }
+      if (m.atMs >= this.nextApplyMs) { this.applyDirty(); this.nextApplyMs = m.atMs - (m.atMs % this.applyMs) + this.applyMs; }
       this.queue.pop();
       this.nowMs = Math.max(this.nowMs, m.atMs);
       const to = this.byIPv4.get(m.to);
@@ -337,6 +341,7 @@ export class World {
 
   /** Advances the world by one tick: datagrams due meanwhile, then the tick. */
   step(): void {
+    this.applyMs = Math.max(APPLY_MS, netmapGapMs(this.nodes.length - this.revoked.size));
     const next = this.nowMs + TICK_MS;
     this.deliverUntil(next);
     this.nowMs = next;

@@ -77,8 +77,7 @@ export class NodeCore {
   /** Revocations held (revoke.ts, revocations.ts): the daemon restores them from disk and plans local ones with them. */
   readonly revocations: Revocations;
   get dropped(): DropCounters { return this.verifier.dropped; }
-  /** This node's exit: its choice and the donors' health (exits.ts). */
-  readonly exits: Exits;
+  readonly exits: Exits; // this node's exit: its choice and the donors' health (exits.ts)
   readonly relayHealth = new RelayHealth();
 
   constructor(o: NodeCoreOptions) {
@@ -272,6 +271,7 @@ export class NodeCore {
   /** Feeds `wg show dump` state: handshakes make links, endpoints are reported back to peers. */
   observeWg(peers: WgObservation[], nowMs: number): Action[] {
     this.wg = new Map(peers.map((p) => [p.publicKey, p]));
+    this.relayHealth.observe(peers, (pub) => this.store.idByWgPub(pub), nowMs);
     const publishes = (id: string, host: string, port: number) => !!this.store.get(id)?.endpoints.some((e) => e.host === host && e.port === port);
     const out: Action[] = this.observeReports.due(peers, (pub) => this.store.idByWgPub(pub), publishes, nowMs).map((r) =>
       ({ type: 'send', to: formatIPv4(this.store.get(r.id)!.chain[0]!.ipv4), bytes: encodeControl({ type: 'observed', host: r.host, port: r.port }) }));

@@ -1,20 +1,23 @@
 // Whether the relays this node's relayed paths go through are alive, the
 // sans-I/O part. WireGuard cannot tell: it keeps an idle session "fresh" for
 // minutes after the far end died, and a link leaves our record only when its
-// last handshake is LINK_ALIVE_MS (3 min) old. So while a member is the first
-// hop of a relayed path, we ping it every RELAY_PING_INTERVAL_MS (control
-// pings, nonces with RELAY_NONCE_BIT set, apart from the RTT and exit pings);
-// one with no pong for RELAY_DEAD_MS is dead. A dead hop's link leaves our
+// last handshake is LINK_ALIVE_MS (3 min) old. So a hop becomes suspect when
+// WireGuard sent it bytes and got none back between two observations (`wg
+// show`, every second or faster): traffic through it, or our keepalive, went
+// unanswered. A suspect hop is pinged every RELAY_PING_INTERVAL_MS (control
+// pings, nonces with RELAY_NONCE_BIT set, apart from the RTT and exit pings)
+// until it answers, by a pong or any bytes; one that has not answered for
+// RELAY_DEAD_MS since it became suspect is dead. A dead hop's link leaves our
 // record at once, so every member, the far end of each pair included,
 // computes paths around it and both ends agree on the new relay. A dead hop
 // is pinged on (it no longer carries a path, but must be seen coming back)
-// until it answers, or for RELAY_FORGET_MS; a hop that stops being a relay of
-// ours while its pongs are late (the far end found it dead first and paths
-// moved) is watched until it answers or is found dead here too.
+// until it answers, or for RELAY_FORGET_MS. A hop that answers is not pinged:
+// pinging every relay hop twice a second whatever it carried cost a node more
+// than the rest of its steady control traffic (test/sim, DESIGN.md "Scale").
 
-/** How often a relay hop is pinged. */
+/** How often a suspect (or dead) relay hop is pinged. */
 export const RELAY_PING_INTERVAL_MS = 500;
-/** A relay hop with no pong for this long is dead (four pings in a row lost). */
+/** A suspect relay hop that has not answered for this long is dead (four pings in a row lost). */
 export const RELAY_DEAD_MS = 2000;
 /** A dead hop that has not answered for this long is pinged no more (its link stays out until a handshake is new again). */
 export const RELAY_FORGET_MS = 10 * 60_000;
@@ -26,15 +29,21 @@ const MAX_RELAY_PINGS = 256;
 export const RELAY_NONCE_BIT = 0x40000000;
 
 interface Hop {
-  /** When it last answered (or when we started pinging it: it is given RELAY_DEAD_MS to answer). */
+  /** When it last answered: a pong, or bytes from it (or when we started watching it). */
   lastPongMs: number;
+  /** Since when it has owed us an answer (bytes sent, none back), or null. */
+  suspectSinceMs: number | null;
   /** When it was found dead, or null while alive. */
   deadSinceMs: number | null;
 }
 
+/** What `wg show` says WireGuard exchanged with one peer (by public key), as far as relay health reads it. */
+export interface PeerBytes { publicKey: string; txBytes: number; rxBytes: number }
+
 export class RelayHealth {
   private hops = new Map<string, Hop>();
   private pings = new Map<number, { id: string; sentMs: number }>();
+  private bytes = new Map<string, { tx: number; rx: number }>();
   private nonce = 0;
   private lastPingMs = -Infinity;
   private revived = false;
@@ -45,18 +54,41 @@ export class RelayHealth {
   /** The hops known dead now. */
   get deadHops(): string[] { return [...this.hops].filter(([, h]) => h.deadSinceMs !== null).map(([id]) => id); }
 
+  /** An answer from a hop: alive (again), owing nothing. */
+  private answered(h: Hop, nowMs: number): void {
+    if (h.deadSinceMs !== null) this.revived = true;
+    h.lastPongMs = nowMs;
+    h.suspectSinceMs = null;
+    h.deadSinceMs = null;
+  }
+
   /** A pong: true when it answered one of our relay pings (then no other tracker may see it). */
   pong(nonce: number, fromId: string, nowMs: number): boolean {
     if ((nonce & (RELAY_NONCE_BIT | 0x80000000)) !== RELAY_NONCE_BIT) return false;
     const sent = this.pings.get(nonce);
     this.pings.delete(nonce);
     const hop = this.hops.get(fromId);
-    if (sent && sent.id === fromId && hop) {
-      if (hop.deadSinceMs !== null) this.revived = true;
-      hop.lastPongMs = nowMs;
-      hop.deadSinceMs = null;
-    }
+    if (sent && sent.id === fromId && hop) this.answered(hop, nowMs);
     return true;
+  }
+
+  /**
+   * WireGuard's byte counters per peer (each `wg show`): a watched hop that
+   * sent us bytes since the last reading answered; one we sent bytes to and
+   * that sent none back becomes suspect. Counters are kept for the watched
+   * hops only.
+   */
+  observe(peers: readonly PeerBytes[], idOf: (publicKey: string) => string | undefined, nowMs: number): void {
+    for (const p of peers) {
+      const id = idOf(p.publicKey);
+      const h = id === undefined ? undefined : this.hops.get(id);
+      if (!h) continue;
+      const was = this.bytes.get(id!);
+      this.bytes.set(id!, { tx: p.txBytes, rx: p.rxBytes });
+      if (!was) continue;
+      if (p.rxBytes > was.rx) this.answered(h, nowMs);
+      else if (p.txBytes > was.tx && h.suspectSinceMs === null) h.suspectSinceMs = nowMs;
+    }
   }
 
   /**
@@ -68,22 +100,24 @@ export class RelayHealth {
     let changed = this.revived;
     this.revived = false;
     for (const id of relays) {
-      if (!this.hops.has(id) && this.hops.size < MAX_RELAY_HOPS) this.hops.set(id, { lastPongMs: nowMs, deadSinceMs: null });
+      if (!this.hops.has(id) && this.hops.size < MAX_RELAY_HOPS) this.hops.set(id, { lastPongMs: nowMs, suspectSinceMs: null, deadSinceMs: null });
     }
     const wanted = new Set(relays);
     for (const [id, h] of this.hops) {
-      if (h.deadSinceMs === null && nowMs - h.lastPongMs > RELAY_DEAD_MS) { h.deadSinceMs = nowMs; changed = true; }
-      // No longer a relay of ours: watched until it has answered lately (paths may have moved
-      // because the far end found it dead first). Dead: watched until it answers, for a while.
-      if (h.deadSinceMs === null ? !wanted.has(id) && nowMs - h.lastPongMs <= 2 * RELAY_PING_INTERVAL_MS : nowMs - h.deadSinceMs > RELAY_FORGET_MS) {
+      if (h.deadSinceMs === null && h.suspectSinceMs !== null && nowMs - Math.max(h.lastPongMs, h.suspectSinceMs) > RELAY_DEAD_MS) { h.deadSinceMs = nowMs; changed = true; }
+      // No longer a relay of ours: watched until it owes us nothing (paths may have moved because the
+      // far end found it dead first). Dead: watched until it answers, for a while.
+      if (h.deadSinceMs === null ? !wanted.has(id) && h.suspectSinceMs === null : nowMs - h.deadSinceMs > RELAY_FORGET_MS) {
         this.hops.delete(id);
+        this.bytes.delete(id);
         if (h.deadSinceMs !== null) changed = true;
       }
     }
     const pings: { id: string; nonce: number }[] = [];
     if (nowMs - this.lastPingMs >= RELAY_PING_INTERVAL_MS) {
       this.lastPingMs = nowMs;
-      for (const id of this.hops.keys()) {
+      for (const [id, h] of this.hops) {
+        if (h.suspectSinceMs === null && h.deadSinceMs === null) continue;
         const nonce = (RELAY_NONCE_BIT | (this.nonce++ & 0x3fffffff)) >>> 0;
         this.pings.set(nonce, { id, sentMs: nowMs });
         pings.push({ id, nonce });

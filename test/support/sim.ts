@@ -104,6 +104,35 @@ export class MeshSim {
     this.links.delete(a.ipv4 < b.ipv4 ? `${a.ipv4}|${b.ipv4}` : `${b.ipv4}|${a.ipv4}`);
   }
 
+  /**
+   * Data (not control datagrams) from one node to another as their netmaps
+   * route it, hop by hop (a relayed member through its relay), counted in
+   * WireGuard's byte counters of each hop's sender and receiver; a hop
+   * dropIf refuses ends it there (the sender's bytes still count).
+   */
+  traffic(from: SimNode, to: SimNode, bytes: number): void {
+    let x = from;
+    for (let i = 0; i < 8 && x !== to; i++) {
+      const entry = x.core.netmap().nodes.find((m) => m.id === to.member.id);
+      const hopId = entry?.path === 'relayed' ? entry.viaId : entry?.path === 'direct' ? to.member.id : undefined;
+      const y = hopId === undefined ? undefined : [...this.nodes.values()].find((m) => m.member.id === hopId);
+      if (!y || !this.sessionsOf(x).includes(y)) return;
+      this.countBytes(x, y, 'tx', bytes);
+      if (this.dropIf?.(x.ipv4, y.ipv4, new Uint8Array(0))) return;
+      this.countBytes(y, x, 'rx', bytes);
+      x = y;
+    }
+  }
+
+  /** WireGuard's byte counters, per "node ip|peer ip" (traffic()). */
+  private wgBytes = new Map<string, { tx: number; rx: number }>();
+  private countBytes(n: SimNode, peer: SimNode, dir: 'tx' | 'rx', bytes: number): void {
+    const k = `${n.ipv4}|${peer.ipv4}`;
+    const b = this.wgBytes.get(k) ?? { tx: 0, rx: 0 };
+    b[dir] += bytes;
+    this.wgBytes.set(k, b);
+  }
+
   /** The nodes n has a declared link with. */
   peersOf(n: SimNode): SimNode[] {
     const out: SimNode[] = [];
@@ -155,7 +184,10 @@ export class MeshSim {
     this.lastTickMs = this.nowMs;
     for (const n of this.nodes.values()) {
       this.dispatch(n, n.core.tick(this.nowMs));
-      const obs = this.sessionsOf(n).map((p) => ({ publicKey: p.wgPub, endpoint: p.publicEndpoint, lastHandshakeMs: this.nowMs - 1, rxBytes: 0, txBytes: 0 }));
+      const obs = this.sessionsOf(n).map((p) => {
+        const b = this.wgBytes.get(`${n.ipv4}|${p.ipv4}`);
+        return { publicKey: p.wgPub, endpoint: p.publicEndpoint, lastHandshakeMs: this.nowMs - 1, rxBytes: b?.rx ?? 0, txBytes: b?.tx ?? 0 };
+      });
       this.dispatch(n, n.core.observeWg(obs, this.nowMs));
     }
   }

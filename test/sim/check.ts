@@ -56,7 +56,14 @@ export function indexOf(n: SimNode): Index {
   return ix;
 }
 
-export interface Walk { ok: boolean; reason: string; hops: SimNode[]; latencyMs: number }
+export interface Walk {
+  ok: boolean;
+  reason: string;
+  hops: SimNode[];
+  latencyMs: number;
+  /** The hop the packet was handed to last (WireGuard sent it there): the last of hops, or the one that was down or had no session. */
+  sentTo?: SimNode;
+}
 
 /**
  * Follows a packet from s to d through the nodes' netmaps. live: also needs a
@@ -77,6 +84,7 @@ export function walk(w: World, s: SimNode, d: SimNode, live: boolean): Walk {
     const key = indexOf(x).route.get(dest);
     const y = key ? w.byKey.get(key) : undefined;
     if (!y) { out.reason = `no route at ${x.name}`; return out; }
+    out.sentTo = y;
     if (live && (!y.alive || x.site.group !== y.site.group || !x.wg.live(y.key, w.nowMs) || !y.wg.live(x.key, w.nowMs))) { out.reason = `no session ${x.name}-${y.name}`; return out; }
     if (!y.alive) { out.reason = `${y.name} is down`; return out; }
     if (!indexOf(y).allowed.get(x.key)?.has(src)) { out.reason = `source check at ${y.name} from ${x.name}`; out.hops.push(y); return out; }

@@ -7,7 +7,9 @@
 //                 (the only public node), a punch tried and failed, every
 //                 packet accepted hop by hop;
 //   mesh.sh       two homes behind cone NATs: direct after the punch;
-//   lan-dns.sh    two members in one home (one NAT): direct on the LAN.
+//   lan-dns.sh    two members in one home (one NAT): direct on the LAN;
+//   relay-failover.sh  two homes behind symmetric NATs relayed by one of two
+//                 public relays, which goes dark: both move to the other.
 //   KITH_SEED=<n> npx uvu -r tsx test/sim 'twins\.test\.ts$'
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -112,6 +114,49 @@ test('lan-dns.sh twin: two members in one home are direct on the LAN, not throug
   const peer = a.core.netmap().peers.find((p) => p.publicKey === b.key)!;
   assert.is(peer.endpoint, b.internal, `a dials b at ${peer.endpoint}`);
   assert.ok(walk(w, a, b, true).ok);
+});
+
+test('relay-failover.sh twin: the relay carrying two symmetric homes goes dark; both move to the other relay; at 40 members every pair it carried does', () => {
+  const { w, r, hub, home, join } = hubWorld(SEED + 3);
+  const hub2 = join(w.net.addSite(null, r));
+  const [a, b] = [home(SYMMETRIC), home(SYMMETRIC)];
+  run(w, 60, 6, r);
+  assert.ok(allHeld(w));
+  const via = pathOf(a, b).viaId;
+  assert.ok(via === hub.member.id || via === hub2.member.id, `a → b: ${pathOf(a, b).path} via ${pathOf(a, b).via}`);
+  assert.is(pathOf(b, a).viaId, via, 'both ends name the same relay');
+  /**
+   * Seconds, ticking with the invariants, until every pair walks live through
+   * `other` (null past limitS); each pair sends a ping's bytes each second
+   * meanwhile, as the namespace test's ping runs through the relay.
+   */
+  const failover = (pairs: [SimNode, SimNode][], other: SimNode, limitS: number): number | null => {
+    for (let t = 1; t <= limitS; t++) {
+      for (const [x, y] of pairs) w.traffic(x, y, 84);
+      run(w, 1, 6, r);
+      if (pairs.every(([x, y]) => pathOf(x, y).viaId === other.member.id && walk(w, x, y, true).ok)) return t;
+    }
+    return null;
+  };
+  let [dead, other] = via === hub.member.id ? [hub, hub2] : [hub2, hub];
+  w.stop(dead);
+  const t1 = failover([[a, b], [b, a]], other, 30);
+  assert.ok(t1 !== null && t1 <= 5, `the pair moved to ${other.name} after ${t1} s (the goal: within 5 s)`);
+
+  // Back up, 36 more homes: a relay carrying many pairs goes dark.
+  w.restart(dead);
+  dead.alive = true;
+  for (let i = 0; i < 36; i++) home(SYMMETRIC);
+  run(w, 120, 200, r);
+  assert.ok(allHeld(w), 'every node holds every record at 40');
+  const homes = w.live().filter((n) => n !== hub && n !== hub2);
+  const through = (x: SimNode) => homes.flatMap((p) => homes.filter((q) => q !== p && pathOf(p, q).viaId === x.member.id).map((q): [SimNode, SimNode] => [p, q]));
+  [dead, other] = through(hub).length >= through(hub2).length ? [hub, hub2] : [hub2, hub];
+  const carried = through(dead);
+  assert.ok(carried.length >= homes.length, `${dead.name} carries ${carried.length} pairs`);
+  w.stop(dead);
+  const t40 = failover(carried, other, 30);
+  assert.ok(t40 !== null && t40 <= 5, `${carried.length} pairs moved to ${other.name} after ${t40} s (the goal: within 5 s)`);
 });
 
 test.run();

@@ -17,7 +17,7 @@ import type { Member, Mesh } from '../support/mesh.ts';
 import type { Netmap } from '../../src/core/netmap.ts';
 import { Internet, WgModel, WG_PORT, REKEY_TIMEOUT_MS, REKEY_AFTER_MS, KEEPALIVE_MS, type Site } from './net.ts';
 import { nativeSign, prime } from './crypto.ts';
-import { walk, noteSigned, viewOf } from './check.ts';
+import { walk, noteSigned, viewOf, type Walk } from './check.ts';
 
 export const TICK_MS = 1000;
 /**
@@ -28,6 +28,12 @@ export const TICK_MS = 1000;
  * KITH_SIM_APPLY_MS sets it (the 30-node row was the same at 50 and 250 ms).
  */
 export const APPLY_MS = Number(process.env.KITH_SIM_APPLY_MS ?? 50);
+/**
+ * How often the world runs each core's health tick. kithd runs it every
+ * 100 ms (daemon/exits.ts EXIT_TICK_MS); relay hops are pinged every 500 ms
+ * of it (core/relay-health.ts), so here a hop is found dead up to 0.4 s later.
+ */
+export const HEALTH_MS = 500;
 /** Per datagram on the wire besides the control payload: inner IPv4 + UDP, WireGuard data header, outer IPv4 + UDP. */
 export const WIRE_OVERHEAD_BYTES = 20 + 8 + 32 + 20 + 8;
 /** A limit on everything: more datagrams in flight than this is a message storm. */
@@ -109,6 +115,7 @@ export class World {
   private queue = new Queue();
   private dirty = new Set<SimNode>();
   private nextApplyMs = 0;
+  private nextHealthMs = NaN;
   /** The apply grid this tick: APPLY_MS, or kithd's gap in a larger mesh. */
   private applyMs = APPLY_MS;
   private order = 0;
@@ -247,14 +254,45 @@ export class World {
     this.onSend?.(n, bytes, this.cause);
     const dst = this.byIPv4.get(to);
     const w = dst ? walk(this, n, dst, true) : null;
+    if (w) this.countBytes(n, w, bytes.length);
     if (!dst || !w || !w.ok) { this.counts.unroutable++; return; }
     if (this.loss > 0 && this.rand() < this.loss) { this.counts.lost++; return; }
     if (this.queue.size >= MAX_IN_FLIGHT) throw new Error(`sim: more than ${MAX_IN_FLIGHT} datagrams in flight (message storm)`);
     this.queue.push({ atMs: this.nowMs + w.latencyMs, order: this.order++, from: n.ipv4, to, bytes });
   }
 
+  /**
+   * Data (not control) from n to d as the netmaps route it: counted in
+   * WireGuard's byte counters hop by hop, delivered to no core.
+   */
+  traffic(n: SimNode, d: SimNode, bytes: number): void {
+    if (n.alive) this.countBytes(n, walk(this, n, d, true), bytes);
+  }
+
+  /** WireGuard's byte counters along a walk: each hop's sender and receiver; the hop it failed at counts its sender only. */
+  private countBytes(n: SimNode, w: Walk, bytes: number): void {
+    let x = n;
+    for (const y of w.hops) {
+      const tx = x.wg.peers.get(y.key), rx = y.wg.peers.get(x.key);
+      if (tx) tx.txBytes += bytes;
+      if (rx) rx.rxBytes += bytes;
+      x = y;
+    }
+    const last = w.sentTo && !w.hops.includes(w.sentTo) ? x.wg.peers.get(w.sentTo.key) : undefined;
+    if (last) last.txBytes += bytes;
+  }
+
   private deliverUntil(untilMs: number): void {
-    for (let m = this.queue.peek(); m && m.atMs <= untilMs; m = this.queue.peek()) {
+    if (Number.isNaN(this.nextHealthMs)) this.nextHealthMs = this.nowMs + HEALTH_MS;
+    for (let m = this.queue.peek(); ; m = this.queue.peek()) {
+      // kithd's health tick (relay hops, exit donors) between datagrams, on its grid.
+      if (this.nextHealthMs <= untilMs && (!m || m.atMs >= this.nextHealthMs)) {
+        this.nowMs = Math.max(this.nowMs, this.nextHealthMs);
+        this.healthAll();
+        this.nextHealthMs += HEALTH_MS;
+        continue;
+      }
+      if (!m || m.atMs > untilMs) break;
       if (m.atMs >= this.nextApplyMs) { this.applyDirty(); this.nextApplyMs = m.atMs - (m.atMs % this.applyMs) + this.applyMs; }
       this.queue.pop();
       this.nowMs = Math.max(this.nowMs, m.atMs);
@@ -270,6 +308,13 @@ export class World {
       this.dispatch(to, actions);
       this.cause = 'other';
     }
+  }
+
+  /** The core's health tick on every live node: pings to relay hops and exit donors, a dead hop's link out of its record. */
+  private healthAll(): void {
+    this.cause = 'health';
+    for (const n of this.nodes) if (n.alive) this.dispatch(n, n.core.healthTick(this.local(n)));
+    this.cause = 'other';
   }
 
   /** Members' certificates met for the first time cost a node one check each (the simulator's certificate cache is shared). */
@@ -289,10 +334,11 @@ export class World {
         this.handshake(n, key, target);
       } else if (p.lastHandshakeMs > 0 && this.nowMs - p.lastKeepaliveMs >= KEEPALIVE_MS) {
         p.lastKeepaliveMs = this.nowMs;
+        p.txBytes += 32;
         const d = this.net.deliver(n.site, n.internal, target, this.nowMs, n.wg.ttlRules.has(target));
         const m = d && this.byInternal.get(d.internal);
         const back = m?.alive ? m.wg.peers.get(n.key) : undefined;
-        if (back && m!.wg.live(n.key, this.nowMs)) back.endpoint = d!.srcSeen;
+        if (back && m!.wg.live(n.key, this.nowMs)) { back.endpoint = d!.srcSeen; back.rxBytes += 32; }
       }
     }
   }

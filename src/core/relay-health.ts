@@ -2,9 +2,9 @@
 // sans-I/O part. WireGuard cannot tell: it keeps an idle session "fresh" for
 // minutes after the far end died, and a link leaves our record only when its
 // last handshake is LINK_ALIVE_MS (3 min) old. So a hop becomes suspect when
-// WireGuard sent it bytes and got none back between two observations (`wg
-// show`, every second or faster): traffic through it, or our keepalive, went
-// unanswered. A suspect hop is pinged every RELAY_PING_INTERVAL_MS (control
+// WireGuard sent it bytes and got none back (`wg show`, read every second or
+// faster): a kilobyte of traffic through it, or for a second our keepalive or
+// a control datagram, went unanswered. A suspect hop is pinged every RELAY_PING_INTERVAL_MS (control
 // pings, nonces with RELAY_NONCE_BIT set, apart from the RTT and exit pings)
 // until it answers, by a pong or any bytes; one that has not answered for
 // RELAY_DEAD_MS since it became suspect is dead. A dead hop's link leaves our
@@ -21,6 +21,14 @@ export const RELAY_PING_INTERVAL_MS = 500;
 export const RELAY_DEAD_MS = 2000;
 /** A dead hop that has not answered for this long is pinged no more (its link stays out until a handshake is new again). */
 export const RELAY_FORGET_MS = 10 * 60_000;
+/**
+ * A hop that has sent nothing back since we sent it this many bytes (traffic:
+ * a dead relay under a ping every 100 ms is suspect within a second) or since
+ * SUSPECT_AFTER_MS (our keepalive, a control datagram: most are answered,
+ * or met by the hop's own, within that) is suspect.
+ */
+export const SUSPECT_BYTES = 1024;
+export const SUSPECT_AFTER_MS = 1000;
 /** Hops pinged at most: the relays of this node's paths, live and dead. */
 export const MAX_RELAY_HOPS = 16;
 /** Outstanding relay pings kept (oldest dropped). */
@@ -31,7 +39,10 @@ export const RELAY_NONCE_BIT = 0x40000000;
 interface Hop {
   /** When it last answered: a pong, or bytes from it (or when we started watching it). */
   lastPongMs: number;
-  /** Since when it has owed us an answer (bytes sent, none back), or null. */
+  /** Since when bytes we sent it have gone unanswered, and how many, or null. */
+  unansweredSinceMs: number | null;
+  unansweredBytes: number;
+  /** Since when it has been suspect (pinged until it answers), or null. */
   suspectSinceMs: number | null;
   /** When it was found dead, or null while alive. */
   deadSinceMs: number | null;
@@ -58,6 +69,8 @@ export class RelayHealth {
   private answered(h: Hop, nowMs: number): void {
     if (h.deadSinceMs !== null) this.revived = true;
     h.lastPongMs = nowMs;
+    h.unansweredSinceMs = null;
+    h.unansweredBytes = 0;
     h.suspectSinceMs = null;
     h.deadSinceMs = null;
   }
@@ -74,9 +87,9 @@ export class RelayHealth {
 
   /**
    * WireGuard's byte counters per peer (each `wg show`): a watched hop that
-   * sent us bytes since the last reading answered; one we sent bytes to and
-   * that sent none back becomes suspect. Counters are kept for the watched
-   * hops only.
+   * sent us bytes since the last reading answered; one that has sent none
+   * back since we sent it SUSPECT_BYTES, or any bytes SUSPECT_AFTER_MS ago,
+   * becomes suspect. Counters are kept for the watched hops only.
    */
   observe(peers: readonly PeerBytes[], idOf: (publicKey: string) => string | undefined, nowMs: number): void {
     for (const p of peers) {
@@ -86,8 +99,10 @@ export class RelayHealth {
       const was = this.bytes.get(id!);
       this.bytes.set(id!, { tx: p.txBytes, rx: p.rxBytes });
       if (!was) continue;
-      if (p.rxBytes > was.rx) this.answered(h, nowMs);
-      else if (p.txBytes > was.tx && h.suspectSinceMs === null) h.suspectSinceMs = nowMs;
+      if (p.rxBytes > was.rx) { this.answered(h, nowMs); continue; }
+      if (p.txBytes > was.tx) { h.unansweredSinceMs ??= nowMs; h.unansweredBytes += p.txBytes - was.tx; }
+      const owes = h.unansweredSinceMs !== null && (h.unansweredBytes >= SUSPECT_BYTES || nowMs - h.unansweredSinceMs >= SUSPECT_AFTER_MS);
+      if (owes && h.suspectSinceMs === null) h.suspectSinceMs = nowMs;
     }
   }
 
@@ -100,7 +115,7 @@ export class RelayHealth {
     let changed = this.revived;
     this.revived = false;
     for (const id of relays) {
-      if (!this.hops.has(id) && this.hops.size < MAX_RELAY_HOPS) this.hops.set(id, { lastPongMs: nowMs, suspectSinceMs: null, deadSinceMs: null });
+      if (!this.hops.has(id) && this.hops.size < MAX_RELAY_HOPS) this.hops.set(id, { lastPongMs: nowMs, unansweredSinceMs: null, unansweredBytes: 0, suspectSinceMs: null, deadSinceMs: null });
     }
     const wanted = new Set(relays);
     for (const [id, h] of this.hops) {

@@ -6,7 +6,7 @@
 // sessions still looking fresh (as they do for minutes after a far end dies).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RelayHealth, RELAY_DEAD_MS, RELAY_NONCE_BIT, RELAY_PING_INTERVAL_MS, MAX_RELAY_HOPS, RELAY_FORGET_MS } from '../../src/core/relay-health.ts';
+import { RelayHealth, RELAY_DEAD_MS, RELAY_NONCE_BIT, RELAY_PING_INTERVAL_MS, MAX_RELAY_HOPS, RELAY_FORGET_MS, SUSPECT_AFTER_MS } from '../../src/core/relay-health.ts';
 import { EXIT_NONCE_BIT } from '../../src/core/exits.ts';
 import { MeshSim, SIM_TICK_MS, type SimNode } from '../support/sim.ts';
 import { seededBytes } from '../support/rand.ts';
@@ -37,9 +37,22 @@ test('RelayHealth: a relay that answers is not pinged; one sent bytes that sent 
   assert.ok((first.pings[0]!.nonce & RELAY_NONCE_BIT) !== 0 && (first.pings[0]!.nonce & EXIT_NONCE_BIT) === 0);
   assert.ok(h.pong(first.pings[0]!.nonce, 'r1', t + 5));
   assert.is(h.tick(['r1'], t + RELAY_PING_INTERVAL_MS).pings.length, 0, 'answered: no more pings');
-  // Suspect again, and silent: dead once RELAY_DEAD_MS has passed since, not before.
+  // A keepalive's bytes unanswered: suspect only once SUSPECT_AFTER_MS has passed without an answer.
+  h.observe(bytes('r1', 5032, 900), self, t);
+  assert.is(h.tick(['r1'], t + RELAY_PING_INTERVAL_MS).pings.length, 0, 'a few bytes, just sent: not suspect yet');
+  h.observe(bytes('r1', 5032, 964), self, t + 900);
+  h.observe(bytes('r1', 5064, 964), self, t + 1000);
+  h.observe(bytes('r1', 5064, 964), self, t + 1000 + SUSPECT_AFTER_MS - 1);
+  assert.is(h.tick(['r1'], t + 2 * RELAY_PING_INTERVAL_MS).pings.length, 0, 'answered, then a keepalive not yet answered');
+  h.observe(bytes('r1', 5064, 964), self, t + 1000 + SUSPECT_AFTER_MS);
+  const late = h.tick(['r1'], t + 4 * RELAY_PING_INTERVAL_MS);
+  assert.is(late.pings.length, 1, 'unanswered for SUSPECT_AFTER_MS: suspect');
+  assert.ok(h.pong(late.pings[0]!.nonce, 'r1', t + 4 * RELAY_PING_INTERVAL_MS + 5));
+  t += 5 * RELAY_PING_INTERVAL_MS;
+  h.observe(bytes('r1', 5064, 1000), self, t);
+  // Suspect again (a kilobyte unanswered), and silent: dead once RELAY_DEAD_MS has passed since, not before.
   t += RELAY_PING_INTERVAL_MS;
-  h.observe(bytes('r1', 6000, 900), self, t);
+  h.observe(bytes('r1', 7000, 900), self, t);
   const suspectAt = t;
   let diedAt = 0, pinged = 0;
   for (let i = 0; i < 20 && !diedAt; i++) {
@@ -64,11 +77,11 @@ test('RelayHealth: a relay that answers is not pinged; one sent bytes that sent 
   const g = new RelayHealth();
   g.tick(['r2'], T0);
   g.observe(bytes('r2', 10, 10), self, T0);
-  g.observe(bytes('r2', 20, 10), self, T0 + 1000);
+  g.observe(bytes('r2', 2000, 10), self, T0 + 1000);
   assert.is(g.tick([], T0 + 1000).pings.length, 1, 'owes an answer: still pinged');
   assert.ok(g.tick([], T0 + 1000 + RELAY_DEAD_MS + 1).changed && g.dead('r2'), 'and found dead');
   // Bytes from a dead hop bring it back too.
-  g.observe(bytes('r2', 30, 20), self, T0 + 5000);
+  g.observe(bytes('r2', 2100, 20), self, T0 + 5000);
   assert.not.ok(g.dead('r2'));
   assert.ok(g.tick([], T0 + 5000).changed, 'coming back is a change');
 });
@@ -77,7 +90,7 @@ test('RelayHealth: other pings\' pongs, pongs from the wrong member and unknown 
   const h = new RelayHealth();
   h.tick(['r1'], T0);
   h.observe(bytes('r1', 10, 10), self, T0);
-  h.observe(bytes('r1', 20, 10), self, T0 + 1);
+  h.observe(bytes('r1', 2000, 10), self, T0 + 1);
   const r = h.tick(['r1'], T0 + RELAY_PING_INTERVAL_MS);
   assert.is(r.pings.length, 1);
   assert.not.ok(h.pong(5, 'r1', T0), 'an RTT nonce is not ours');
@@ -87,7 +100,7 @@ test('RelayHealth: other pings\' pongs, pongs from the wrong member and unknown 
   assert.ok(h.tick(['r1'], T0 + RELAY_DEAD_MS + 2).changed && h.dead('r1'), 'neither counted as an answer');
   const many = Array.from({ length: 40 }, (_, i) => `r${i}`);
   h.tick(many, T0 + RELAY_DEAD_MS + 3);
-  for (const id of many) { h.observe(bytes(id, 1, 1), self, T0 + RELAY_DEAD_MS + 3); h.observe(bytes(id, 2, 1), self, T0 + RELAY_DEAD_MS + 4); }
+  for (const id of many) { h.observe(bytes(id, 1, 1), self, T0 + RELAY_DEAD_MS + 3); h.observe(bytes(id, 2000, 1), self, T0 + RELAY_DEAD_MS + 4); }
   assert.is(h.tick(many, T0 + RELAY_DEAD_MS + RELAY_PING_INTERVAL_MS + 4).pings.length, MAX_RELAY_HOPS, 'hops are bounded');
   const later = T0 + RELAY_DEAD_MS + RELAY_FORGET_MS + 10_000;
   h.tick([], later);

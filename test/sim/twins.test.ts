@@ -128,11 +128,11 @@ test('relay-failover.sh twin: the relay carrying two symmetric homes goes dark; 
   /**
    * Seconds, ticking with the invariants, until every pair walks live through
    * `other` (null past limitS); each pair sends a ping's bytes each second
-   * meanwhile, as the namespace test's ping runs through the relay.
+   * meanwhile, as the namespace test's ping (every 0.1 s) runs through the relay.
    */
   const failover = (pairs: [SimNode, SimNode][], other: SimNode, limitS: number): number | null => {
     for (let t = 1; t <= limitS; t++) {
-      for (const [x, y] of pairs) w.traffic(x, y, 84);
+      for (const [x, y] of pairs) w.traffic(x, y, 10 * (84 + 32)); // ten pings a second, with WireGuard's overhead
       run(w, 1, 6, r);
       if (pairs.every(([x, y]) => pathOf(x, y).viaId === other.member.id && walk(w, x, y, true).ok)) return t;
     }

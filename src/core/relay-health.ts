@@ -120,9 +120,9 @@ export class RelayHealth {
     const wanted = new Set(relays);
     for (const [id, h] of this.hops) {
       if (h.deadSinceMs === null && h.suspectSinceMs !== null && nowMs - Math.max(h.lastPongMs, h.suspectSinceMs) > RELAY_DEAD_MS) { h.deadSinceMs = nowMs; changed = true; }
-      // No longer a relay of ours: watched until it owes us nothing (paths may have moved because the
-      // far end found it dead first). Dead: watched until it answers, for a while.
-      if (h.deadSinceMs === null ? !wanted.has(id) && h.suspectSinceMs === null : nowMs - h.deadSinceMs > RELAY_FORGET_MS) {
+      // No longer a relay of ours: watched until it owes us nothing, bytes or pongs (paths may have
+      // moved because the far end found it dead first). Dead: watched until it answers, for a while.
+      if (h.deadSinceMs === null ? !wanted.has(id) && h.suspectSinceMs === null && h.unansweredSinceMs === null : nowMs - h.deadSinceMs > RELAY_FORGET_MS) {
         this.hops.delete(id);
         this.bytes.delete(id);
         if (h.deadSinceMs !== null) changed = true;

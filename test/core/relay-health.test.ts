@@ -80,6 +80,15 @@ test('RelayHealth: a relay that answers is not pinged; one sent bytes that sent 
   g.observe(bytes('r2', 2000, 10), self, T0 + 1000);
   assert.is(g.tick([], T0 + 1000).pings.length, 1, 'owes an answer: still pinged');
   assert.ok(g.tick([], T0 + 1000 + RELAY_DEAD_MS + 1).changed && g.dead('r2'), 'and found dead');
+  // The far end found it dead first and paths moved: bytes we sent it went unanswered, so it is watched on and found dead here too.
+  const f = new RelayHealth();
+  f.tick(['r3'], T0);
+  f.observe(bytes('r3', 10, 10), self, T0);
+  f.observe(bytes('r3', 110, 10), self, T0 + 1000);
+  assert.is(f.tick([], T0 + 1000).pings.length, 0, 'a few bytes unanswered: not suspect yet, but not forgotten');
+  f.observe(bytes('r3', 110, 10), self, T0 + 2000);
+  assert.is(f.tick([], T0 + 2000).pings.length, 1, 'then suspect: pinged');
+  assert.ok(f.tick([], T0 + 2000 + RELAY_DEAD_MS + 1).changed && f.dead('r3'), 'and found dead');
   // Bytes from a dead hop bring it back too.
   g.observe(bytes('r2', 2100, 20), self, T0 + 5000);
   assert.not.ok(g.dead('r2'));

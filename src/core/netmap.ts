@@ -177,7 +177,7 @@ function derivedOf(r: NodeRecord) {
 
 function toNetNode(r: NodeRecord, net: NetworkParams, mapped: MappedSubnet[], own: boolean, accepted: readonly string[]): Omit<NetNode, 'path' | 'via'> {
   const d = derivedOf(r);
-  const key = accepted.length || mapped.length ? `${own}|${accepted.join()}|${mapped.length ? JSON.stringify(mapped) : ''}|${net.ipv4Pool.base}/${net.ipv4Pool.len}` : `${own}|${net.ipv4Pool.base}/${net.ipv4Pool.len}`;
+  const key = `${own}|${accepted.join()}|${mapped.length ? JSON.stringify(mapped) : ''}|${net.ipv4Pool.base}/${net.ipv4Pool.len}`;
   if (d.node?.key !== key) d.node = { key, value: buildNetNode(r, net, mapped, own, accepted) };
   return d.node.value;
 }
@@ -236,9 +236,10 @@ function sortedIds(records: ReadonlyMap<string, NodeRecord>): string[] {
 const placings = new WeakMap<object, NetNode>();
 
 function placed(n: Omit<NetNode, 'path' | 'via'>, path: NetNode['path'], hop: NodeRecord | undefined): NetNode {
+  const via = hop ? hop.chain[0]!.name : null;
   const was = placings.get(n);
-  if (was && was.path === path && was.viaId === hop?.id && was.via === (hop ? hop.chain[0]!.name : null)) return was;
-  const v: NetNode = { ...n, path, via: hop ? hop.chain[0]!.name : null, ...(hop ? { viaId: hop.id } : {}) };
+  if (was && was.path === path && was.viaId === hop?.id && was.via === via) return was;
+  const v: NetNode = { ...n, path, via, ...(hop ? { viaId: hop.id } : {}) };
   placings.set(n, v);
   return v;
 }

@@ -336,7 +336,7 @@ export class NodeCore {
         return [reply({ type: 'pong', nonce: m.nonce, sentMs: m.sentMs })];
       case 'pong':
         // A new RTT is published by the next tick's resign: one record for a whole ping round, not one per pong.
-        if (!this.exits.pong(m.nonce, fromId, nowMs) && !this.relayHealth.pong(m.nonce, fromId, nowMs)) this.rtts.pong(m.nonce, fromId, (id) => this.isDirect(id), nowMs);
+        if (!this.exits.pong(m.nonce, fromId, nowMs) && !this.relayHealth.pong(m.nonce, fromId)) this.rtts.pong(m.nonce, fromId, (id) => this.isDirect(id), nowMs);
         return [];
       case 'punch':
         return this.fromPunch(this.punches.onPunch(this.punchView, fromId, { kind: 'public', host: m.host, port: m.port }, nowMs));

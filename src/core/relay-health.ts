@@ -37,12 +37,10 @@ const MAX_RELAY_PINGS = 256;
 export const RELAY_NONCE_BIT = 0x40000000;
 
 interface Hop {
-  /** When it last answered: a pong, or bytes from it (or when we started watching it). */
-  lastPongMs: number;
   /** Since when bytes we sent it have gone unanswered, and how many, or null. */
   unansweredSinceMs: number | null;
   unansweredBytes: number;
-  /** Since when it has been suspect (pinged until it answers), or null. */
+  /** Since when it has been suspect (pinged until it answers; only while bytes are unanswered), or null. */
   suspectSinceMs: number | null;
   /** When it was found dead, or null while alive. */
   deadSinceMs: number | null;
@@ -66,9 +64,8 @@ export class RelayHealth {
   get deadHops(): string[] { return [...this.hops].filter(([, h]) => h.deadSinceMs !== null).map(([id]) => id); }
 
   /** An answer from a hop: alive (again), owing nothing. */
-  private answered(h: Hop, nowMs: number): void {
+  private answered(h: Hop): void {
     if (h.deadSinceMs !== null) this.revived = true;
-    h.lastPongMs = nowMs;
     h.unansweredSinceMs = null;
     h.unansweredBytes = 0;
     h.suspectSinceMs = null;
@@ -76,12 +73,12 @@ export class RelayHealth {
   }
 
   /** A pong: true when it answered one of our relay pings (then no other tracker may see it). */
-  pong(nonce: number, fromId: string, nowMs: number): boolean {
+  pong(nonce: number, fromId: string): boolean {
     if ((nonce & (RELAY_NONCE_BIT | 0x80000000)) !== RELAY_NONCE_BIT) return false;
     const sent = this.pings.get(nonce);
     this.pings.delete(nonce);
     const hop = this.hops.get(fromId);
-    if (sent && sent.id === fromId && hop) this.answered(hop, nowMs);
+    if (sent && sent.id === fromId && hop) this.answered(hop);
     return true;
   }
 
@@ -99,7 +96,7 @@ export class RelayHealth {
       const was = this.bytes.get(id!);
       this.bytes.set(id!, { tx: p.txBytes, rx: p.rxBytes });
       if (!was) continue;
-      if (p.rxBytes > was.rx) { this.answered(h, nowMs); continue; }
+      if (p.rxBytes > was.rx) { this.answered(h); continue; }
       if (p.txBytes > was.tx) { h.unansweredSinceMs ??= nowMs; h.unansweredBytes += p.txBytes - was.tx; }
       const owes = h.unansweredSinceMs !== null && (h.unansweredBytes >= SUSPECT_BYTES || nowMs - h.unansweredSinceMs >= SUSPECT_AFTER_MS);
       if (owes && h.suspectSinceMs === null) h.suspectSinceMs = nowMs;
@@ -115,14 +112,14 @@ export class RelayHealth {
     let changed = this.revived;
     this.revived = false;
     for (const id of relays) {
-      if (!this.hops.has(id) && this.hops.size < MAX_RELAY_HOPS) this.hops.set(id, { lastPongMs: nowMs, unansweredSinceMs: null, unansweredBytes: 0, suspectSinceMs: null, deadSinceMs: null });
+      if (!this.hops.has(id) && this.hops.size < MAX_RELAY_HOPS) this.hops.set(id, { unansweredSinceMs: null, unansweredBytes: 0, suspectSinceMs: null, deadSinceMs: null });
     }
     const wanted = new Set(relays);
     for (const [id, h] of this.hops) {
-      if (h.deadSinceMs === null && h.suspectSinceMs !== null && nowMs - Math.max(h.lastPongMs, h.suspectSinceMs) > RELAY_DEAD_MS) { h.deadSinceMs = nowMs; changed = true; }
+      if (h.deadSinceMs === null && h.suspectSinceMs !== null && nowMs - h.suspectSinceMs > RELAY_DEAD_MS) { h.deadSinceMs = nowMs; changed = true; }
       // No longer a relay of ours: watched until it owes us nothing, bytes or pongs (paths may have
       // moved because the far end found it dead first). Dead: watched until it answers, for a while.
-      if (h.deadSinceMs === null ? !wanted.has(id) && h.suspectSinceMs === null && h.unansweredSinceMs === null : nowMs - h.deadSinceMs > RELAY_FORGET_MS) {
+      if (h.deadSinceMs === null ? !wanted.has(id) && h.unansweredSinceMs === null : nowMs - h.deadSinceMs > RELAY_FORGET_MS) {
         this.hops.delete(id);
         this.bytes.delete(id);
         if (h.deadSinceMs !== null) changed = true;
